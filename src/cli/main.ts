@@ -1,2 +1,71 @@
 #!/usr/bin/env node
-console.log('toolgate');
+import { UsageError } from './args.js';
+import type { CliContext } from './context.js';
+import { runPolicyCommand } from './policy-command.js';
+import { runServeCommand } from './serve-command.js';
+import { runStdioCommand } from './stdio-command.js';
+
+const USAGE = `Usage: toolgate <command> [options]
+
+Commands:
+  serve     [--config FILE] [--port N]          start the gateway (HTTP)
+  stdio     --server NAME [--config FILE]       serve one server over stdio (for clients that launch commands)
+  policy    validate|test|explain ...           check policies offline
+  help                                          this text
+
+Every command reads --config FILE (default ./toolgate.yaml, or $TOOLGATE_CONFIG).
+Exit codes: 0 ok, 1 failure you must act on, 2 usage.
+`;
+
+type Command = (argv: string[], ctx: CliContext) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  serve: runServeCommand,
+  stdio: runStdioCommand,
+  policy: (argv, ctx) => runPolicyCommand(argv, ctx),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const ctx: CliContext = {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  };
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    ctx.stdout(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === 'version') {
+    ctx.stdout('toolgate 0.1.0\n');
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    ctx.stderr(`toolgate: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest, ctx);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      ctx.stderr(`toolgate ${name}: ${(err as Error).message}\n`);
+      return 2;
+    }
+    ctx.stderr(`toolgate ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A lingering handle (a closing child process) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 100).unref();
+  },
+  (err) => {
+    process.stderr.write(`toolgate: ${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);

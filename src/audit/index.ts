@@ -1,0 +1,22 @@
+export {
+  type AuditListener,
+  AuditLog,
+  type AuditLogOptions,
+  type AuditLogStats,
+  toEntry,
+} from './audit-log.js';
+export { canonicalJson } from './canonical-json.js';
+export { GENESIS_HASH, recordHash, sealEntries } from './chain.js';
+export { REDACTED, redactArgs, SECRET_KEY_PATTERN } from './redact.js';
+export {
+  AUDIT_DECISIONS,
+  type AuditCheckpoint,
+  type AuditDecision,
+  type AuditEntry,
+  type AuditInput,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditStore,
+  type UpstreamOutcome,
+} from './types.js';
+export { type AuditProblem, type AuditProblemKind, type AuditVerifyResult, verifyAudit } from './verify.js';

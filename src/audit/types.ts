@@ -1,0 +1,111 @@
+/** What the gateway decided about one request. Every decision gets exactly one audit record. */
+export type AuditDecision =
+  | 'allow'
+  | 'deny'
+  | 'hide'
+  | 'rate_limited'
+  | 'approval_requested'
+  | 'approval_granted'
+  | 'approval_denied'
+  | 'approval_expired'
+  | 'upstream_error'
+  | 'shadow_deny';
+
+export const AUDIT_DECISIONS: readonly AuditDecision[] = [
+  'allow',
+  'deny',
+  'hide',
+  'rate_limited',
+  'approval_requested',
+  'approval_granted',
+  'approval_denied',
+  'approval_expired',
+  'upstream_error',
+  'shadow_deny',
+];
+
+export type UpstreamOutcome = 'ok' | 'error' | 'none';
+
+/** What a caller hands to `AuditLog.record()`: raw arguments, which are digested and redacted there. */
+export interface AuditInput {
+  ts?: number;
+  grant: string;
+  session?: string;
+  server: string;
+  tool?: string;
+  method: string;
+  args?: unknown;
+  decision: AuditDecision;
+  rule?: string;
+  reason?: string;
+  latencyMs?: number;
+  upstream: UpstreamOutcome;
+  approver?: string;
+  note?: string;
+}
+
+/** The content of a record as stored and hashed: arguments already redacted, digest computed. */
+export interface AuditEntry {
+  ts: number;
+  grant: string;
+  session?: string;
+  server: string;
+  tool?: string;
+  method: string;
+  /** sha256 hex of the canonical JSON of the arguments before redaction. */
+  argsDigest: string;
+  /** Redacted arguments; absent when the request had none. */
+  args?: unknown;
+  decision: AuditDecision;
+  rule?: string;
+  reason?: string;
+  latencyMs: number;
+  upstream: UpstreamOutcome;
+  approver?: string;
+  note?: string;
+}
+
+/** A stored record: its place in the chain plus the hash that seals it. */
+export interface AuditRecord extends AuditEntry {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** Where the chain starts after `prune()`: the first kept record must have this seq and prevHash. */
+export interface AuditCheckpoint {
+  seq: number;
+  prevHash: string;
+  prunedAt: number;
+  prunedCount: number;
+}
+
+export interface AuditQuery {
+  since?: number;
+  until?: number;
+  grant?: string;
+  session?: string;
+  server?: string;
+  tool?: string;
+  decision?: AuditDecision;
+  afterSeq?: number;
+  /** Default 100, at most 10,000. */
+  limit?: number;
+  /** 'asc' (oldest first, the default) or 'desc' (newest first). */
+  order?: 'asc' | 'desc';
+}
+
+/** The audit half of the Store. Implementations serialize `append` so the chain stays linear. */
+export interface AuditStore {
+  /** Seals and appends the entries in one transaction; returns them with seq, prevHash and hash. */
+  append(entries: AuditEntry[]): Promise<AuditRecord[]>;
+  query(filter?: AuditQuery): Promise<AuditRecord[]>;
+  /** Every record in seq order, paged, for verify and export. */
+  iterate(opts?: { since?: number; afterSeq?: number; batchSize?: number }): AsyncIterable<AuditRecord>;
+  /** The newest record's seq and hash, or undefined when the log is empty. */
+  head(): Promise<{ seq: number; hash: string } | undefined>;
+  checkpoint(): Promise<AuditCheckpoint | undefined>;
+  count(): Promise<number>;
+  /** Deletes the oldest records (a prefix of the chain) older than `beforeMs`; returns how many. */
+  prune(beforeMs: number, nowMs?: number): Promise<number>;
+}

@@ -1,0 +1,112 @@
+import type { GrantConfig } from '../config/index.js';
+import type { AuthenticatedGrant, AuthResult } from '../http/deps.js';
+import { hashToken, tokensEqual } from './tokens.js';
+
+export interface StoredGrantLookup {
+  /** A grant made at run time (CLI/API), by the SHA-256 of its token. */
+  findByTokenHash(
+    sha256Hex: string,
+  ): Promise<
+    | { name: string; tokenSha256: string; servers: string[]; expiresAt?: number; revokedAt?: number }
+    | undefined
+  >;
+}
+
+interface ConfigGrant {
+  name: string;
+  sha256: string;
+  servers: '*' | ReadonlySet<string>;
+}
+
+const FAILURE_WINDOW_MS = 60_000;
+const FREE_FAILURES = 5;
+const MAX_DELAY_MS = 3_000;
+
+/**
+ * Turns an Authorization header into a grant. Only token hashes are held; the comparison of the
+ * hash is constant-time. Repeated failures from one address are answered ever more slowly, which
+ * makes guessing expensive without locking out the real user.
+ */
+export class Authenticator {
+  private readonly byHash = new Map<string, ConfigGrant>();
+  private readonly failures = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    private readonly mode: 'tokens' | 'none',
+    grants: readonly GrantConfig[],
+    env: NodeJS.ProcessEnv,
+    private readonly store?: StoredGrantLookup,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const g of grants) {
+      const token = g.token_env ? env[g.token_env] : undefined;
+      const sha256 = g.token_sha256 ?? (token ? hashToken(token) : undefined);
+      if (!sha256) {
+        throw new Error(
+          `grant "${g.name}": environment variable ${g.token_env} is not set; export it or use token_sha256 in toolgate.yaml`,
+        );
+      }
+      this.byHash.set(sha256, {
+        name: g.name,
+        sha256,
+        servers: g.servers.includes('*') ? '*' : new Set(g.servers),
+      });
+    }
+  }
+
+  async authenticate(header: string | undefined, remote: string): Promise<AuthResult> {
+    if (this.mode === 'none') return { ok: true, grant: { name: 'local', servers: '*' } };
+    const result = await this.check(header);
+    if (!result.ok) await this.slowDown(remote);
+    else this.failures.delete(remote);
+    return result;
+  }
+
+  private async check(header: string | undefined): Promise<AuthResult> {
+    if (!header)
+      return {
+        ok: false,
+        error: 'missing_token',
+        message: 'missing bearer token: send Authorization: Bearer <grant token>',
+      };
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m)
+      return {
+        ok: false,
+        error: 'invalid_token',
+        message: 'malformed Authorization header: expected "Bearer <grant token>"',
+      };
+    const hash = hashToken(m[1]!);
+    const fromConfig = this.byHash.get(hash);
+    if (fromConfig && tokensEqual(fromConfig.sha256, hash)) {
+      return {
+        ok: true,
+        grant: { name: fromConfig.name, servers: fromConfig.servers } satisfies AuthenticatedGrant,
+      };
+    }
+    const stored = await this.store?.findByTokenHash(hash);
+    if (stored && tokensEqual(stored.tokenSha256, hash)) {
+      if (stored.revokedAt !== undefined)
+        return { ok: false, error: 'invalid_token', message: `grant "${stored.name}" was revoked` };
+      if (stored.expiresAt !== undefined && stored.expiresAt <= this.now()) {
+        return { ok: false, error: 'invalid_token', message: `grant "${stored.name}" expired` };
+      }
+      return {
+        ok: true,
+        grant: { name: stored.name, servers: stored.servers.includes('*') ? '*' : new Set(stored.servers) },
+      };
+    }
+    return { ok: false, error: 'invalid_token', message: 'unknown or revoked token' };
+  }
+
+  private async slowDown(remote: string): Promise<void> {
+    const now = this.now();
+    const f = this.failures.get(remote);
+    const entry = f && now - f.since < FAILURE_WINDOW_MS ? f : { count: 0, since: now };
+    entry.count++;
+    this.failures.set(remote, entry);
+    if (this.failures.size > 10_000) this.failures.clear(); // bounded memory under a spray of addresses
+    const over = entry.count - FREE_FAILURES;
+    if (over > 0) await new Promise((r) => setTimeout(r, Math.min(MAX_DELAY_MS, 100 * 2 ** (over - 1))));
+  }
+}

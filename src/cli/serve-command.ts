@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from '../config/index.js';
+import { startGateway } from '../gateway/index.js';
+import { PolicyError } from '../policy/index.js';
+import { configPath, requireConfigFile } from './args.js';
+import type { CliContext } from './context.js';
+
+/** `toolgate serve`: start the gateway and print where clients connect. */
+export async function runServeCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', short: 'p' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const file = requireConfigFile(configPath(values.config, ctx.env));
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    const loaded = loadConfigFile(file, ctx.env);
+    gateway = await startGateway(loaded, {
+      env: ctx.env,
+      port: values.port ? Number(values.port) : undefined,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof PolicyError) {
+      ctx.stderr(`toolgate: invalid configuration:\n${err.message}\n`);
+      return 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      ctx.stderr(`toolgate: the port is already in use (${e.message}); set listen.port or pass --port\n`);
+      return 1;
+    }
+    ctx.stderr(`toolgate: could not start: ${e.message}\n`);
+    return 1;
+  }
+  await gateway.probed;
+  const endpoints = [...gateway.states].map(([name, st]) => ({
+    server: name,
+    url: `${gateway.url}/mcp/${name}`,
+    status: st.status,
+    tools: st.tools,
+    reason: st.reason,
+  }));
+  if (values.json) {
+    ctx.stdout(
+      `${JSON.stringify({ url: gateway.url, aggregate: `${gateway.url}/mcp`, servers: endpoints })}\n`,
+    );
+  } else {
+    const lines = [`toolgate listening on ${gateway.url}`, ''];
+    for (const e of endpoints) {
+      const state = e.status === 'up' ? `up, ${e.tools ?? '?'} tools` : `DOWN: ${e.reason}`;
+      lines.push(`  ${e.server.padEnd(16)} ${e.url}  (${state})`);
+    }
+    lines.push(`  ${'(all servers)'.padEnd(16)} ${gateway.url}/mcp`, '');
+    const mcpServers = Object.fromEntries(endpoints.map((e) => [e.server, { type: 'http', url: e.url }]));
+    lines.push('Paste into your MCP client config (Claude Code .mcp.json, Cursor, VS Code "servers"):');
+    lines.push(JSON.stringify({ mcpServers }, null, 2));
+    lines.push('', 'Press Ctrl+C to stop.', '');
+    ctx.stdout(lines.join('\n'));
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  ctx.stderr('toolgate: shutting down\n');
+  await gateway.close();
+  return 0;
+}

@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from '../config/index.js';
+import { buildCore } from '../gateway/index.js';
+import { PolicyError } from '../policy/index.js';
+import { ClientSession } from '../proxy/session.js';
+import { serveStdio } from '../proxy/stdio-frontend.js';
+import { configPath, requireConfigFile, UsageError } from './args.js';
+import type { CliContext } from './context.js';
+
+/**
+ * `toolgate stdio --server NAME`: the gateway for clients that can only launch a command. The
+ * caller is the local user who launched it; `--grant` picks whose policy applies (default `local`,
+ * which gets each server's own policy).
+ */
+export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      server: { type: 'string', short: 's' },
+      grant: { type: 'string' },
+    },
+    strict: true,
+  });
+  const file = requireConfigFile(configPath(values.config, ctx.env));
+  let core: Awaited<ReturnType<typeof buildCore>>;
+  try {
+    core = await buildCore(loadConfigFile(file, ctx.env), { env: ctx.env });
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof PolicyError) {
+      ctx.stderr(`toolgate: invalid configuration:\n${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const all = core.servers;
+  let servers = all;
+  if (values.server) {
+    const cfg = all.get(values.server);
+    if (!cfg)
+      throw new UsageError(`unknown server "${values.server}"; configured: ${[...all.keys()].join(', ')}`);
+    servers = new Map([[values.server, cfg]]);
+  }
+  const grant = values.grant ?? 'local';
+  const session = new ClientSession({
+    id: `stdio-${process.pid}`,
+    scope: 'stdio',
+    caller: { grant, sessionId: `stdio-${process.pid}` },
+    servers,
+    aggregate: !values.server,
+    separator: '__',
+    gate: core.gate,
+    log: core.log,
+    sharedLink: (s) => core.shared.get(s),
+  });
+  await serveStdio(session, process.stdin, process.stdout);
+  await session.close();
+  await core.close();
+  return 0;
+}

@@ -1,0 +1,12 @@
+export { ConfigError, type ConfigIssue } from './errors.js';
+export { type LoadedConfig, loadConfigFile, parseConfig } from './load.js';
+export {
+  type Config,
+  type GrantConfig,
+  type HttpServerConfig,
+  isStdioServer,
+  parseDurationMs,
+  type ServerConfig,
+  type StdioServerConfig,
+} from './schema.js';
+export { isLoopbackHost, validateConfigSemantics } from './semantics.js';

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { interpolate } from './interpolate.js';
+import { type Config, configSchema } from './schema.js';
+
+export interface LoadedConfig {
+  /** Absolute path of the file, or '<inline>'. */
+  file: string;
+  /** Folder relative paths in the file are resolved against. */
+  dir: string;
+  config: Config;
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
+    throw new ConfigError([
+      {
+        file: abs,
+        line: 0,
+        column: 0,
+        path: '',
+        message: `${reason}; pass --config FILE or set TOOLGATE_CONFIG (see examples/toolgate.yaml)`,
+      },
+    ]);
+  }
+  return parseConfig(text, abs, env);
+}
+
+/** Parse config text. `file` is only used in messages and to resolve relative paths. */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const where = (offset: number | undefined) => {
+    const pos = lines.linePos(offset ?? 0);
+    return { line: pos.line, column: pos.col };
+  };
+  const issues: ConfigIssue[] = [];
+  for (const e of doc.errors) {
+    issues.push({ file, ...where(e.pos[0]), path: '', message: e.message.split('\n')[0] ?? e.message });
+  }
+  if (issues.length) throw new ConfigError(issues);
+
+  // Interpolate ${VAR} in every string scalar, keeping the node (and so its line) in place.
+  walkScalars(doc.contents, [], (node, path) => {
+    if (typeof node.value !== 'string') return;
+    node.value = interpolate(node.value, env, (name) =>
+      issues.push({
+        file,
+        ...where(node.range?.[0]),
+        path: path.join('.'),
+        message: `environment variable ${name} is not set (use \${${name}:-default} for a fallback)`,
+      }),
+    );
+  });
+  if (issues.length) throw new ConfigError(issues);
+
+  const data = doc.toJS() ?? {};
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => zodIssue(i, doc, file, where)));
+  }
+  const dir = file === '<inline>' ? process.cwd() : dirname(file);
+  return { file, dir, config: resolvePaths(parsed.data, dir) };
+}
+
+function zodIssue(
+  issue: z.core.$ZodIssue,
+  doc: ReturnType<typeof parseDocument>,
+  file: string,
+  where: (o: number | undefined) => { line: number; column: number },
+): ConfigIssue {
+  const path = issue.path.map(String);
+  // Point at the deepest node that exists: for a missing key, its parent map.
+  let node: unknown;
+  for (let n = path.length; n >= 0 && !node; n--) node = doc.getIn(issue.path.slice(0, n) as string[], true);
+  const offset = (node as Node | undefined)?.range?.[0];
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys')
+    message = `unknown field ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
+  if (issue.code === 'unrecognized_keys' && issue.keys.length === 1) {
+    const keyNode = findKeyNode(doc.getIn(issue.path as string[], true), issue.keys[0] ?? '');
+    if (keyNode) return { file, ...where(keyNode), path: [...path, issue.keys[0]].join('.'), message };
+  }
+  return { file, ...where(offset), path: path.join('.'), message };
+}
+
+function findKeyNode(map: unknown, key: string): number | undefined {
+  if (!isMap(map)) return undefined;
+  for (const pair of map.items) {
+    if (isScalar(pair.key) && pair.key.value === key) return pair.key.range?.[0];
+  }
+  return undefined;
+}
+
+function walkScalars(
+  node: unknown,
+  path: (string | number)[],
+  visit: (n: { value: unknown; range?: [number, number, number] | null }, path: (string | number)[]) => void,
+): void {
+  if (isScalar(node)) visit(node as never, path);
+  else if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      walkScalars(pair.value, [...path, key], visit);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      walkScalars(item, [...path, i], visit);
+    });
+  }
+}
+
+function resolvePaths(config: Config, dir: string): Config {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  const storage = 'sqlite' in config.storage ? { sqlite: at(config.storage.sqlite) } : config.storage;
+  const counters =
+    config.counters.backend === 'sqlite'
+      ? { backend: 'sqlite' as const, path: config.counters.path ? at(config.counters.path) : undefined }
+      : config.counters;
+  const servers: Config['servers'] = {};
+  for (const [name, s] of Object.entries(config.servers)) {
+    servers[name] = {
+      ...s,
+      ...(typeof s.policy === 'string' ? { policy: at(s.policy) } : {}),
+      ...('cwd' in s && s.cwd ? { cwd: at(s.cwd) } : {}),
+    };
+  }
+  const grants = config.grants.map((g) =>
+    typeof g.policy === 'string' ? { ...g, policy: at(g.policy) } : g,
+  );
+  return { ...config, storage, counters, servers, grants };
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+// The toolgate.yaml schema. Everything a user can write is here, strict: an unknown key is an
+// error (with its line), because a typo in a security config must never be silently ignored.
+
+const duration = z
+  .union([
+    z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a duration like "500ms", "30s", "10m", "1h"'),
+    z.number(),
+  ])
+  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDurationMs(v)));
+
+export function parseDurationMs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
+  return n * unit;
+}
+
+const policyRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+
+const serverBase = {
+  policy: policyRef.optional(),
+  /** One upstream connection multiplexed across client sessions (request ids remapped). */
+  shared: z.boolean().default(false),
+  /** What to do when the gateway cannot decide (counter store down). */
+  on_backend_error: z.enum(['deny', 'allow']).default('deny'),
+  /** Per-request timeout towards the upstream. */
+  timeout: duration.default(60_000),
+  description: z.string().optional(),
+};
+
+const stdioServer = z
+  .object({
+    ...serverBase,
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+  })
+  .strict();
+
+const httpServer = z
+  .object({
+    ...serverBase,
+    url: z.string().url(),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** `streamable-http` (default) or the 2024-11-05 `sse` transport. */
+    transport: z.enum(['streamable-http', 'sse']).default('streamable-http'),
+  })
+  .strict();
+
+export const serverSchema = z.union([stdioServer, httpServer], {
+  error: () => 'a server needs either `command` (stdio) or `url` (HTTP), not both',
+});
+
+const grantSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only'),
+    servers: z.array(z.string()).min(1),
+    token_env: z.string().optional(),
+    token_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, '64 lowercase hex characters (sha256 of the token)')
+      .optional(),
+    policy: policyRef.optional(),
+  })
+  .strict()
+  .refine((g) => Boolean(g.token_env) !== Boolean(g.token_sha256), {
+    message: 'a grant needs exactly one of `token_env` or `token_sha256`',
+  });
+
+export const configSchema = z
+  .object({
+    listen: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8787),
+        /** Extra Host header values accepted (DNS-rebinding protection). */
+        allowed_hosts: z.array(z.string()).default([]),
+        /** Extra Origin values accepted from browsers. */
+        allowed_origins: z.array(z.string()).default([]),
+        max_body: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 1024 * 1024),
+      })
+      .strict()
+      .default({
+        host: '127.0.0.1',
+        port: 8787,
+        allowed_hosts: [],
+        allowed_origins: [],
+        max_body: 4 * 1024 * 1024,
+      }),
+    storage: z
+      .union([
+        z.object({ sqlite: z.string() }).strict(),
+        z.object({ postgres: z.string(), schema: z.string().optional() }).strict(),
+      ])
+      .default({ sqlite: './toolgate.db' }),
+    counters: z
+      .union([
+        z.object({ backend: z.literal('memory') }).strict(),
+        z.object({ backend: z.literal('sqlite'), path: z.string().optional() }).strict(),
+        z.object({ backend: z.literal('redis'), url: z.string(), prefix: z.string().optional() }).strict(),
+      ])
+      .default({ backend: 'sqlite' }),
+    admin: z
+      .object({ token_env: z.string().optional(), token_sha256: z.string().optional() })
+      .strict()
+      .default({}),
+    auth: z
+      .object({ mode: z.enum(['tokens', 'none']).default('tokens') })
+      .strict()
+      .default({ mode: 'tokens' }),
+    aggregate: z
+      .object({ separator: z.string().min(1).max(8).default('__') })
+      .strict()
+      .default({ separator: '__' }),
+    sessions: z
+      .object({ idle_timeout: duration.default(600_000), max: z.number().int().positive().default(10_000) })
+      .strict()
+      .default({ idle_timeout: 600_000, max: 10_000 }),
+    audit: z
+      .object({ redact: z.array(z.string()).default([]), retention: duration.optional() })
+      .strict()
+      .default({ redact: [] }),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+    servers: z.record(
+      z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, underscore and dash only'),
+      serverSchema,
+    ),
+    grants: z.array(grantSchema).default([]),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ServerConfig = z.output<typeof serverSchema>;
+export type StdioServerConfig = z.output<typeof stdioServer>;
+export type HttpServerConfig = z.output<typeof httpServer>;
+export type GrantConfig = z.output<typeof grantSchema>;
+
+export function isStdioServer(s: ServerConfig): s is StdioServerConfig {
+  return 'command' in s;
+}

@@ -1,0 +1,179 @@
+import type { Logger } from 'pino';
+import type { AuditInput } from '../audit/types.js';
+import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
+import { type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
+import type { Caller, CallVerdict, Gate } from '../proxy/gate.js';
+import type { PolicySet } from './policies.js';
+import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
+
+export interface GateDeps {
+  policies: PolicySet;
+  counters: CounterStore;
+  audit?: { record(input: AuditInput): void };
+  /** Per server: what to do when the counter store cannot answer. */
+  onBackendError(server: string): 'deny' | 'allow';
+  /** A grant's own policy reference (store grants carry one), if any. */
+  grantPolicy?(grant: string): string | undefined;
+  log: Logger;
+  now?: () => number;
+}
+
+function counterKey(c: LimitCharge, caller: Caller, server: string): string {
+  switch (c.scope) {
+    case 'grant':
+      return `grant:${caller.grant}:${c.counter}`;
+    case 'session':
+      return `session:${caller.sessionId}:${c.counter}`;
+    case 'server':
+      return `server:${server}:${c.counter}`;
+    default:
+      return `global:${c.counter}`;
+  }
+}
+
+/**
+ * The decision pipeline for tools/call (DESIGN section 3), after authentication:
+ * policy -> limits (only if allowed) -> approval -> forward, with an audit record for every outcome.
+ */
+export class DecisionGate implements Gate {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: GateDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  isHidden(caller: Caller, server: string, tool: string): boolean {
+    return isHidden(this.policyFor(caller, server), tool);
+  }
+
+  async checkCall(
+    caller: Caller,
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+  ): Promise<CallVerdict> {
+    const started = performance.now();
+    const audit = (
+      d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
+      extra: Partial<AuditInput> = {},
+    ) =>
+      this.deps.audit?.record({
+        grant: caller.grant,
+        session: caller.sessionId,
+        server,
+        tool,
+        method: 'tools/call',
+        args,
+        latencyMs: performance.now() - started,
+        ...d,
+        ...extra,
+      });
+
+    // 1. Policy: pure and synchronous.
+    let decision: Decision;
+    try {
+      decision = decide(this.policyFor(caller, server), {
+        server,
+        tool,
+        args,
+        grant: { name: caller.grant, claims: caller.claims },
+        session: { id: caller.sessionId },
+      });
+    } catch (err) {
+      // decide() is not supposed to throw; if it does, nobody decided, so nothing passes.
+      this.deps.log.error({ err: (err as Error).message, server, tool }, 'policy evaluation failed');
+      audit({ decision: 'deny', rule: 'internal', reason: 'policy evaluation failed', upstream: 'none' });
+      return {
+        kind: 'answer',
+        result: deniedResult('the gateway could not evaluate its policy for this call; it fails closed'),
+      };
+    }
+
+    // 2. Hidden and denied calls never reach the upstream and consume nothing.
+    if (decision.outcome === 'hide') {
+      audit({ decision: 'hide', rule: decision.rule, reason: decision.reason, upstream: 'none' });
+      return { kind: 'unknown' };
+    }
+    if (decision.outcome === 'deny') {
+      if (decision.shadow) return this.forwardShadow(decision, audit);
+      audit({ decision: 'deny', rule: decision.rule, reason: decision.reason, upstream: 'none' });
+      return { kind: 'answer', result: deniedResult(decision.reason) };
+    }
+
+    // 3. Limits, all counters of the call at once.
+    if (decision.limits.length > 0) {
+      const charges: CounterCharge[] = decision.limits.map((c) => ({
+        key: counterKey(c, caller, server),
+        windowSeconds: c.windowSeconds,
+        max: c.max,
+        amount: c.amount,
+      }));
+      try {
+        const r = await this.deps.counters.consume(charges, this.now());
+        if (!r.ok) {
+          const c = decision.limits[r.index]!;
+          const reason = `${c.counter}: ${c.max} per ${c.window} reached`;
+          if (decision.shadow)
+            return this.forwardShadow({ ...decision, rule: c.rule, reason }, audit, 'rate_limited');
+          audit({ decision: 'rate_limited', rule: c.rule, reason, upstream: 'none' });
+          return {
+            kind: 'answer',
+            result: rateLimitedResult(c.counter, c.max, c.window, r.retryAfterSeconds),
+          };
+        }
+      } catch (err) {
+        const detail =
+          err instanceof CounterBackendError ? err.message : `limit store error: ${(err as Error).message}`;
+        this.deps.log.warn({ server, tool, err: detail }, 'counter backend error');
+        if (this.deps.onBackendError(server) === 'deny') {
+          audit({ decision: 'deny', rule: 'on_backend_error', reason: detail, upstream: 'none' });
+          return { kind: 'answer', result: backendDownResult(detail) };
+        }
+      }
+    }
+
+    // 4. Approval: until a person can be asked on this gateway, a call that needs one fails closed.
+    if (decision.outcome === 'approval') {
+      const reason = `${tool} needs a person's approval (${decision.rule}) and this gateway has no approval queue configured`;
+      audit({ decision: 'deny', rule: decision.rule, reason, upstream: 'none' });
+      return { kind: 'answer', result: deniedResult(reason) };
+    }
+
+    // 5. Allowed: forward, and audit once the upstream answered.
+    return {
+      kind: 'forward',
+      done: (o) =>
+        audit(
+          { decision: 'allow', rule: decision.rule, reason: decision.reason, upstream: o.upstream },
+          o.error ? { note: o.error } : {},
+        ),
+    };
+  }
+
+  private forwardShadow(
+    decision: Decision,
+    audit: (
+      d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
+      extra?: Partial<AuditInput>,
+    ) => void,
+    would: 'deny' | 'rate_limited' = 'deny',
+  ): CallVerdict {
+    return {
+      kind: 'forward',
+      done: (o) =>
+        audit(
+          {
+            decision: 'shadow_deny',
+            rule: decision.rule,
+            reason: `would be ${would}: ${decision.reason}`,
+            upstream: o.upstream,
+          },
+          o.error ? { note: o.error } : {},
+        ),
+    };
+  }
+
+  private policyFor(caller: Caller, server: string) {
+    return this.deps.policies.for(caller.grant, server, this.deps.grantPolicy?.(caller.grant));
+  }
+}

@@ -1,0 +1,196 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { Authenticator } from '../auth/authenticator.js';
+import {
+  isStdioServer,
+  type LoadedConfig,
+  type ServerConfig,
+  validateConfigSemantics,
+} from '../config/index.js';
+import type { HttpDeps } from '../http/deps.js';
+import { createHttpServer } from '../http/server.js';
+import { type CounterStore, createCounterStore } from '../limits/index.js';
+import { SessionRegistry } from '../proxy/registry.js';
+import { DecisionGate } from './decision-gate.js';
+import { createLogger } from './log.js';
+import { PolicySet } from './policies.js';
+import { probeServer, type ServerState } from './server-health.js';
+import { SharedLinks } from './shared-links.js';
+
+export interface GatewayOptions {
+  log?: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Override listen.port (0 picks a free port). */
+  port?: number;
+  /** Skip the start-up probe of every server (tests that count upstream processes). */
+  probe?: boolean;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly log: Logger;
+  readonly sessions: SessionRegistry;
+  readonly policies: PolicySet;
+  readonly states: Map<string, ServerState>;
+  readonly http: Server;
+  /** Resolves when the start-up probes finished. */
+  readonly probed: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface GatewayCore {
+  log: Logger;
+  servers: Map<string, ServerConfig>;
+  policies: PolicySet;
+  counters: CounterStore;
+  auth: Authenticator;
+  gate: DecisionGate;
+  sessions: SessionRegistry;
+  shared: SharedLinks;
+  close(): Promise<void>;
+}
+
+/** Everything but the listening socket: shared by `serve` (HTTP) and `stdio`. */
+export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<GatewayCore> {
+  validateConfigSemantics(loaded);
+  const { config } = loaded;
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? createLogger(config.log.level);
+  const servers = new Map<string, ServerConfig>(Object.entries(config.servers));
+
+  // 1. Policies first: an invalid policy at start-up is fatal (fail closed, loudly).
+  const policies = new PolicySet(log);
+  policies.configure(config);
+
+  // 2. Counters (the SQLite file's folder is created on first start).
+  for (const file of [
+    config.counters.backend === 'sqlite' ? config.counters.path : undefined,
+    'sqlite' in config.storage ? config.storage.sqlite : undefined,
+  ]) {
+    if (file) mkdirSync(dirname(file), { recursive: true });
+  }
+  const counters: CounterStore = await createCounterStore(
+    config.counters.backend === 'sqlite'
+      ? {
+          backend: 'sqlite',
+          path:
+            config.counters.path ??
+            ('sqlite' in config.storage ? config.storage.sqlite : `${loaded.dir}/toolgate-counters.db`),
+        }
+      : config.counters,
+  );
+
+  // 3. Who is calling.
+  const auth = new Authenticator(config.auth.mode, config.grants, env);
+
+  // 4. The gate and the relay.
+  const gate = new DecisionGate({
+    policies,
+    counters,
+    log,
+    onBackendError: (s) => servers.get(s)?.on_backend_error ?? 'deny',
+  });
+  const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
+  const shared = new SharedLinks(() => servers, sessions, log);
+  return {
+    log,
+    servers,
+    policies,
+    counters,
+    auth,
+    gate,
+    sessions,
+    shared,
+    async close() {
+      await sessions.closeAll();
+      await shared.closeAll();
+      policies.close();
+      await counters.close();
+    },
+  };
+}
+
+/** The composition root for `serve`: the core plus the HTTP server. */
+export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+  const core = await buildCore(loaded, opts);
+  const { config } = loaded;
+  const { log, servers, gate, sessions, shared, auth, counters, policies } = core;
+  const states = new Map<string, ServerState>([...servers.keys()].map((n) => [n, { status: 'starting' }]));
+
+  const deps: HttpDeps = {
+    log,
+    listen: {
+      host: config.listen.host,
+      port: opts.port ?? config.listen.port,
+      allowedHosts: config.listen.allowed_hosts,
+      allowedOrigins: config.listen.allowed_origins,
+      maxBody: config.listen.max_body,
+    },
+    separator: config.aggregate.separator,
+    servers: () => servers,
+    authenticate: (h, remote) => auth.authenticate(h, remote),
+    gate,
+    sessions,
+    sharedLink: (s) => shared.get(s),
+    readiness: async () => {
+      const problems: Record<string, string> = {};
+      for (const [name, st] of states)
+        if (st.status === 'down') problems[`server:${name}`] = st.reason ?? 'down';
+      try {
+        await counters.ping();
+      } catch (err) {
+        problems.counters = (err as Error).message;
+      }
+      return problems;
+    },
+  };
+  const http = createHttpServer(deps);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(deps.listen.port, config.listen.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  deps.listen.port = port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `http://${host}:${port}`;
+
+  // 5. Probe servers in the background; a broken one is reported, the others serve.
+  const probed =
+    opts.probe === false
+      ? Promise.resolve()
+      : Promise.all(
+          [...servers].map(async ([name, cfg]) => {
+            const st = await probeServer(name, cfg, log);
+            states.set(name, st);
+            if (st.status === 'up')
+              log.info(
+                { server: name, tools: st.tools, transport: isStdioServer(cfg) ? 'stdio' : 'http' },
+                'server up',
+              );
+            else log.error({ server: name, reason: st.reason }, 'server down');
+          }),
+        ).then(() => {});
+
+  return {
+    url,
+    port,
+    log,
+    sessions,
+    policies,
+    states,
+    http,
+    probed,
+    async close() {
+      await new Promise<void>((r) => {
+        http.close(() => r());
+        http.closeAllConnections();
+      });
+      await core.close();
+      log.flush?.();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/index.js';
+import { UpstreamLink } from '../upstream/link.js';
+
+export interface ServerState {
+  status: 'starting' | 'up' | 'down';
+  reason?: string;
+  tools?: number;
+  serverInfo?: { name?: string; version?: string };
+  protocolVersion?: string;
+  checkedAt?: number;
+}
+
+const PROBE_CLIENT = { name: 'toolgate-probe', version: '0.1.0' };
+
+/**
+ * Start-up probe of every server: connect, initialize, count tools, disconnect. It tells the
+ * operator at once which server is broken and why (a missing command, a refused connection),
+ * and warms npx caches so the first real session starts fast.
+ */
+export async function probeServer(name: string, cfg: ServerConfig, log: Logger): Promise<ServerState> {
+  const noop = () => {};
+  const link = new UpstreamLink(
+    name,
+    { ...cfg, timeout: Math.min(cfg.timeout, 60_000) },
+    {
+      onServerRequest: (req, l) => l.respond(req.id, { result: {} }),
+      onServerNotification: noop,
+      onProgress: noop,
+    },
+    log,
+  );
+  try {
+    const init = await link.initializeWith({
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: PROBE_CLIENT,
+    });
+    if ('error' in init) return { status: 'down', reason: init.error.message, checkedAt: Date.now() };
+    const list = await link.request('tools/list', {}, undefined);
+    const r = init.result as { serverInfo?: { name?: string; version?: string }; protocolVersion?: string };
+    return {
+      status: 'up',
+      tools: 'result' in list && Array.isArray(list.result.tools) ? list.result.tools.length : undefined,
+      serverInfo: r.serverInfo,
+      protocolVersion: r.protocolVersion,
+      checkedAt: Date.now(),
+    };
+  } catch (err) {
+    return { status: 'down', reason: (err as Error).message, checkedAt: Date.now() };
+  } finally {
+    await link.close();
+  }
+}

@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/index.js';
+import type { Gate } from '../proxy/gate.js';
+import type { SessionRegistry } from '../proxy/registry.js';
+import type { UpstreamLink } from '../upstream/link.js';
+
+export interface AuthenticatedGrant {
+  name: string;
+  /** Server names this grant may reach, or '*' for all. */
+  servers: '*' | ReadonlySet<string>;
+  claims?: Record<string, unknown>;
+}
+
+export type AuthResult =
+  | { ok: true; grant: AuthenticatedGrant }
+  | { ok: false; error: 'missing_token' | 'invalid_token'; message: string };
+
+/** What the HTTP front end needs from the running gateway. */
+export interface HttpDeps {
+  log: Logger;
+  listen: { host: string; port: number; allowedHosts: string[]; allowedOrigins: string[]; maxBody: number };
+  separator: string;
+  servers(): ReadonlyMap<string, ServerConfig>;
+  authenticate(authorization: string | undefined, remote: string): Promise<AuthResult>;
+  gate: Gate;
+  sessions: SessionRegistry;
+  sharedLink(server: string): UpstreamLink;
+  /** Readiness: name -> problem, empty when ready. */
+  readiness(): Promise<Record<string, string>>;
+}

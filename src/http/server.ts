@@ -1,0 +1,358 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServerConfig } from '../config/index.js';
+import {
+  envelopeProblem,
+  errorResponse,
+  INVALID_REQUEST,
+  isRequest,
+  type JsonRpcMessage,
+  PARSE_ERROR,
+} from '../proxy/jsonrpc.js';
+import { ClientSession } from '../proxy/session.js';
+import { BodyTooLargeError, readBody } from './body.js';
+import type { AuthenticatedGrant, HttpDeps } from './deps.js';
+import { envelopeVersion, HEADER_MISMATCH_CODE, headerMismatch, SUPPORTED_VERSIONS } from './headers.js';
+import { checkHostAndOrigin } from './origin.js';
+import { PostResponseSink, StandaloneSink, writeJson } from './sinks.js';
+
+const SESSION_NOT_FOUND = -32001;
+
+/** The gateway's HTTP surface: `/mcp/<server>`, `/mcp`, `/healthz`, `/readyz`. */
+export function createHttpServer(
+  deps: HttpDeps,
+  extra?: (req: IncomingMessage, res: ServerResponse) => boolean,
+): Server {
+  const server = createServer((req, res) => {
+    handle(deps, req, res, extra).catch((err: Error) => {
+      deps.log.error({ err: err.message, stack: err.stack }, 'unhandled error in request');
+      writeJson(res, 500, errorResponse(null, -32603, 'internal gateway error; see the gateway log'));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+async function handle(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  extra?: (req: IncomingMessage, res: ServerResponse) => boolean,
+): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (path === '/healthz') return writeJson(res, 200, { status: 'ok' });
+  if (path === '/readyz') {
+    const problems = await deps.readiness();
+    const ready = Object.keys(problems).length === 0;
+    return writeJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', problems });
+  }
+  const target = mcpTarget(path);
+  if (!target) {
+    if (extra?.(req, res)) return;
+    return writeJson(res, 404, {
+      error: 'not_found',
+      message: `no route for ${path}; MCP lives at /mcp/<server> and /mcp`,
+    });
+  }
+
+  // 1. DNS-rebinding protection before anything else is looked at.
+  const refused = checkHostAndOrigin(req, {
+    listenHost: deps.listen.host,
+    port: deps.listen.port,
+    allowedHosts: deps.listen.allowedHosts,
+    allowedOrigins: deps.listen.allowedOrigins,
+  });
+  if (refused) return writeJson(res, 403, errorResponse(null, INVALID_REQUEST, `Forbidden: ${refused}`));
+
+  // 2. Which servers: one, or the aggregate of every server the grant may use.
+  const servers = deps.servers();
+  if (target.server !== undefined && !servers.has(target.server)) {
+    return writeJson(
+      res,
+      404,
+      errorResponse(
+        null,
+        INVALID_REQUEST,
+        `unknown server "${target.server}"; configured: ${[...servers.keys()].join(', ')}`,
+      ),
+    );
+  }
+
+  // 3. Authenticate. The bearer token is the grant; it never travels upstream.
+  const auth = await deps.authenticate(req.headers.authorization, req.socket.remoteAddress ?? '');
+  if (!auth.ok) {
+    const challenge = `Bearer realm="toolgate", error="invalid_token", error_description="${auth.message}"`;
+    return writeJson(res, 401, errorResponse(null, INVALID_REQUEST, `Unauthorized: ${auth.message}`), {
+      'www-authenticate': challenge,
+    });
+  }
+  const grant = auth.grant;
+  const reachable = reachableServers(grant, servers, target.server);
+  if (reachable.size === 0) {
+    const what = target.server ? `server "${target.server}"` : 'any configured server';
+    return writeJson(
+      res,
+      403,
+      errorResponse(null, INVALID_REQUEST, `Forbidden: grant "${grant.name}" may not use ${what}`),
+    );
+  }
+
+  const key = target.server ?? '*';
+  switch (req.method) {
+    case 'POST':
+      return post(deps, req, res, grant, reachable, key);
+    case 'GET':
+      return openStream(deps, req, res, grant, key);
+    case 'DELETE': {
+      const session = findSession(deps, req, res, grant, key);
+      if (!session) return;
+      await deps.sessions.remove(session.id);
+      res.writeHead(200).end();
+      return;
+    }
+    default:
+      res.setHeader('allow', 'GET, POST, DELETE');
+      return writeJson(res, 405, errorResponse(null, INVALID_REQUEST, `method ${req.method} not allowed`));
+  }
+}
+
+function mcpTarget(path: string): { server?: string } | undefined {
+  if (path === '/mcp' || path === '/mcp/') return {};
+  const m = /^\/mcp\/([^/]+)\/?$/.exec(path);
+  return m ? { server: decodeURIComponent(m[1] ?? '') } : undefined;
+}
+
+function reachableServers(
+  grant: AuthenticatedGrant,
+  all: ReadonlyMap<string, ServerConfig>,
+  only: string | undefined,
+): Map<string, ServerConfig> {
+  const out = new Map<string, ServerConfig>();
+  for (const [name, cfg] of all) {
+    if (only !== undefined && name !== only) continue;
+    if (grant.servers === '*' || grant.servers.has(name)) out.set(name, cfg);
+  }
+  return out;
+}
+
+async function post(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: AuthenticatedGrant,
+  servers: Map<string, ServerConfig>,
+  key: string,
+): Promise<void> {
+  let text: string;
+  try {
+    text = await readBody(req, deps.listen.maxBody);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      res.setHeader('connection', 'close');
+      return writeJson(
+        res,
+        413,
+        errorResponse(null, INVALID_REQUEST, `${err.message}; the limit is listen.max_body`),
+      );
+    }
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return writeJson(res, 400, errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
+  }
+  if (Array.isArray(parsed)) {
+    return writeJson(
+      res,
+      400,
+      errorResponse(
+        null,
+        INVALID_REQUEST,
+        'JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request',
+      ),
+    );
+  }
+  const problem = envelopeProblem(parsed);
+  if (problem) {
+    const id = (parsed as { id?: unknown })?.id;
+    return writeJson(
+      res,
+      400,
+      errorResponse(
+        typeof id === 'string' || typeof id === 'number' ? id : null,
+        INVALID_REQUEST,
+        `Invalid Request: ${problem}`,
+      ),
+    );
+  }
+  const message = parsed as JsonRpcMessage;
+  const mismatch = headerMismatch(req, message);
+  if (mismatch)
+    return writeJson(res, 400, errorResponse(null, HEADER_MISMATCH_CODE, `Header mismatch: ${mismatch}`));
+  const headerVersion = req.headers['mcp-protocol-version'];
+  if (typeof headerVersion === 'string' && !SUPPORTED_VERSIONS.has(headerVersion)) {
+    return writeJson(
+      res,
+      400,
+      errorResponse(
+        null,
+        INVALID_REQUEST,
+        `Bad Request: unsupported MCP-Protocol-Version ${headerVersion}; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`,
+      ),
+    );
+  }
+  const accept = String(req.headers.accept ?? '');
+  const sseAllowed = accept === '' || accept.includes('text/event-stream') || accept.includes('*/*');
+
+  // The 2026-07-28 era has no sessions: every request carries its own envelope.
+  if (isRequest(message) && envelopeVersion(message) !== undefined && !req.headers['mcp-session-id']) {
+    const session = statelessSession(deps, grant, servers, key);
+    session.handle(message, new PostResponseSink(res, sseAllowed));
+    return;
+  }
+
+  let session: ClientSession | undefined;
+  if (isRequest(message) && message.method === 'initialize') {
+    if (req.headers['mcp-session-id']) {
+      return writeJson(
+        res,
+        400,
+        errorResponse(
+          message.id,
+          INVALID_REQUEST,
+          'Bad Request: initialize must not carry an Mcp-Session-Id',
+        ),
+      );
+    }
+    if (deps.sessions.size >= deps.sessions.max) {
+      return writeJson(
+        res,
+        503,
+        errorResponse(
+          message.id,
+          -32000,
+          `too many sessions (sessions.max = ${deps.sessions.max}); retry later`,
+        ),
+      );
+    }
+    session = new ClientSession({
+      id: randomBytes(16).toString('hex'),
+      scope: `${grant.name}\n${key}`,
+      caller: { grant: grant.name, claims: grant.claims, sessionId: '' },
+      servers,
+      aggregate: key === '*',
+      separator: deps.separator,
+      gate: deps.gate,
+      log: deps.log,
+      sharedLink: (s) => deps.sharedLink(s),
+    });
+    session.caller.sessionId = session.id;
+    deps.sessions.add(session);
+    res.setHeader('mcp-session-id', session.id);
+  } else {
+    session = findSession(deps, req, res, grant, key);
+    if (!session) return;
+  }
+  if (isRequest(message)) session.handle(message, new PostResponseSink(res, sseAllowed));
+  else {
+    session.handle(message, { send: () => {}, open: false });
+    res.writeHead(202).end();
+  }
+}
+
+/** Look up the session named by the header; answers the error itself and returns undefined. */
+function findSession(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: AuthenticatedGrant,
+  key: string,
+): ClientSession | undefined {
+  const id = req.headers['mcp-session-id'];
+  if (typeof id !== 'string' || id === '') {
+    writeJson(
+      res,
+      400,
+      errorResponse(
+        null,
+        INVALID_REQUEST,
+        'Bad Request: Mcp-Session-Id header is required (send initialize first)',
+      ),
+    );
+    return undefined;
+  }
+  const session = deps.sessions.get(id);
+  // Another grant's session answers exactly like a missing one: session ids are not credentials.
+  if (!session || session.scope !== `${grant.name}\n${key}`) {
+    writeJson(
+      res,
+      404,
+      errorResponse(
+        null,
+        SESSION_NOT_FOUND,
+        'Session not found: it expired or was closed; initialize a new one',
+      ),
+    );
+    return undefined;
+  }
+  return session;
+}
+
+function openStream(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: AuthenticatedGrant,
+  key: string,
+): void {
+  if (!String(req.headers.accept ?? '').includes('text/event-stream')) {
+    writeJson(
+      res,
+      406,
+      errorResponse(
+        null,
+        INVALID_REQUEST,
+        'Not Acceptable: GET opens an SSE stream; send Accept: text/event-stream',
+      ),
+    );
+    return;
+  }
+  const session = findSession(deps, req, res, grant, key);
+  if (!session) return;
+  if (session.hasStandalone) {
+    writeJson(
+      res,
+      409,
+      errorResponse(null, INVALID_REQUEST, 'Conflict: this session already has an open GET stream'),
+    );
+    return;
+  }
+  session.attachStandalone(new StandaloneSink(res));
+}
+
+/** Stateless (2026-07-28) requests share one upstream link per grant and target. */
+function statelessSession(
+  deps: HttpDeps,
+  grant: AuthenticatedGrant,
+  servers: Map<string, ServerConfig>,
+  key: string,
+): ClientSession {
+  const id = `stateless:${grant.name}:${key}`;
+  let session = deps.sessions.get(id);
+  if (!session) {
+    session = new ClientSession({
+      id,
+      scope: `${grant.name}\n${key}`,
+      caller: { grant: grant.name, claims: grant.claims, sessionId: id },
+      servers,
+      aggregate: key === '*',
+      separator: deps.separator,
+      gate: deps.gate,
+      log: deps.log,
+    });
+    deps.sessions.add(session);
+  }
+  return session;
+}

@@ -1,0 +1,61 @@
+// Entries found in several clients -> one list of toolgate servers. The same server configured
+// in Cursor and Claude Code becomes one upstream (both clients get rewritten to it); two
+// different servers that share a name keep both, the later one with a numeric suffix.
+import { specKey } from './spec.js';
+import type { FoundEntry, ServerSpec } from './types.js';
+
+export interface MergedServer {
+  name: string;
+  spec: ServerSpec;
+  sources: FoundEntry[];
+}
+
+/** toolgate server names allow letters, digits, underscore and dash (they go in URLs). */
+export function safeName(entry: string): string {
+  const name = entry
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+  return name || 'server';
+}
+
+export function mergeEntries(entries: FoundEntry[]): MergedServer[] {
+  const byKey = new Map<string, MergedServer>();
+  const taken = new Set<string>();
+  for (const found of entries) {
+    const key = specKey(found.spec);
+    const existing = byKey.get(key);
+    if (existing) {
+      existing.sources.push(found);
+      continue;
+    }
+    const base = safeName(found.entry);
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
+    taken.add(name);
+    byKey.set(key, { name, spec: found.spec, sources: [found] });
+  }
+  return [...byKey.values()];
+}
+
+export interface Selection {
+  only?: string[];
+  exclude?: string[];
+}
+
+/** A server matches a name given on the command line by its toolgate name or any entry key. */
+function matches(server: MergedServer, names: string[]): boolean {
+  return names.some((n) => n === server.name || server.sources.some((s) => s.entry === n));
+}
+
+export function selectServers(
+  servers: MergedServer[],
+  sel: Selection,
+): { included: MergedServer[]; excluded: MergedServer[]; unknown: string[] } {
+  const asked = [...(sel.only ?? []), ...(sel.exclude ?? [])];
+  const unknown = asked.filter((n) => !servers.some((s) => matches(s, [n])));
+  const included = servers.filter(
+    (s) => (!sel.only?.length || matches(s, sel.only)) && !(sel.exclude?.length && matches(s, sel.exclude)),
+  );
+  return { included, excluded: servers.filter((s) => !included.includes(s)), unknown };
+}

@@ -1,0 +1,19 @@
+/**
+ * The policy language: parse and validate PolicyLayer v1 documents (JSON or YAML), compile them
+ * once, and decide calls synchronously. Pure: the only I/O is loadPolicyFile's read.
+ */
+export { canonicalPolicy } from './canonical.js';
+export { compilePolicy, DENY_ALL } from './compile.js';
+export { decide, isHidden } from './decide.js';
+export { formatIssue, PolicyError } from './errors.js';
+export { loadPolicyFile, parsePolicy } from './parse.js';
+export type {
+  CallFacts,
+  CompiledPolicy,
+  Decision,
+  LimitCharge,
+  NewToolsMode,
+  Outcome,
+  PolicyIssue,
+  Scope,
+} from './types.js';

@@ -1,0 +1,203 @@
+import type { UpstreamLink } from '../upstream/link.js';
+import type { Caller, Gate } from './gate.js';
+import {
+  errorResponse,
+  INVALID_PARAMS,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  METHOD_NOT_FOUND,
+} from './jsonrpc.js';
+import { joinName, splitName } from './names.js';
+import type { Sink } from './sink.js';
+
+type Forward = (server: string, method: string, params: JsonRpcRequest['params']) => void;
+
+const MAX_PAGES = 50;
+
+/**
+ * The aggregate endpoint `/mcp`: several upstreams presented as one server. Names of tools,
+ * prompts and resources become `<server><sep><name>`; requests are routed by that prefix (or, for
+ * resource URIs, by which server listed them). Lists are collected across every page of every
+ * upstream and returned as one page, so the client's cursors never need translating.
+ */
+export class Aggregator {
+  private readonly uriOwner = new Map<string, string>();
+  private templates: { prefix: string; server: string }[] = [];
+
+  constructor(
+    private readonly links: ReadonlyMap<string, UpstreamLink>,
+    private readonly sep: string,
+    private readonly gate: Gate,
+    private readonly caller: Caller,
+  ) {}
+
+  handle(req: JsonRpcRequest, sink: Sink, forward: Forward): void {
+    const reply = (res: JsonRpcResponse) => sink.send({ ...res, id: req.id } as JsonRpcResponse, true);
+    const p = req.params ?? {};
+    switch (req.method) {
+      case 'initialize':
+        this.initialize(req).then(reply);
+        return;
+      case 'ping':
+        reply({ jsonrpc: '2.0', id: req.id, result: {} });
+        return;
+      case 'tools/list':
+        this.collect('tools/list', 'tools', (server, t) =>
+          this.gate.isHidden(this.caller, server, String(t.name)) ? undefined : this.rename(server, t),
+        ).then(reply);
+        return;
+      case 'prompts/list':
+        this.collect('prompts/list', 'prompts', (s, x) => this.rename(s, x)).then(reply);
+        return;
+      case 'resources/list':
+        this.collect('resources/list', 'resources', (s, x) => {
+          this.uriOwner.set(String(x.uri), s);
+          return this.rename(s, x);
+        }).then(reply);
+        return;
+      case 'resources/templates/list':
+        this.collect('resources/templates/list', 'resourceTemplates', (s, x) => {
+          const prefix = String(x.uriTemplate).split('{')[0] ?? '';
+          if (!this.templates.some((t) => t.prefix === prefix && t.server === s))
+            this.templates.push({ prefix, server: s });
+          return this.rename(s, x);
+        }).then(reply);
+        return;
+      case 'tools/call':
+      case 'prompts/get': {
+        const target = typeof p.name === 'string' ? splitName(p.name, this.sep, this.links) : undefined;
+        if (!target) {
+          const what = req.method === 'tools/call' ? 'Tool' : 'Prompt';
+          reply(
+            errorResponse(req.id, INVALID_PARAMS, `MCP error -32602: ${what} ${String(p.name)} not found`),
+          );
+          return;
+        }
+        forward(target.server, req.method, { ...p, name: target.name });
+        return;
+      }
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': {
+        const server = this.ownerOf(String(p.uri));
+        if (!server)
+          reply(errorResponse(req.id, -32002, `Resource not found: ${String(p.uri)} (list resources first)`));
+        else forward(server, req.method, p);
+        return;
+      }
+      case 'completion/complete': {
+        const ref = (p.ref ?? {}) as Record<string, unknown>;
+        if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
+          const target = splitName(ref.name, this.sep, this.links);
+          if (target) forward(target.server, req.method, { ...p, ref: { ...ref, name: target.name } });
+          else reply(errorResponse(req.id, INVALID_PARAMS, `Prompt ${ref.name} not found`));
+          return;
+        }
+        const server = this.ownerOf(String(ref.uri));
+        if (server) forward(server, req.method, p);
+        else reply(errorResponse(req.id, INVALID_PARAMS, `Resource ${String(ref.uri)} not found`));
+        return;
+      }
+      case 'logging/setLevel':
+        Promise.all([...this.links.values()].map((l) => l.request(req.method, p, undefined))).then(() =>
+          reply({ jsonrpc: '2.0', id: req.id, result: {} }),
+        );
+        return;
+      default:
+        if (this.links.size === 1) forward(this.links.keys().next().value as string, req.method, req.params);
+        else
+          reply(
+            errorResponse(
+              req.id,
+              METHOD_NOT_FOUND,
+              `${req.method} cannot be routed on the aggregate endpoint; use /mcp/<server>`,
+            ),
+          );
+    }
+  }
+
+  /** Rename names in notifications that carry them (resources/updated carries a URI: unchanged). */
+  mapNotification(n: JsonRpcNotification, _server: string): JsonRpcNotification | undefined {
+    return n;
+  }
+
+  private rename(server: string, item: Record<string, unknown>): Record<string, unknown> {
+    return { ...item, name: joinName(server, String(item.name), this.sep) };
+  }
+
+  private ownerOf(uri: string): string | undefined {
+    const direct = this.uriOwner.get(uri);
+    if (direct) return direct;
+    let best: { prefix: string; server: string } | undefined;
+    for (const t of this.templates)
+      if (uri.startsWith(t.prefix) && (!best || t.prefix.length > best.prefix.length)) best = t;
+    if (best) return best.server;
+    return this.links.size === 1 ? (this.links.keys().next().value as string) : undefined;
+  }
+
+  private async initialize(req: JsonRpcRequest): Promise<JsonRpcResponse> {
+    const results = await Promise.all(
+      [...this.links].map(async ([name, link]) => ({ name, res: await link.initializeWith(req.params) })),
+    );
+    const ok = results.filter((r) => 'result' in r.res);
+    if (ok.length === 0) {
+      const why = results.map((r) => `${r.name}: ${'error' in r.res ? r.res.error.message : ''}`).join('; ');
+      return errorResponse(req.id, -32003, `no upstream server could be initialized (${why})`);
+    }
+    const capabilities: Record<string, Record<string, unknown>> = {};
+    const instructions: string[] = [];
+    let protocolVersion: unknown;
+    for (const { name, res } of ok) {
+      const r = (res as { result: Record<string, unknown> }).result;
+      protocolVersion ??= r.protocolVersion;
+      for (const [k, v] of Object.entries(
+        (r.capabilities ?? {}) as Record<string, Record<string, unknown>>,
+      )) {
+        capabilities[k] = { ...(capabilities[k] ?? {}), ...(v ?? {}) };
+      }
+      if (typeof r.instructions === 'string' && r.instructions)
+        instructions.push(`## ${name}\n${r.instructions}`);
+    }
+    const down = results.filter((r) => 'error' in r.res).map((r) => r.name);
+    if (down.length) instructions.push(`Unavailable right now: ${down.join(', ')}.`);
+    return {
+      jsonrpc: '2.0',
+      id: req.id,
+      result: {
+        protocolVersion,
+        capabilities,
+        serverInfo: {
+          name: 'toolgate',
+          version: '0.1.0',
+          title: `toolgate (${ok.map((o) => o.name).join(', ')})`,
+        },
+        ...(instructions.length ? { instructions: instructions.join('\n\n') } : {}),
+      },
+    };
+  }
+
+  private async collect(
+    method: string,
+    key: string,
+    map: (server: string, item: Record<string, unknown>) => Record<string, unknown> | undefined,
+  ): Promise<JsonRpcResponse> {
+    const all: Record<string, unknown>[] = [];
+    await Promise.all(
+      [...this.links].map(async ([server, link]) => {
+        let cursor: unknown;
+        for (let page = 0; page < MAX_PAGES; page++) {
+          const res = await link.request(method, cursor === undefined ? {} : { cursor }, undefined);
+          if (!('result' in res)) return; // a server without this capability contributes nothing
+          for (const item of (res.result[key] ?? []) as Record<string, unknown>[]) {
+            const mapped = map(server, item);
+            if (mapped) all.push(mapped);
+          }
+          cursor = res.result.nextCursor;
+          if (cursor === undefined || cursor === null) return;
+        }
+      }),
+    );
+    return { jsonrpc: '2.0', id: 0, result: { [key]: all } };
+  }
+}

@@ -1,0 +1,42 @@
+// The seam between the relay and everything that decides. The proxy knows nothing of policy
+// files, counter backends or audit storage; it asks the Gate and does what it says.
+
+export interface Caller {
+  /** Grant name; `local` when auth mode is none. */
+  grant: string;
+  claims?: Record<string, unknown>;
+  sessionId: string;
+}
+
+export interface CallOutcome {
+  /** 'ok' when the upstream answered (even with isError), 'error' for protocol/transport errors. */
+  upstream: 'ok' | 'error';
+  latencyMs: number;
+  error?: string;
+}
+
+export type CallVerdict =
+  /** Send it upstream; report how it went with `done` (audit, metrics). */
+  | { kind: 'forward'; done(outcome: CallOutcome): void }
+  /** Answer the client with this tools/call result (a denial, a rate limit) without asking upstream. */
+  | { kind: 'answer'; result: Record<string, unknown> }
+  /** The tool is hidden: answer exactly as the upstream answers an unknown tool. */
+  | { kind: 'unknown' };
+
+export interface Gate {
+  /** Whether a tool is hidden from this caller (filters tools/list; synchronous, called per tool). */
+  isHidden(caller: Caller, server: string, tool: string): boolean;
+  /** Decide one tools/call. Never throws: a failure to decide is a denial that says so. */
+  checkCall(
+    caller: Caller,
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+  ): Promise<CallVerdict>;
+}
+
+/** A gate that lets everything through: tests of the relay itself, and the parity baseline. */
+export const OPEN_GATE: Gate = {
+  isHidden: () => false,
+  checkCall: async () => ({ kind: 'forward', done: () => {} }),
+};

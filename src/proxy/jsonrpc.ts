@@ -1,0 +1,77 @@
+// Minimal JSON-RPC shapes the relay works with. The relay never re-validates payloads it does not
+// act on (results, notifications): it checks the envelope only, so new spec fields pass through.
+
+export type RequestId = string | number;
+export interface JsonRpcRequest {
+  jsonrpc: '2.0';
+  id: RequestId;
+  method: string;
+  params?: Record<string, unknown>;
+}
+export interface JsonRpcNotification {
+  jsonrpc: '2.0';
+  method: string;
+  params?: Record<string, unknown>;
+}
+export interface JsonRpcResult {
+  jsonrpc: '2.0';
+  id: RequestId;
+  result: Record<string, unknown>;
+}
+export interface JsonRpcError {
+  jsonrpc: '2.0';
+  id: RequestId | null;
+  error: { code: number; message: string; data?: unknown };
+}
+export type JsonRpcResponse = JsonRpcResult | JsonRpcError;
+export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
+
+export const PARSE_ERROR = -32700;
+export const INVALID_REQUEST = -32600;
+export const METHOD_NOT_FOUND = -32601;
+export const INVALID_PARAMS = -32602;
+export const INTERNAL_ERROR = -32603;
+/** Implementation-defined range: the upstream could not be reached or died mid-request. */
+export const UPSTREAM_ERROR = -32003;
+export const HEADER_MISMATCH = -32020;
+
+export function isRequest(m: JsonRpcMessage): m is JsonRpcRequest {
+  return 'method' in m && 'id' in m && m.id !== undefined;
+}
+export function isNotification(m: JsonRpcMessage): m is JsonRpcNotification {
+  return 'method' in m && !('id' in m && m.id !== undefined);
+}
+export function isResponse(m: JsonRpcMessage): m is JsonRpcResponse {
+  return !('method' in m) && ('result' in m || 'error' in m);
+}
+
+/** Envelope check for one message from an untrusted peer; returns a reason when it is not valid. */
+export function envelopeProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return 'a JSON-RPC message must be an object';
+  const m = value as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
+  const hasId = 'id' in m && m.id !== undefined;
+  if (hasId && typeof m.id !== 'string' && typeof m.id !== 'number' && m.id !== null)
+    return 'id must be a string or number';
+  if ('method' in m) {
+    if (typeof m.method !== 'string' || m.method === '') return 'method must be a non-empty string';
+    if ('params' in m && m.params !== undefined && (typeof m.params !== 'object' || m.params === null)) {
+      return 'params must be an object';
+    }
+    if (hasId && m.id === null) return 'a request id must not be null';
+    return undefined;
+  }
+  if (!hasId) return 'a message needs a method (request/notification) or an id (response)';
+  if (!('result' in m) && !('error' in m)) return 'a response needs result or error';
+  return undefined;
+}
+
+export function errorResponse(
+  id: RequestId | null,
+  code: number,
+  message: string,
+  data?: unknown,
+): JsonRpcError {
+  return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
+}

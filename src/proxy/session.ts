@@ -1,0 +1,257 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/index.js';
+import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
+import { Aggregator } from './aggregate.js';
+import type { Caller, Gate } from './gate.js';
+import {
+  errorResponse,
+  INVALID_PARAMS,
+  isNotification,
+  isRequest,
+  isResponse,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  METHOD_NOT_FOUND,
+  type RequestId,
+} from './jsonrpc.js';
+import type { Sink } from './sink.js';
+
+export interface SessionOptions {
+  id: string;
+  /** Who may address this session (grant + endpoint); another grant's request answers 404. */
+  scope: string;
+  caller: Caller;
+  /** The servers this session reaches: one for /mcp/<server>, several for the aggregate /mcp. */
+  servers: ReadonlyMap<string, ServerConfig>;
+  aggregate: boolean;
+  separator: string;
+  gate: Gate;
+  log: Logger;
+  /** Shared links by server name, for servers configured `shared: true`. */
+  sharedLink?: (server: string) => UpstreamLink;
+}
+
+interface InFlight {
+  clientId: RequestId;
+  sink: Sink;
+  link: UpstreamLink;
+  upstreamId: number;
+  method: string;
+}
+
+const BACKLOG_LIMIT = 256;
+
+/**
+ * One client session: relays every message between the client and its upstream link(s),
+ * rewriting only ids, and stops at the Gate for `tools/call` and `tools/list`. Everything else
+ * (resources, prompts, completions, logging, pagination cursors, `_meta`, methods added by newer
+ * specs) passes through unchanged.
+ */
+export class ClientSession {
+  readonly id: string;
+  readonly scope: string;
+  readonly caller: Caller;
+  lastSeen = Date.now();
+  readonly links = new Map<string, UpstreamLink>();
+  private readonly ownLinks: UpstreamLink[] = [];
+  private readonly inflight = new Map<RequestId, InFlight>();
+  private readonly serverRequests = new Map<RequestId, { link: UpstreamLink; upstreamId: RequestId }>();
+  private nextServerRequestId = 1;
+  private standalone?: Sink;
+  private backlog: JsonRpcMessage[] = [];
+  private readonly agg?: Aggregator;
+  closed = false;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.id = opts.id;
+    this.scope = opts.scope;
+    this.caller = opts.caller;
+    const hooks: LinkHooks = {
+      onServerRequest: (req, link) => this.onServerRequest(req, link),
+      onServerNotification: (n, link) => this.onServerNotification(n, link),
+      onProgress: (n, ctx) => (ctx as InFlight | undefined)?.sink.send(n, false),
+    };
+    for (const [name, cfg] of opts.servers) {
+      const shared = cfg.shared && opts.sharedLink ? opts.sharedLink(name) : undefined;
+      const link = shared ?? new UpstreamLink(name, cfg, hooks, opts.log);
+      if (!shared) this.ownLinks.push(link);
+      this.links.set(name, link);
+    }
+    if (opts.aggregate) this.agg = new Aggregator(this.links, opts.separator, opts.gate, opts.caller);
+  }
+
+  /** Attach the standalone stream (HTTP GET, or stdout) and flush what waited for it. */
+  attachStandalone(sink: Sink): void {
+    this.standalone = sink;
+    const waiting = this.backlog;
+    this.backlog = [];
+    for (const m of waiting) sink.send(m, false);
+  }
+
+  get hasStandalone(): boolean {
+    return this.standalone?.open === true;
+  }
+
+  /** Handle one message from the client. `sink` receives the response to a request. */
+  handle(message: JsonRpcMessage, sink: Sink): void {
+    this.lastSeen = Date.now();
+    if (isRequest(message)) this.onClientRequest(message, sink);
+    else if (isNotification(message)) this.onClientNotification(message);
+    else if (isResponse(message)) this.onClientResponse(message);
+  }
+
+  private onClientRequest(req: JsonRpcRequest, sink: Sink): void {
+    if (this.agg) {
+      this.agg.handle(req, sink, (server, method, params) =>
+        method === 'tools/call'
+          ? this.callTool(req, sink, server, params)
+          : this.forward(req, sink, server, method, params),
+      );
+      return;
+    }
+    const server = this.links.keys().next().value as string;
+    switch (req.method) {
+      case 'tools/list':
+        this.forward(req, sink, server, req.method, req.params, (res) => this.filterTools(server, res));
+        return;
+      case 'tools/call':
+        this.callTool(req, sink, server, req.params);
+        return;
+      default:
+        this.forward(req, sink, server, req.method, req.params);
+    }
+  }
+
+  private callTool(req: JsonRpcRequest, sink: Sink, server: string, params: JsonRpcRequest['params']): void {
+    const name = params?.name;
+    if (typeof name !== 'string') {
+      sink.send(errorResponse(req.id, INVALID_PARAMS, 'tools/call needs params.name (a string)'), true);
+      return;
+    }
+    const args = (params?.arguments ?? {}) as Record<string, unknown>;
+    this.opts.gate.checkCall(this.caller, server, name, args).then((verdict) => {
+      if (verdict.kind === 'answer') sink.send({ jsonrpc: '2.0', id: req.id, result: verdict.result }, true);
+      else if (verdict.kind === 'unknown') sink.send(unknownTool(req.id, String(req.params?.name)), true);
+      else {
+        const started = performance.now();
+        this.forward(req, sink, server, req.method, params, (res) => {
+          const latencyMs = performance.now() - started;
+          if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
+          else verdict.done({ upstream: 'ok', latencyMs });
+          return res;
+        });
+      }
+    });
+  }
+
+  /** Relay a request to one upstream; map the response back to the client's id. */
+  forward(
+    req: JsonRpcRequest,
+    sink: Sink,
+    server: string,
+    method: string,
+    params: JsonRpcRequest['params'],
+    transform?: (res: JsonRpcResponse) => JsonRpcResponse,
+  ): void {
+    const link = this.links.get(server);
+    if (!link) {
+      sink.send(errorResponse(req.id, METHOD_NOT_FOUND, `unknown server "${server}"`), true);
+      return;
+    }
+    const entry: InFlight = { clientId: req.id, sink, link, upstreamId: 0, method };
+    const sent =
+      method === 'initialize'
+        ? { id: 0, response: link.initializeWith(params) }
+        : link.send(method, params, entry);
+    entry.upstreamId = sent.id;
+    this.inflight.set(req.id, entry);
+    sent.response.then((res) => {
+      if (this.inflight.get(req.id) === entry) this.inflight.delete(req.id);
+      const out = transform ? transform(res) : res;
+      sink.send({ ...out, id: req.id } as JsonRpcResponse, true);
+    });
+  }
+
+  private filterTools(server: string, res: JsonRpcResponse): JsonRpcResponse {
+    if (!('result' in res) || !Array.isArray(res.result.tools)) return res;
+    const tools = res.result.tools as { name: string }[];
+    const visible = tools.filter((t) => !this.opts.gate.isHidden(this.caller, server, t.name));
+    if (visible.length === tools.length) return res;
+    return { ...res, result: { ...res.result, tools: visible } };
+  }
+
+  private onClientNotification(n: JsonRpcNotification): void {
+    if (n.method === 'notifications/initialized') return; // each link sends its own after initialize
+    if (n.method === 'notifications/cancelled') {
+      const entry = this.inflight.get(n.params?.requestId as RequestId);
+      if (entry) {
+        this.inflight.delete(entry.clientId);
+        entry.link.cancel(entry.upstreamId, n.params?.reason as string | undefined);
+      }
+      return;
+    }
+    for (const link of this.links.values()) link.notify(n.method, n.params);
+  }
+
+  private onClientResponse(res: JsonRpcResponse): void {
+    if (res.id === null) return;
+    const target = this.serverRequests.get(res.id);
+    if (!target) return; // an answer to something we never asked: drop it
+    this.serverRequests.delete(res.id);
+    target.link.respond(target.upstreamId, 'result' in res ? { result: res.result } : { error: res.error });
+  }
+
+  private onServerRequest(req: JsonRpcRequest, link: UpstreamLink): void {
+    // Ids from several upstreams would collide on one client session: give each our own.
+    const id = `s${this.nextServerRequestId++}`;
+    this.serverRequests.set(id, { link, upstreamId: req.id });
+    this.deliverUnsolicited({ ...req, id }, link, true);
+  }
+
+  /** A notification from a shared link, fanned out by its owner to every session using it. */
+  relayNotification(n: JsonRpcNotification, link: UpstreamLink): void {
+    this.onServerNotification(n, link);
+  }
+
+  private onServerNotification(n: JsonRpcNotification, link: UpstreamLink): void {
+    if (this.agg) {
+      const mapped = this.agg.mapNotification(n, link.server);
+      if (mapped) this.deliverUnsolicited(mapped, link, false);
+      return;
+    }
+    this.deliverUnsolicited(n, link, false);
+  }
+
+  /**
+   * A message the server sent on its own. When a request of this client is in flight on the same
+   * link, the server almost certainly sent it because of that request (sampling during a tool call,
+   * log lines), so it goes on that request's stream; otherwise on the standalone stream, or it
+   * waits (bounded) until the client opens one.
+   */
+  private deliverUnsolicited(message: JsonRpcMessage, link: UpstreamLink, preferRequest: boolean): void {
+    const listChange = 'method' in message && message.method.endsWith('/list_changed');
+    if ((preferRequest || !listChange) && !(listChange && this.hasStandalone)) {
+      let latest: InFlight | undefined;
+      for (const f of this.inflight.values()) if (f.link === link && f.sink.open) latest = f;
+      if (latest) {
+        latest.sink.send(message, false);
+        return;
+      }
+    }
+    if (this.standalone?.open) this.standalone.send(message, false);
+    else if (this.backlog.length < BACKLOG_LIMIT) this.backlog.push(message);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.ownLinks.map((l) => l.close()));
+  }
+}
+
+/** The answer an MCP SDK server gives for a tool it does not have; a hidden tool answers the same. */
+export function unknownTool(id: RequestId, name: string): JsonRpcResponse {
+  return errorResponse(id, INVALID_PARAMS, `MCP error -32602: Tool ${name} not found`);
+}

@@ -1,0 +1,45 @@
+import type { Readable, Writable } from 'node:stream';
+import { LineSplitter } from '../upstream/line-splitter.js';
+import {
+  envelopeProblem,
+  errorResponse,
+  INVALID_REQUEST,
+  type JsonRpcMessage,
+  PARSE_ERROR,
+} from './jsonrpc.js';
+import type { ClientSession } from './session.js';
+import type { Sink } from './sink.js';
+
+/**
+ * Serves one client session over stdio: newline-delimited JSON-RPC in, the same out. Every
+ * message for the client, whatever stream it would have used over HTTP, goes to stdout.
+ */
+export function serveStdio(session: ClientSession, input: Readable, output: Writable): Promise<void> {
+  const sink: Sink = {
+    get open() {
+      return output.writable;
+    },
+    send(message: JsonRpcMessage) {
+      if (output.writable) output.write(`${JSON.stringify(message)}\n`);
+    },
+  };
+  session.attachStandalone(sink);
+  const lines = new LineSplitter((line) => {
+    if (line.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (err) {
+      sink.send(errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`), true);
+      return;
+    }
+    const problem = envelopeProblem(parsed);
+    if (problem) {
+      sink.send(errorResponse(null, INVALID_REQUEST, `Invalid Request: ${problem}`), true);
+      return;
+    }
+    session.handle(parsed as JsonRpcMessage, sink);
+  });
+  input.on('data', (chunk: Buffer) => lines.push(chunk));
+  return new Promise((resolve) => input.once('end', () => resolve()));
+}

@@ -1,0 +1,41 @@
+import type { AuditQuery } from '../audit/types.js';
+import { AUDIT_COLUMNS } from './rows.js';
+
+export const MAX_QUERY_LIMIT = 10_000;
+
+/** One SELECT for `AuditStore.query`, shared by both dialects; `ph(n)` renders the n-th placeholder. */
+export function auditQuerySql(
+  filter: AuditQuery,
+  ph: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    where.push(clause.replace('?', ph(params.length)));
+  };
+  if (filter.since !== undefined) add('ts >= ?', filter.since);
+  if (filter.until !== undefined) add('ts < ?', filter.until);
+  if (filter.grant !== undefined) add('grant_name = ?', filter.grant);
+  if (filter.session !== undefined) add('session = ?', filter.session);
+  if (filter.server !== undefined) add('server = ?', filter.server);
+  if (filter.tool !== undefined) add('tool = ?', filter.tool);
+  if (filter.decision !== undefined) add('decision = ?', filter.decision);
+  if (filter.afterSeq !== undefined) add('seq > ?', filter.afterSeq);
+  const limit = Math.max(1, Math.min(MAX_QUERY_LIMIT, Math.floor(filter.limit ?? 100)));
+  params.push(limit);
+  const sql =
+    `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit` +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY seq ${filter.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ${ph(params.length)}`;
+  return { sql, params };
+}
+
+/** One page of the full scan used by verify and export (keyset pagination on seq). */
+export function auditPageSql(since: number | undefined, ph: (n: number) => string): string {
+  return (
+    `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit WHERE seq > ${ph(1)}` +
+    (since !== undefined ? ` AND ts >= ${ph(3)}` : '') +
+    ` ORDER BY seq ASC LIMIT ${ph(2)}`
+  );
+}

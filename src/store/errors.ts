@@ -1,0 +1,35 @@
+export type StoreErrorCode =
+  | 'GRANT_EXISTS'
+  | 'TOKEN_REUSED'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_CLOSED'
+  | 'SCHEMA_TOO_NEW'
+  | 'INVALID_CONFIG'
+  | 'STORE_FAILED';
+
+/** Internal store errors. Messages say what to do next; they never include passwords or tokens. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
+  return err instanceof StoreError && (code === undefined || err.code === code);
+}
+
+/** postgres://user:secret@host/db -> postgres://user:***@host/db, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable URL>';
+  }
+}

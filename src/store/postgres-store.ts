@@ -1,0 +1,284 @@
+import type { Pool, PoolClient } from 'pg';
+import { GENESIS_HASH, sealEntries } from '../audit/chain.js';
+import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
+import { tokensEqual } from '../auth/tokens.js';
+import { auditPageSql, auditQuerySql } from './audit-sql.js';
+import { StoreError } from './errors.js';
+import { MIGRATIONS_TABLE, pendingMigrations, postgresMigrations } from './migrations.js';
+import { mapPgError } from './postgres-errors.js';
+import { AUDIT_COLUMNS, auditParams, rowToAudit, rowToCheckpoint, rowToGrant } from './rows.js';
+import type { GrantRecord, GrantStore, NewGrant, Store } from './types.js';
+
+type Row = Record<string, unknown>;
+const ph = (n: number) => `$${n}`;
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** Advisory lock keys are per schema, so test schemas (or tenants) sharing a database do not contend. */
+const AUDIT_LOCK = `SELECT pg_advisory_xact_lock(hashtext('toolgate.audit:' || current_schema()))`;
+const MIGRATE_LOCK = `SELECT pg_advisory_xact_lock(hashtext('toolgate.migrate:' || current_schema()))`;
+/** 18 columns x 1000 rows stays well under PostgreSQL's 65,535 bind parameters. */
+const ROWS_PER_INSERT = 1000;
+
+export interface PostgresStoreOptions {
+  url: string;
+  schema?: string;
+  maxConnections?: number;
+}
+
+/** Opens a pool, creates the schema if asked, and applies pending migrations under a lock. */
+export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+  if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
+    throw new StoreError(
+      'INVALID_CONFIG',
+      `schema "${opts.schema}" must be a plain identifier (letters, digits, _)`,
+    );
+  }
+  // Loaded only here, so SQLite users never load the PostgreSQL driver.
+  const mod = await import('pg');
+  const PgPool = (mod.default ?? mod).Pool;
+  const pool = new PgPool({
+    connectionString: opts.url,
+    max: opts.maxConnections ?? 10,
+    connectionTimeoutMillis: 5000,
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  });
+  // An idle client losing its connection emits here; without a listener the process would crash.
+  pool.on('error', () => {});
+  const store = new PostgresStore(pool, opts.url);
+  try {
+    await store.tx(async (c) => {
+      if (opts.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"`);
+    });
+    await store.tx(async (c) => {
+      // Two replicas starting together: the second waits here, then finds nothing pending.
+      await c.query(MIGRATE_LOCK);
+      await c.query(MIGRATIONS_TABLE);
+      const applied = (await c.query('SELECT version FROM schema_migrations')).rows.map((r) =>
+        Number(r.version),
+      );
+      for (const m of pendingMigrations(postgresMigrations, applied)) {
+        for (const stmt of m.statements) await c.query(stmt);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          Date.now(),
+        ]);
+      }
+    });
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
+  return store;
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly grants: GrantStore;
+  readonly audit: AuditStore;
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly url: string,
+  ) {
+    this.grants = new PostgresGrants(this);
+    this.audit = new PostgresAudit(this);
+  }
+
+  async query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    this.assertOpen();
+    try {
+      return (await this.pool.query(sql, params)).rows as Row[];
+    } catch (err) {
+      throw mapPgError(err, this.url);
+    }
+  }
+
+  /** Runs fn in one transaction on one connection; a broken connection is discarded, not reused. */
+  async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw mapPgError(err, this.url);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      throw mapPgError(err, this.url);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the store is closed');
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+class PostgresGrants implements GrantStore {
+  constructor(private readonly s: PostgresStore) {}
+
+  async create(g: NewGrant): Promise<GrantRecord> {
+    const createdAt = g.createdAt ?? Date.now();
+    const rows = await this.s
+      .query(
+        `INSERT INTO grants (name, token_sha256, servers, policy, created_at, expires_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $5) RETURNING *`,
+        [g.name, g.tokenSha256, JSON.stringify(g.servers), g.policy ?? null, createdAt, g.expiresAt ?? null],
+      )
+      .catch((err: unknown) => {
+        const constraint = (err as StoreError).cause as { code?: string; constraint?: string } | undefined;
+        if (constraint?.code === '23505' && constraint.constraint === 'grants_pkey') {
+          throw new StoreError(
+            'GRANT_EXISTS',
+            `a grant named "${g.name}" already exists; pick another name or revoke it first`,
+          );
+        }
+        if (constraint?.code === '23505') {
+          throw new StoreError('TOKEN_REUSED', 'another grant already uses this token; generate a new one');
+        }
+        throw err;
+      });
+    return rowToGrant(rows[0]!);
+  }
+
+  async findByTokenHash(sha256Hex: string): Promise<GrantRecord | undefined> {
+    const want = sha256Hex.toLowerCase();
+    const [row] = await this.s.query('SELECT * FROM grants WHERE token_sha256 = $1', [want]);
+    // The index lookup finds the row; the constant-time compare is what decides.
+    return row && tokensEqual(String(row.token_sha256), want) ? rowToGrant(row) : undefined;
+  }
+
+  async get(name: string): Promise<GrantRecord | undefined> {
+    const [row] = await this.s.query('SELECT * FROM grants WHERE name = $1', [name]);
+    return row ? rowToGrant(row) : undefined;
+  }
+
+  async list(): Promise<GrantRecord[]> {
+    return (await this.s.query('SELECT * FROM grants ORDER BY name')).map(rowToGrant);
+  }
+
+  async revoke(name: string, nowMs: number): Promise<boolean> {
+    const rows = await this.s.query(
+      'UPDATE grants SET revoked_at = $1, updated_at = $1 WHERE name = $2 AND revoked_at IS NULL RETURNING name',
+      [nowMs, name],
+    );
+    return rows.length > 0;
+  }
+
+  async changedSince(ms: number): Promise<GrantRecord[]> {
+    return (
+      await this.s.query('SELECT * FROM grants WHERE updated_at >= $1 ORDER BY updated_at, name', [ms])
+    ).map(rowToGrant);
+  }
+}
+
+class PostgresAudit implements AuditStore {
+  constructor(private readonly s: PostgresStore) {}
+
+  async append(entries: AuditEntry[]): Promise<AuditRecord[]> {
+    if (entries.length === 0) return [];
+    return this.s.tx(async (c) => {
+      // Several gateways may share this table. The lock serializes appends, and the head is read
+      // only after it is held, so every batch links onto the true newest record: one linear chain.
+      await c.query(AUDIT_LOCK);
+      const sealed = sealEntries(await chainHead(c), entries);
+      for (let i = 0; i < sealed.length; i += ROWS_PER_INSERT) {
+        const chunk = sealed.slice(i, i + ROWS_PER_INSERT);
+        const params = chunk.flatMap(auditParams);
+        const n = AUDIT_COLUMNS.length;
+        const values = chunk.map(
+          (_, r) => `(${AUDIT_COLUMNS.map((_, k) => `$${r * n + k + 1}`).join(', ')})`,
+        );
+        await c.query(`INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`, params);
+      }
+      return sealed;
+    });
+  }
+
+  async query(filter: AuditQuery = {}): Promise<AuditRecord[]> {
+    const { sql, params } = auditQuerySql(filter, ph);
+    return (await this.s.query(sql, params)).map(rowToAudit);
+  }
+
+  async *iterate(
+    opts: { since?: number; afterSeq?: number; batchSize?: number } = {},
+  ): AsyncIterable<AuditRecord> {
+    const sql = auditPageSql(opts.since, ph);
+    const size = opts.batchSize ?? 1000;
+    let after = opts.afterSeq ?? Number.MIN_SAFE_INTEGER;
+    for (;;) {
+      const params = opts.since !== undefined ? [after, size, opts.since] : [after, size];
+      const page = (await this.s.query(sql, params)).map(rowToAudit);
+      yield* page;
+      if (page.length < size) return;
+      after = page.at(-1)!.seq;
+    }
+  }
+
+  async head(): Promise<{ seq: number; hash: string } | undefined> {
+    const [row] = await this.s.query('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+    return row ? { seq: Number(row.seq), hash: String(row.hash) } : undefined;
+  }
+
+  async checkpoint(): Promise<AuditCheckpoint | undefined> {
+    const [row] = await this.s.query('SELECT * FROM audit_checkpoint WHERE id = 1');
+    return row ? rowToCheckpoint(row) : undefined;
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.s.query('SELECT COUNT(*) AS n FROM audit');
+    return Number(row?.n ?? 0);
+  }
+
+  async prune(beforeMs: number, nowMs = Date.now()): Promise<number> {
+    return this.s.tx(async (c) => {
+      await c.query(AUDIT_LOCK);
+      // A prefix of the chain goes: everything before the first record new enough to keep.
+      const keep = (await c.query('SELECT MIN(seq) AS seq FROM audit WHERE ts >= $1', [beforeMs])).rows[0];
+      const head = await chainHead(c);
+      const boundary = keep?.seq === null || keep?.seq === undefined ? head.seq + 1 : Number(keep.seq);
+      const first = (await c.query('SELECT seq, prev_hash FROM audit WHERE seq = $1', [boundary])).rows[0];
+      const anchor = first
+        ? { seq: boundary, prevHash: String(first.prev_hash) }
+        : { seq: boundary, prevHash: head.hash };
+      const deleted = (await c.query('DELETE FROM audit WHERE seq < $1', [boundary])).rowCount ?? 0;
+      if (deleted === 0) return 0;
+      await c.query(
+        `INSERT INTO audit_checkpoint (id, seq, prev_hash, pruned_at, pruned_count) VALUES (1, $1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, prev_hash = EXCLUDED.prev_hash,
+           pruned_at = EXCLUDED.pruned_at, pruned_count = audit_checkpoint.pruned_count + EXCLUDED.pruned_count`,
+        [anchor.seq, anchor.prevHash, nowMs, deleted],
+      );
+      return deleted;
+    });
+  }
+}
+
+/** The record new entries link onto: the newest record, else the prune checkpoint, else genesis. */
+async function chainHead(c: PoolClient): Promise<{ seq: number; hash: string }> {
+  const last = (await c.query('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1')).rows[0];
+  if (last) return { seq: Number(last.seq), hash: String(last.hash) };
+  const cp = (await c.query('SELECT seq, prev_hash FROM audit_checkpoint WHERE id = 1')).rows[0];
+  if (cp) return { seq: Number(cp.seq) - 1, hash: String(cp.prev_hash) };
+  return { seq: 0, hash: GENESIS_HASH };
+}

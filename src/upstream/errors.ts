@@ -1,0 +1,15 @@
+/** The upstream could not be started, reached, or died; `message` says which server and what to do. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly code:
+      | 'UPSTREAM_SPAWN_FAILED'
+      | 'UPSTREAM_UNREACHABLE'
+      | 'UPSTREAM_EXITED'
+      | 'UPSTREAM_TIMEOUT'
+      | 'UPSTREAM_CLOSED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}

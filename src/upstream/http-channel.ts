@@ -1,0 +1,76 @@
+import {
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from '@modelcontextprotocol/client';
+import type { HttpServerConfig } from '../config/index.js';
+import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
+import type { Channel } from './channel.js';
+import { UpstreamError } from './errors.js';
+
+/**
+ * Streamable HTTP (or legacy SSE) upstream through the SDK v2 client transports, which already
+ * handle both response shapes, the session header, the GET stream and SSE resumption.
+ * Each fetch gets its own abort signal: a shared one collects a listener per request.
+ */
+export class HttpChannel implements Channel {
+  onmessage?: (message: JsonRpcMessage) => void;
+  onclose?: (reason: UpstreamError) => void;
+  private readonly transport: Transport & { terminateSession?: () => Promise<void> };
+  private closing = false;
+
+  constructor(
+    private readonly name: string,
+    cfg: HttpServerConfig,
+  ) {
+    const url = new URL(cfg.url);
+    const fetchOwnSignal: typeof fetch = (input, init) =>
+      fetch(input, { ...init, signal: init?.signal ?? null });
+    const requestInit = { headers: cfg.headers };
+    this.transport =
+      cfg.transport === 'sse'
+        ? new SSEClientTransport(url, { requestInit, fetch: fetchOwnSignal })
+        : new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchOwnSignal });
+    this.transport.onmessage = (m) => this.onmessage?.(m as JsonRpcMessage);
+    this.transport.onerror = () => {
+      /* per-request failures reject send(); stream errors are retried by the transport */
+    };
+    this.transport.onclose = () => {
+      if (!this.closing)
+        this.onclose?.(new UpstreamError('UPSTREAM_CLOSED', `connection to server "${this.name}" closed`));
+    };
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.transport.start();
+    } catch (err) {
+      throw new UpstreamError(
+        'UPSTREAM_UNREACHABLE',
+        `cannot reach server "${this.name}": ${(err as Error).message}`,
+      );
+    }
+  }
+
+  async send(message: JsonRpcMessage): Promise<void> {
+    try {
+      await this.transport.send(message as never);
+    } catch (err) {
+      throw new UpstreamError(
+        'UPSTREAM_UNREACHABLE',
+        `server "${this.name}" did not accept the request: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  setProtocolVersion(version: string): void {
+    this.transport.setProtocolVersion?.(version);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    // Client.close() alone leaves the upstream session open; DELETE it explicitly.
+    await this.transport.terminateSession?.().catch(() => {});
+    await this.transport.close().catch(() => {});
+  }
+}

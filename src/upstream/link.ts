@@ -1,0 +1,299 @@
+import type { Logger } from 'pino';
+import { isStdioServer, type ServerConfig } from '../config/index.js';
+import {
+  errorResponse,
+  isNotification,
+  isRequest,
+  isResponse,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type RequestId,
+  UPSTREAM_ERROR,
+} from '../proxy/jsonrpc.js';
+import type { Channel } from './channel.js';
+import { UpstreamError } from './errors.js';
+import { HttpChannel } from './http-channel.js';
+import { StdioChannel } from './stdio-channel.js';
+
+export interface LinkHooks {
+  /** A request from the server to the client (sampling, elicitation, roots, ping). Id is the upstream's. */
+  onServerRequest(request: JsonRpcRequest, link: UpstreamLink): void;
+  /** A notification not tied to a request we sent (list_changed, logging, resources/updated). */
+  onServerNotification(notification: JsonRpcNotification, link: UpstreamLink): void;
+  /** A progress notification for one of our requests; the token is already the caller's own again. */
+  onProgress(notification: JsonRpcNotification, context: unknown): void;
+}
+
+interface Pending {
+  resolve(response: JsonRpcResponse): void;
+  context: unknown;
+  method: string;
+  /** The caller's own progress token, restored on progress notifications. */
+  progressToken?: string | number;
+  upstreamToken?: string;
+  timer?: NodeJS.Timeout;
+}
+
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_MAX_MS = 10_000;
+const HEALTHY_AFTER_MS = 30_000;
+
+/**
+ * A managed connection to one upstream server on behalf of one client session (or, when the
+ * server is `shared`, all of them). It owns request-id assignment, so ids from many clients never
+ * collide; it replays the initialize handshake after a crash; and a request in flight when the
+ * server dies gets an error that says so, while the next request starts it again (with backoff).
+ */
+export class UpstreamLink {
+  private channel?: Channel;
+  private connecting?: Promise<Channel>;
+  private nextId = 1;
+  private nextToken = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly progress = new Map<string, number>();
+  private initialize?: JsonRpcRequest['params'];
+  private protocolVersion?: string;
+  private crashes = 0;
+  private lastCrashAt = 0;
+  private startedAt = 0;
+  private closed = false;
+  private initResult?: Promise<JsonRpcResponse>;
+  lastError?: string;
+
+  constructor(
+    readonly server: string,
+    private readonly cfg: ServerConfig,
+    private readonly hooks: LinkHooks,
+    private readonly log: Logger,
+    private readonly shared = false,
+  ) {}
+
+  get isUp(): boolean {
+    return this.channel !== undefined;
+  }
+
+  /** Send the handshake. Its params are kept so a restarted server gets the same handshake. */
+  initializeWith(params: JsonRpcRequest['params']): Promise<JsonRpcResponse> {
+    // A shared link does the handshake once; later clients get the same answer.
+    if (this.shared && this.initResult) return this.initResult;
+    this.initialize = params;
+    const result = this.request('initialize', params, undefined);
+    if (this.shared) {
+      this.initResult = result.then((r) => {
+        if ('error' in r) this.initResult = undefined;
+        return r;
+      });
+    }
+    return result;
+  }
+
+  /** Send a request; resolves with the upstream's response (its id is ours, not the caller's). */
+  request(method: string, params: JsonRpcRequest['params'], context: unknown): Promise<JsonRpcResponse> {
+    return this.send(method, params, context).response;
+  }
+
+  /**
+   * Send a request and learn at once the id it got upstream (the caller needs it to forward a
+   * cancellation while the response is still pending).
+   */
+  send(
+    method: string,
+    params: JsonRpcRequest['params'],
+    context: unknown,
+    via?: Channel,
+  ): { id: number; response: Promise<JsonRpcResponse> } {
+    const id = this.nextId++;
+    const entry: Pending = { resolve: () => {}, context, method };
+    let outParams = params;
+    const meta = params?._meta as Record<string, unknown> | undefined;
+    if (meta && (typeof meta.progressToken === 'string' || typeof meta.progressToken === 'number')) {
+      // Tokens are only unique per client; on a shared link two clients may pick the same one.
+      entry.progressToken = meta.progressToken;
+      entry.upstreamToken = `tg${this.nextToken++}`;
+      this.progress.set(entry.upstreamToken, id);
+      outParams = { ...params, _meta: { ...meta, progressToken: entry.upstreamToken } };
+    }
+    const response = new Promise<JsonRpcResponse>((resolve) => {
+      entry.resolve = resolve;
+    });
+    this.pending.set(id, entry);
+    const message: JsonRpcRequest =
+      outParams === undefined
+        ? { jsonrpc: '2.0', id, method }
+        : { jsonrpc: '2.0', id, method, params: outParams };
+    // While a (re)connect is in progress everything waits for it, except the handshake itself.
+    const channel = via ?? (this.connecting ? undefined : this.channel);
+    if (channel) this.transmit(channel, id, entry, message);
+    else {
+      this.connect(method !== 'initialize').then(
+        (ch) => this.transmit(ch, id, entry, message),
+        (err: Error) => this.settle(id, errorResponse(id, UPSTREAM_ERROR, err.message)),
+      );
+    }
+    const done = method === 'initialize' ? response.then((r) => this.afterInitialize(r, channel)) : response;
+    return { id, response: done };
+  }
+
+  private transmit(channel: Channel, id: number, entry: Pending, message: JsonRpcRequest): void {
+    if (!this.pending.has(id)) return; // cancelled while connecting
+    this.armTimer(id, entry);
+    channel
+      .send(message)
+      .catch((err: Error) => this.settle(id, errorResponse(id, UPSTREAM_ERROR, err.message)));
+  }
+
+  private afterInitialize(result: JsonRpcResponse, via: Channel | undefined): JsonRpcResponse {
+    const channel = via ?? this.channel;
+    if ('result' in result && channel) {
+      const version = result.result.protocolVersion;
+      if (typeof version === 'string') {
+        this.protocolVersion = version;
+        channel.setProtocolVersion(version);
+      }
+      channel.send({ jsonrpc: '2.0', method: 'notifications/initialized' }).catch(() => {});
+    }
+    return result;
+  }
+
+  /** The upstream id a caller's request got, for cancellation; undefined when not in flight. */
+  cancel(upstreamId: number, reason?: string): void {
+    if (!this.pending.has(upstreamId)) return;
+    this.notify('notifications/cancelled', { requestId: upstreamId, ...(reason ? { reason } : {}) });
+    this.settle(upstreamId, errorResponse(upstreamId, -32800, 'request cancelled'));
+  }
+
+  notify(method: string, params?: Record<string, unknown>): void {
+    const channel = this.channel;
+    if (!channel) return; // notifications to a dead server are moot
+    const message: JsonRpcNotification = params
+      ? { jsonrpc: '2.0', method, params }
+      : { jsonrpc: '2.0', method };
+    channel.send(message).catch(() => {});
+  }
+
+  /** Answer a server-to-client request with the client's result or error. */
+  respond(upstreamId: RequestId, body: { result: unknown } | { error: unknown }): void {
+    this.channel?.send({ jsonrpc: '2.0', id: upstreamId, ...body } as JsonRpcMessage).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const channel = this.channel;
+    this.channel = undefined;
+    this.failAll('the gateway closed this session');
+    await channel?.close();
+  }
+
+  private connect(replay: boolean): Promise<Channel> {
+    if (this.channel) return Promise.resolve(this.channel);
+    if (this.closed) return Promise.reject(new UpstreamError('UPSTREAM_CLOSED', 'session closed'));
+    this.connecting ??= this.open(replay).finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(replay: boolean): Promise<Channel> {
+    const wait = this.crashes === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.crashes - 1));
+    const remaining = this.lastCrashAt + wait - Date.now();
+    if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
+    const channel: Channel = isStdioServer(this.cfg)
+      ? new StdioChannel(this.server, this.cfg, this.log)
+      : new HttpChannel(this.server, this.cfg);
+    channel.onmessage = (m) => this.onMessage(m);
+    channel.onclose = (reason) => this.onChannelClosed(channel, reason);
+    try {
+      await channel.start();
+    } catch (err) {
+      this.noteCrash((err as Error).message);
+      throw err;
+    }
+    this.startedAt = Date.now();
+    this.channel = channel;
+    if (this.protocolVersion) channel.setProtocolVersion(this.protocolVersion);
+    if (replay && this.initialize) {
+      // A restarted server must see the handshake the client once did, before anything else.
+      this.log.info({ upstream: this.server }, 'replaying initialize after restart');
+      const res = await this.send('initialize', this.initialize, undefined, channel).response;
+      if ('error' in res)
+        throw new UpstreamError(
+          'UPSTREAM_UNREACHABLE',
+          `server "${this.server}" refused initialize: ${res.error.message}`,
+        );
+    }
+    return channel;
+  }
+
+  private onChannelClosed(channel: Channel, reason: UpstreamError): void {
+    if (this.channel !== channel) return;
+    this.channel = undefined;
+    this.noteCrash(reason.message);
+    this.log.warn({ upstream: this.server, reason: reason.message }, 'upstream went away');
+    this.failAll(
+      `${reason.message} while handling this request; toolgate restarts it on the next request, so retry`,
+    );
+  }
+
+  private noteCrash(message: string): void {
+    if (Date.now() - this.startedAt > HEALTHY_AFTER_MS) this.crashes = 0;
+    this.crashes++;
+    this.lastCrashAt = Date.now();
+    this.lastError = message;
+  }
+
+  private failAll(message: string): void {
+    for (const id of [...this.pending.keys()]) this.settle(id, errorResponse(id, UPSTREAM_ERROR, message));
+  }
+
+  private armTimer(id: number, entry: Pending): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    const ms = this.cfg.timeout;
+    entry.timer = setTimeout(() => {
+      this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
+      this.settle(
+        id,
+        errorResponse(
+          id,
+          UPSTREAM_ERROR,
+          `server "${this.server}" did not answer ${entry.method} within ${ms / 1000}s`,
+        ),
+      );
+    }, ms);
+    entry.timer.unref();
+  }
+
+  private settle(id: number, response: JsonRpcResponse): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    this.pending.delete(id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.upstreamToken) this.progress.delete(entry.upstreamToken);
+    entry.resolve(response);
+  }
+
+  private onMessage(message: JsonRpcMessage): void {
+    if (isResponse(message)) {
+      const id = typeof message.id === 'number' ? message.id : Number(message.id);
+      this.settle(id, message);
+    } else if (isRequest(message)) {
+      this.hooks.onServerRequest(message, this);
+    } else if (isNotification(message)) {
+      if (message.method === 'notifications/progress') {
+        const token = String(message.params?.progressToken);
+        const id = this.progress.get(token);
+        const entry = id === undefined ? undefined : this.pending.get(id);
+        if (entry && id !== undefined) {
+          this.armTimer(id, entry); // progress proves the server is alive; the spec allows a reset
+          this.hooks.onProgress(
+            { ...message, params: { ...message.params, progressToken: entry.progressToken } },
+            entry.context,
+          );
+          return;
+        }
+      }
+      this.hooks.onServerNotification(message, this);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+import type { Logger } from 'pino';
+import type { StdioServerConfig } from '../config/index.js';
+import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
+import type { Channel } from './channel.js';
+import { UpstreamError } from './errors.js';
+import { LineSplitter } from './line-splitter.js';
+
+/**
+ * A stdio MCP server as a child process: newline-delimited JSON on stdin/stdout, stderr to our
+ * log. Written on node:child_process directly (not the SDK transport) because the gateway needs
+ * the exit code for its error messages and must never schema-parse messages it only relays.
+ */
+export class StdioChannel implements Channel {
+  onmessage?: (message: JsonRpcMessage) => void;
+  onclose?: (reason: UpstreamError) => void;
+  private child?: ChildProcess;
+  private closing = false;
+  private ended = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly cfg: StdioServerConfig,
+    private readonly log: Logger,
+  ) {}
+
+  start(): Promise<void> {
+    const { command, args, env, cwd } = this.cfg;
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, {
+        env: { ...getDefaultEnvironment(), ...env },
+        cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // Own process group, so a restart kills the whole tree (npx -> node) and nothing leaks.
+        detached: process.platform !== 'win32',
+        windowsHide: true,
+      });
+      this.child = child;
+      const stdout = new LineSplitter((line) => this.onLine(line));
+      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+      const stderr = new LineSplitter((line) =>
+        this.log.info({ upstream: this.name, stderr: line }, 'upstream stderr'),
+      );
+      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+      child.stdin!.on('error', () => {}); // EPIPE after exit is reported through 'exit'
+      child.once('spawn', () => resolve());
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        const why =
+          err.code === 'ENOENT'
+            ? `command not found: ${command} (is it installed and on PATH?)`
+            : err.message;
+        const e = new UpstreamError('UPSTREAM_SPAWN_FAILED', `could not start server "${this.name}": ${why}`);
+        if (!this.ended) reject(e);
+        this.end(e);
+      });
+      child.once('exit', (code, signal) => {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        this.end(new UpstreamError('UPSTREAM_EXITED', `server "${this.name}" ${how}`));
+      });
+    });
+  }
+
+  private onLine(line: string): void {
+    if (line.trim() === '') return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      // Servers that print banners on stdout break the protocol; log it rather than die.
+      this.log.warn(
+        { upstream: this.name, line: line.slice(0, 200) },
+        'upstream wrote a non-JSON line on stdout',
+      );
+      return;
+    }
+    this.onmessage?.(msg as JsonRpcMessage);
+  }
+
+  send(message: JsonRpcMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || this.ended) {
+      return Promise.reject(new UpstreamError('UPSTREAM_CLOSED', `server "${this.name}" is not running`));
+    }
+    stdin.write(`${JSON.stringify(message)}\n`);
+    return Promise.resolve();
+  }
+
+  setProtocolVersion(): void {}
+
+  async close(): Promise<void> {
+    if (this.ended || !this.child) return;
+    this.closing = true;
+    const child = this.child;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    // Spec shutdown order for stdio: close stdin, then SIGTERM, then SIGKILL.
+    child.stdin?.end();
+    const term = setTimeout(() => this.signal('SIGTERM'), 500);
+    const kill = setTimeout(() => this.signal('SIGKILL'), 2500);
+    await exited;
+    clearTimeout(term);
+    clearTimeout(kill);
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (!pid) return;
+    try {
+      process.kill(process.platform === 'win32' ? pid : -pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private end(reason: UpstreamError): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.closing) {
+      this.signal('SIGKILL'); // reap any grandchildren left in the group
+      this.onclose?.(reason);
+    }
+  }
+}

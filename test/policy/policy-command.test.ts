@@ -1,0 +1,153 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runPolicyCommand } from '../../src/cli/policy-command.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'toolgate-policy-cli-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runPolicyCommand(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+const good = file(
+  'refunds.json',
+  '{"version":"1","tools":{"create_refund":{"deny_if":[{"path":"args.amount","op":"gt","value":10000,' +
+    '"reason":"refunds over 100.00 need a person"}],"limits":[{"counter":"refund_total","window":"day","max":50000,"sum":"args.amount"}]},' +
+    '"search":{"action":"rate_limit","rate_limit":{"max":10,"window":60}}}}',
+);
+const bad = file(
+  'bad.yaml',
+  'version: "1"\ntools:\n  a:\n    deny_if: [{path: args.x, op: greater, value: 1}]\n',
+);
+const shadow = file('shadow.yaml', 'version: "1"\nmode: shadow\n');
+
+describe('policy validate', () => {
+  it('accepts valid files', async () => {
+    expect(await run('validate', good, shadow)).toEqual({
+      code: 0,
+      stdout: `ok ${good}\nok ${shadow} (shadow mode)\n`,
+      stderr: '',
+    });
+  });
+
+  it('exits 1 with file:line:col errors', async () => {
+    const r = await run('validate', good, bad);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`ok ${good}\n`);
+    expect(r.stderr).toContain(`${bad}:4:34 tools.a.deny_if[0].op: op must be one of`);
+  });
+
+  it('--canonical prints the expanded form', async () => {
+    const r = await run('validate', '--canonical', good);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).tools.search).toEqual({
+      limits: [{ counter: 'search', window: 60, max: 10, scope: 'session' }],
+    });
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await run('validate')).code).toBe(2);
+    expect((await run('validate', '--bogus', good)).code).toBe(2);
+    expect((await run('frobnicate')).code).toBe(2);
+    expect((await run()).code).toBe(2);
+  });
+});
+
+describe('policy test and explain', () => {
+  it('--json has the stable shape', async () => {
+    const r = await run('test', good, '--tool', 'create_refund', '--args', '{"amount":12000}', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      decision: 'deny',
+      reason: 'refunds over 100.00 need a person',
+      rule: 'tools.create_refund.deny_if[0]',
+      explanation: 'tools.create_refund.deny_if[0] holds: args.amount is 12000, greater than 10000',
+      limits: [],
+      approval: null,
+      shadow: false,
+    });
+  });
+
+  it('prints the decision with limits to consume', async () => {
+    const r = await run(
+      'test',
+      good,
+      '--tool',
+      'create_refund',
+      '--args',
+      '{"amount":25}',
+      '--grant',
+      'support',
+    );
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(
+      'allow tools.create_refund\nreason: allowed by tools.create_refund\n' +
+        'limits: refund_total +25 (max 50000 per day, per grant; tools.create_refund.limits[0])\n',
+    );
+  });
+
+  it('explain says which rule fired and why', async () => {
+    const r = await run(
+      'explain',
+      good,
+      '--tool',
+      'create_refund',
+      '--args',
+      '{"amount":12000}',
+      '--server',
+      'billing',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'create_refund (server billing, grant cli): DENIED',
+        'rule that fired: tools.create_refund.deny_if[0]',
+        'why: tools.create_refund.deny_if[0] holds: args.amount is 12000, greater than 10000',
+        'the agent is told: refunds over 100.00 need a person',
+        'limits to consume: none (a refused call consumes nothing)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('explain reads grant claims and notes shadow mode', async () => {
+    const claims = file(
+      'claims.yaml',
+      'version: "1"\nmode: shadow\ntools:\n  t: {require: [{path: grant.claims.role, op: eq, value: admin}]}\n',
+    );
+    const r = await run('explain', claims, '--tool', 't', '--claims', '{"role":"intern"}');
+    expect(r.stdout).toContain(
+      'why: tools.t.require[0] must hold but does not: grant.claims.role is "intern", not equal to "admin"',
+    );
+    expect(r.stdout).toContain('shadow mode: the gateway records this decision but lets the call through');
+    const json = JSON.parse(
+      (await run('test', claims, '--tool', 't', '--claims', '{"role":"admin"}', '--json')).stdout,
+    );
+    expect(json).toMatchObject({ decision: 'allow', shadow: true });
+  });
+
+  it('an invalid policy exits 1', async () => {
+    const r = await run('test', bad, '--tool', 'a');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}:4:34 tools.a.deny_if[0].op`);
+  });
+
+  it('bad arguments exit 2', async () => {
+    expect((await run('test', good)).code).toBe(2);
+    expect((await run('test', good, '--tool', 'a', '--args', '{nope')).stderr).toContain(
+      '--args is not valid JSON',
+    );
+    expect((await run('test', good, '--tool', 'a', '--args', '[1]')).code).toBe(2);
+    expect((await run('explain', '--tool', 'a')).code).toBe(2);
+    expect((await run('test', good, good, '--tool', 'a')).code).toBe(2);
+  });
+});

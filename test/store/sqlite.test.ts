@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
+import { sqliteHarness } from './harness.js';
+import { storeSuite } from './store.suite.js';
+
+storeSuite('sqlite', sqliteHarness);
+
+describe('sqlite specifics', () => {
+  it('creates missing parent folders and uses WAL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-sqlite-'));
+    const store = await openStore({ sqlite: join(dir, 'nested', 'deeper', 'toolgate.db') });
+    expect(store.kind).toBe('sqlite');
+    await store.close();
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(join(dir, 'nested', 'deeper', 'toolgate.db'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports an unopenable file as STORE_UNAVAILABLE', async () => {
+    await expect(openStore({ sqlite: '/proc/toolgate/nope.db' })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
+  it('rejects an empty storage config', async () => {
+    await expect(openStore({ sqlite: '' })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+});
