@@ -21,6 +21,7 @@ interface ConfigGrant {
 const FAILURE_WINDOW_MS = 60_000;
 const FREE_FAILURES = 5;
 const MAX_DELAY_MS = 3_000;
+const STORE_CACHE_MS = 500;
 
 /**
  * Turns an Authorization header into a grant. Only token hashes are held; the comparison of the
@@ -29,6 +30,11 @@ const MAX_DELAY_MS = 3_000;
  */
 export class Authenticator {
   private readonly byHash = new Map<string, ConfigGrant>();
+  /** Store lookups cached briefly: revocation reaches every replica within STORE_CACHE_MS. */
+  private readonly storeCache = new Map<
+    string,
+    { at: number; grant: Awaited<ReturnType<StoredGrantLookup['findByTokenHash']>> }
+  >();
   private readonly failures = new Map<string, { count: number; since: number }>();
 
   constructor(
@@ -84,7 +90,7 @@ export class Authenticator {
         grant: { name: fromConfig.name, servers: fromConfig.servers } satisfies AuthenticatedGrant,
       };
     }
-    const stored = await this.store?.findByTokenHash(hash);
+    const stored = await this.lookupStored(hash);
     if (stored && tokensEqual(stored.tokenSha256, hash)) {
       if (stored.revokedAt !== undefined)
         return { ok: false, error: 'invalid_token', message: `grant "${stored.name}" was revoked` };
@@ -97,6 +103,17 @@ export class Authenticator {
       };
     }
     return { ok: false, error: 'invalid_token', message: 'unknown or revoked token' };
+  }
+
+  private async lookupStored(hash: string) {
+    if (!this.store) return undefined;
+    const now = this.now();
+    const hit = this.storeCache.get(hash);
+    if (hit && now - hit.at < STORE_CACHE_MS) return hit.grant;
+    const grant = await this.store.findByTokenHash(hash);
+    if (this.storeCache.size > 10_000) this.storeCache.clear();
+    this.storeCache.set(hash, { at: now, grant });
+    return grant;
   }
 
   private async slowDown(remote: string): Promise<void> {

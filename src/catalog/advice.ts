@@ -25,10 +25,28 @@ function limit(tool: string, { window, max }: RateLimit) {
   return { limits: [{ counter: counterName(tool), window, max, scope: 'grant' }] };
 }
 
-/** The recommended PolicyLayer v1 tool rule. Critical tools are denied here and hidden by proposals. */
-export function recommendRule(tool: string, category: Category, risk: Risk, opts: AdviceOptions = {}) {
+/**
+ * The recommended PolicyLayer v1 tool rule. Critical and poisoned tools are denied here and
+ * hidden by proposals: a poisoned description reaches the model through tools/list, so only
+ * hiding the tool takes it out of the conversation.
+ */
+export function recommendRule(
+  tool: string,
+  category: Category,
+  risk: Risk,
+  opts: AdviceOptions & { poisoned?: boolean } = {},
+) {
+  if (opts.poisoned) {
+    return {
+      deny: true,
+      reason: 'the tool definition contains instructions aimed at the model (possible poisoning)',
+    };
+  }
   if (risk === 'Critical') {
-    return { deny: true, reason: `${category} tool of Critical risk: a person must review it before any agent uses it` };
+    return {
+      deny: true,
+      reason: `${category} tool of Critical risk: a person must review it before any agent uses it`,
+    };
   }
   switch (category) {
     case 'Read':
@@ -48,13 +66,17 @@ export function recommendRule(tool: string, category: Category, risk: Risk, opts
 }
 
 const HARM: Record<Category, (subject: string) => string> = {
-  Read: (s) => `read ${s} over and over, copying it into the conversation where a poisoned prompt can send it elsewhere`,
+  Read: (s) =>
+    `read ${s} over and over, copying it into the conversation where a poisoned prompt can send it elsewhere`,
   Write: (s) => `write ${s} hundreds of times a minute, flooding the system with duplicate or false records`,
   Delete: (s) => `delete ${s}, possibly repeatedly and beyond recovery`,
   Execute: (s) => `run ${s} with the server's privileges, and anything that code can reach`,
-  Financial: (s) => `move money through ${s}: repeated refunds, charges or payouts that are hard to claw back`,
-  Admin: (s) => `change who can do what through ${s}, handing access to an attacker or locking out the owners`,
-  Communication: (s) => `send ${s} in the owner's name: spam in a loop, or phishing and leaked data under a poisoned prompt`,
+  Financial: (s) =>
+    `move money through ${s}: repeated refunds, charges or payouts that are hard to claw back`,
+  Admin: (s) =>
+    `change who can do what through ${s}, handing access to an attacker or locking out the owners`,
+  Communication: (s) =>
+    `send ${s} in the owner's name: spam in a loop, or phishing and leaked data under a poisoned prompt`,
 };
 
 /** The remedy sentence is read off the rule itself, so the two can never disagree. */

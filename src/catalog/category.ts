@@ -9,10 +9,19 @@ export interface CategoryResult {
   reasons: string[];
 }
 
-const CODE_WORDS = new Set(['sql', 'command', 'cmd', 'shell', 'script', 'code', 'terminal', 'python', 'javascript']);
 const ACCESS_REMOVAL_VERBS = new Set(['revoke', 'deprovision', 'suspend', 'ban', 'kick']);
 /** Verbs that bring a message into being; `update_email` or `dismiss_notification` do not. */
-const CREATING_VERBS = new Set(['create', 'add', 'write', 'compose', 'schedule', 'publish', 'submit', 'make', 'put']);
+const CREATING_VERBS = new Set([
+  'create',
+  'add',
+  'write',
+  'compose',
+  'schedule',
+  'publish',
+  'submit',
+  'make',
+  'put',
+]);
 
 function quote(words: string[] | undefined): string {
   return (words ?? []).map((w) => `'${w}'`).join(', ');
@@ -25,7 +34,10 @@ export function chooseCategory(s: Signals): CategoryResult {
   const prop = (d: Parameters<Signals['props']['get']>[0]) => (s.props.get(d)?.length ?? 0) > 0;
   const verbText = v ? `${v.source === 'name' ? 'name' : 'description'} verb '${v.word}'` : 'no known verb';
   const mutating = cls !== undefined && cls !== 'read' && cls !== 'record';
-  const out = (category: Category, why: string): CategoryResult => ({ category, reasons: [`${why} -> ${category}`] });
+  const out = (category: Category, why: string): CategoryResult => ({
+    category,
+    reasons: [`${why} -> ${category}`],
+  });
 
   // 1. Running code: an execute verb, or code handed in as an argument.
   if (cls === 'execute') return out('Execute', `${verbText} runs something`);
@@ -51,9 +63,13 @@ export function chooseCategory(s: Signals): CategoryResult {
     if (moneyNouns.length > 0) return out('Financial', `${verbText} on ${quote(moneyNouns)}`);
     if (has('container')) return out('Delete', `${verbText} on ${quote(s.nouns.get('container'))}`);
     if (has('access') || has('secret')) {
-      return out('Admin', `${verbText} on ${quote([...(s.nouns.get('access') ?? []), ...(s.nouns.get('secret') ?? [])])}`);
+      return out(
+        'Admin',
+        `${verbText} on ${quote([...(s.nouns.get('access') ?? []), ...(s.nouns.get('secret') ?? [])])}`,
+      );
     }
-    if (has('minor')) return out('Write', `${verbText} only detaches ${quote(s.nouns.get('minor'))}, a reversible edit`);
+    if (has('minor'))
+      return out('Write', `${verbText} only detaches ${quote(s.nouns.get('minor'))}, a reversible edit`);
     return out('Delete', `${verbText} removes data`);
   }
   // 4. Access and secrets.
@@ -61,9 +77,13 @@ export function chooseCategory(s: Signals): CategoryResult {
     return out('Admin', `${verbText} ${ACCESS_REMOVAL_VERBS.has(v!.base) ? 'removes' : 'changes'} access`);
   }
   if (mutating && cls !== 'deliver' && (has('access') || has('secret'))) {
-    return out('Admin', `${verbText} on ${quote([...(s.nouns.get('access') ?? []), ...(s.nouns.get('secret') ?? [])])}`);
+    return out(
+      'Admin',
+      `${verbText} on ${quote([...(s.nouns.get('access') ?? []), ...(s.nouns.get('secret') ?? [])])}`,
+    );
   }
-  if (mutating && prop('privilege')) return out('Admin', `${verbText} with input ${quote(s.props.get('privilege'))}`);
+  if (mutating && prop('privilege'))
+    return out('Admin', `${verbText} with input ${quote(s.props.get('privilege'))}`);
   // A write that carries a password or key sets up a login or an integration.
   if (mutating && cls !== 'deliver' && prop('secret')) {
     return out('Admin', `${verbText} with secret input ${quote(s.props.get('secret'))}`);
@@ -80,12 +100,15 @@ export function chooseCategory(s: Signals): CategoryResult {
   }
   // 6. Everything else that changes state.
   if (cls === 'write' || cls === 'record' || cls === 'weak-execute') {
-    const what = cls === 'record' ? 'records an event' : cls === 'weak-execute' ? 'starts an operation' : 'changes state';
+    const what =
+      cls === 'record'
+        ? 'records an event'
+        : cls === 'weak-execute'
+          ? 'starts an operation'
+          : 'changes state';
     return out('Write', `${verbText} ${what}`);
   }
   if (cls === 'read') return out('Read', `${verbText} only reads`);
   // 7. No verb at all: assume the worst that is still common.
   return out('Write', `${verbText} in the name or description; assumed to change state`);
 }
-
-export { CODE_WORDS };

@@ -8,10 +8,22 @@ import { scanTool } from './scan.js';
 import { gatherSignals, type Signals } from './signals.js';
 import { type Category, type Classification, maxRisk, type Risk, type ToolDefinition } from './types.js';
 
-const EFFECTFUL: ReadonlySet<Category> = new Set(['Delete', 'Execute', 'Financial', 'Admin', 'Communication']);
+const EFFECTFUL: ReadonlySet<Category> = new Set([
+  'Delete',
+  'Execute',
+  'Financial',
+  'Admin',
+  'Communication',
+]);
 
 /** Annotations only ever add risk: a hint that claims safety is checked against the name. */
-function applyAnnotations(tool: ToolDefinition, s: Signals, category: Category, risk: Risk, reasons: string[]) {
+function applyAnnotations(
+  tool: ToolDefinition,
+  s: Signals,
+  category: Category,
+  risk: Risk,
+  reasons: string[],
+) {
   const a = tool.annotations ?? {};
   const verb = s.verb ? `'${s.verb.word}'` : 'the name';
   if (a.readOnlyHint === true && category !== 'Read') {
@@ -37,12 +49,16 @@ function applyAnnotations(tool: ToolDefinition, s: Signals, category: Category, 
     risk = raised;
   } else if (a.destructiveHint === true && category === 'Write') {
     const raised = maxRisk(risk, 'High');
-    reasons.push(`annotation destructiveHint=true: may destroy data it overwrites${raised !== risk ? ` -> ${raised}` : ''}`);
+    reasons.push(
+      `annotation destructiveHint=true: may destroy data it overwrites${raised !== risk ? ` -> ${raised}` : ''}`,
+    );
     risk = raised;
   }
   if (a.openWorldHint === true && category === 'Read' && risk === 'Low') {
     risk = 'Medium';
-    reasons.push('annotation openWorldHint=true: reads from the open internet (prompt injection, SSRF) -> Medium');
+    reasons.push(
+      'annotation openWorldHint=true: reads from the open internet (prompt injection, SSRF) -> Medium',
+    );
   } else if (a.openWorldHint === true) {
     reasons.push('annotation openWorldHint=true: reaches systems outside this server');
   }
@@ -60,10 +76,11 @@ export function classifyTool(tool: ToolDefinition, opts: AdviceOptions = {}): Cl
   // 1. Category from the name, description and schema.
   let { category, reasons } = chooseCategory(s);
   // A tool with no verb anywhere that says it is read-only is taken at its word, but not at Low.
-  const unverifiedRead = !s.verb && tool.annotations?.readOnlyHint === true && tool.annotations.destructiveHint !== true;
+  const unverifiedRead =
+    !s.verb && tool.annotations?.readOnlyHint === true && tool.annotations.destructiveHint !== true;
   if (unverifiedRead) {
     category = 'Read';
-    reasons = ['no known verb; only the server\'s readOnlyHint says it reads -> Read'];
+    reasons = ["no known verb; only the server's readOnlyHint says it reads -> Read"];
   }
   // 2. Risk for that category.
   const assessed = assessRisk(category, s);
@@ -79,6 +96,15 @@ export function classifyTool(tool: ToolDefinition, opts: AdviceOptions = {}): Cl
     risk = 'High';
     reasons.push('poisoning findings -> at least High');
   }
-  const recommended = recommendRule(tool.name, category, risk, opts);
-  return { category, risk, reasons, findings, recommended, why: explainWhy(subjectOf(s, tool), category, recommended) };
+  // A long description alone is suspicious, not hostile; every other finding is an attack shape.
+  const poisoned = findings.some((f) => f.kind !== 'long-description');
+  const recommended = recommendRule(tool.name, category, risk, { ...opts, poisoned });
+  return {
+    category,
+    risk,
+    reasons,
+    findings,
+    recommended,
+    why: explainWhy(subjectOf(s, tool), category, recommended),
+  };
 }

@@ -9,7 +9,8 @@ const PINNED_FIELDS = ['name', 'title', 'description', 'inputSchema', 'outputSch
 /** JSON with object keys sorted at every depth; arrays keep their order (it can carry meaning). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -25,13 +26,17 @@ export function pinnedView(tool: ToolDefinition): Record<string, unknown> {
 
 /** sha256 hex of the canonical JSON of the pinned fields. */
 export function pinHash(tool: ToolDefinition): string {
-  return createHash('sha256').update(canonicalJson(pinnedView(tool))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(pinnedView(tool)))
+    .digest('hex');
 }
 
 type Json = Record<string, unknown>;
 
 function show(value: unknown): string {
-  return value === undefined ? '(unset)' : oneLine(typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value), 60);
+  return value === undefined
+    ? '(unset)'
+    : oneLine(typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value), 60);
 }
 
 function asObject(value: unknown): Json {
@@ -52,25 +57,38 @@ function diffSchema(label: string, before: unknown, after: unknown, out: string[
   const bp = asObject(b.properties);
   const ap = asObject(a.properties);
   for (const key of Object.keys(ap)) if (!(key in bp)) out.push(`${label} property added \`${path}${key}\``);
-  for (const key of Object.keys(bp)) if (!(key in ap)) out.push(`${label} property removed \`${path}${key}\``);
+  for (const key of Object.keys(bp))
+    if (!(key in ap)) out.push(`${label} property removed \`${path}${key}\``);
   for (const key of Object.keys(bp)) {
     if (!(key in ap) || canonicalJson(bp[key]) === canonicalJson(ap[key])) continue;
     const pb = asObject(bp[key]);
     const pa = asObject(ap[key]);
     const where = `${label} property \`${path}${key}\``;
-    if (canonicalJson(pb.type) !== canonicalJson(pa.type)) out.push(`${where} type ${show(pb.type)} -> ${show(pa.type)}`);
+    if (canonicalJson(pb.type) !== canonicalJson(pa.type))
+      out.push(`${where} type ${show(pb.type)} -> ${show(pa.type)}`);
     diffText(`${where} description`, pb.description, pa.description, out);
-    const rest = (o: Json) => canonicalJson({ ...o, type: undefined, description: undefined, properties: undefined, items: undefined });
-    if (rest(pb) !== rest(pa)) out.push(`${where} constraints changed: ${show(rest(pb))} -> ${show(rest(pa))}`);
+    const rest = (o: Json) =>
+      canonicalJson({
+        ...o,
+        type: undefined,
+        description: undefined,
+        properties: undefined,
+        items: undefined,
+      });
+    if (rest(pb) !== rest(pa))
+      out.push(`${where} constraints changed: ${show(rest(pb))} -> ${show(rest(pa))}`);
     diffSchema(label, pb, pa, out, `${path}${key}.`);
-    if (pb.items !== undefined || pa.items !== undefined) diffSchema(label, pb.items, pa.items, out, `${path}${key}[].`);
+    if (pb.items !== undefined || pa.items !== undefined)
+      diffSchema(label, pb.items, pa.items, out, `${path}${key}[].`);
   }
   const req = (o: Json) => (Array.isArray(o.required) ? (o.required as unknown[]).map(String) : []);
   for (const r of req(a)) if (!req(b).includes(r)) out.push(`${label} now requires \`${path}${r}\``);
   for (const r of req(b)) if (!req(a).includes(r)) out.push(`${label} no longer requires \`${path}${r}\``);
   // Anything else at this level (additionalProperties, $defs, oneOf...) is reported as one line.
-  const others = (o: Json) => canonicalJson({ ...o, properties: undefined, required: undefined, items: undefined });
-  if (others(b) !== others(a)) out.push(`${label}${path ? ` at \`${path}\`` : ''} changed outside its properties`);
+  const others = (o: Json) =>
+    canonicalJson({ ...o, properties: undefined, required: undefined, items: undefined });
+  // Property-level keys were already compared by the caller, so only the root reports here.
+  if (path === '' && others(b) !== others(a)) out.push(`${label} changed outside its properties`);
 }
 
 /** Human-readable changes between two definitions of a tool; empty when the pins are equal. */

@@ -9,7 +9,7 @@ import { oneLine } from './sanitize.js';
 import { CATEGORIES, type Classification, type ToolDefinition } from './types.js';
 
 export interface ProposeOptions extends AdviceOptions {
-  /** Put Critical tools in `hide` (default true). When false they stay listed with `deny: true`. */
+  /** Put Critical and poisoned tools in `hide` (default true). When false they stay listed with `deny: true`. */
   hideCritical?: boolean;
 }
 
@@ -33,7 +33,9 @@ function ruleInWords(rule: Record<string, unknown>): string {
 
 /** The decisive reasons first (those that moved the category or risk), then findings. */
 function topReasons(c: Classification, max = 3): string[] {
-  const decisive = c.reasons.filter((r) => r.includes('->') || r.startsWith('poisoning') || r.includes('contradicts'));
+  const decisive = c.reasons.filter(
+    (r) => r.includes('->') || r.startsWith('poisoning') || r.includes('contradicts'),
+  );
   return [...new Set(decisive)].slice(0, max);
 }
 
@@ -43,7 +45,8 @@ function commentFor(tool: ToolDefinition, c: Classification, hidden: boolean): s
     ...topReasons(c).map((r) => `   - ${oneLine(r, 110)}`),
   ];
   if (tool.description) lines.push(`   description: ${oneLine(tool.description, 100)}`);
-  if (c.findings.length > 0) lines.push(`   WARNING: ${c.findings.length} poisoning finding(s); read the definition first`);
+  if (c.findings.length > 0)
+    lines.push(`   WARNING: ${c.findings.length} poisoning finding(s); read the definition first`);
   return lines.join('\n');
 }
 
@@ -64,8 +67,10 @@ export function proposePolicy(server: string, tools: ToolDefinition[], opts: Pro
   // Group by category in a fixed order so a reader meets the harmless tools first.
   entries.sort((a, b) => CATEGORIES.indexOf(a.c.category) - CATEGORIES.indexOf(b.c.category));
 
-  const hidden = entries.filter((e) => hideCritical && e.c.risk === 'Critical');
-  const listed = entries.filter((e) => !(hideCritical && e.c.risk === 'Critical'));
+  // Critical tools, and tools whose rule is a plain deny (poisoned definitions), are hidden.
+  const hides = (c: Classification) => hideCritical && c.recommended.deny === true;
+  const hidden = entries.filter((e) => hides(e.c));
+  const listed = entries.filter((e) => !hides(e.c));
   const document: Record<string, unknown> = {
     version: '1',
     default: 'deny',
@@ -80,7 +85,9 @@ export function proposePolicy(server: string, tools: ToolDefinition[], opts: Pro
     ' Review before use: classifications come from names, descriptions and schemas the server supplied.',
     ' default: deny (unlisted tools are refused); new_tools: quarantine (tools added later stay hidden).',
     ...(unusable.length
-      ? [` Not listed (name contains glob characters, so default deny applies): ${oneLine(unusable.join(', '), 100)}`]
+      ? [
+          ` Not listed (name contains glob characters, so default deny applies): ${oneLine(unusable.join(', '), 100)}`,
+        ]
       : []),
   ].join('\n');
   const root = doc.contents;
@@ -91,7 +98,10 @@ export function proposePolicy(server: string, tools: ToolDefinition[], opts: Pro
         const e = hidden[i]!;
         if (isScalar(item)) item.commentBefore = commentFor(e.tool, e.c, true);
       });
-      if (hidden.length > 0) hideNode.commentBefore = ' Critical risk: hidden from agents until a person decides otherwise.';
+      if (hidden.length > 0) {
+        hideNode.commentBefore =
+          ' Critical risk or poisoned definition: hidden from agents until a person decides otherwise.';
+      }
     }
     const toolsNode = root.get('tools', true);
     if (isMap(toolsNode)) {

@@ -1,6 +1,5 @@
 // Step two of classification: how bad the worst plausible call is, given the category. Each rule
 // can only raise the level; annotations that claim safety never lower it.
-import { CODE_WORDS } from './category.js';
 import type { Signals } from './signals.js';
 import { type Category, maxRisk, type Risk } from './types.js';
 
@@ -19,6 +18,18 @@ const BASE: Record<Category, Risk> = {
   Admin: 'High',
 };
 
+/** Code nouns that mean arbitrary code, as opposed to a named workflow or job. */
+const CODE_WORDS = new Set([
+  'sql',
+  'command',
+  'cmd',
+  'shell',
+  'script',
+  'code',
+  'terminal',
+  'python',
+  'javascript',
+]);
 const BULK_READ_VERBS = new Set(['export', 'dump', 'download']);
 const HIGH_WRITE_VERBS = new Set(['merge', 'push', 'publish', 'release', 'install', 'upgrade', 'import']);
 const ARBITRARY_CODE_VERBS = new Set(['exec', 'execute', 'eval', 'evaluate', 'shell', 'bash', 'sh', 'sudo']);
@@ -44,7 +55,8 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
     case 'Read':
       if (nouns('secret').length) to('High', `reads secrets (${list(nouns('secret'))})`);
       if (s.cues.has('secrets')) to('High', 'description mentions secrets or credentials');
-      if (nouns('personal').length) to('Medium', `reads personal or private data (${list(nouns('personal'))})`);
+      if (nouns('personal').length)
+        to('Medium', `reads personal or private data (${list(nouns('personal'))})`);
       if (BULK_READ_VERBS.has(verb)) to('Medium', `'${verb}' copies data out in bulk`);
       break;
     case 'Write':
@@ -70,9 +82,15 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
     }
     case 'Financial':
       if (s.verb?.cls === 'money-out') to('Critical', `'${verb}' sends money out`);
-      if (nouns('money').some((n) => n === 'payout' || n === 'transfer')) to('Critical', 'moves funds out of the account');
+      if (nouns('money').some((n) => n === 'payout' || n === 'transfer'))
+        to('Critical', 'moves funds out of the account');
       if (nouns('bulk').length) to('Critical', `bulk money movement (${list(nouns('bulk'))})`);
-      if (risk === 'High' && nouns('money').length === 0 && nouns('money-weak').length === 0 && s.verb?.cls !== 'money') {
+      if (
+        risk === 'High' &&
+        nouns('money').length === 0 &&
+        nouns('money-weak').length === 0 &&
+        s.verb?.cls !== 'money'
+      ) {
         // Prices, coupons and payment links set terms; no money moves until someone pays.
         risk = 'Medium';
         reasons.push(`only sets up ${list(nouns('money-setup'))}; no money moves yet -> Medium`);
@@ -83,7 +101,8 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
       const privileged = [...nouns('privilege'), ...props('privilege')];
       const protections = nouns('access').filter((n) => PROTECTIONS.has(n));
       if (!removal && privileged.length) to('Critical', `can grant privileges (${list(privileged)})`);
-      if (!removal && nouns('secret').length) to('Critical', `creates or changes secrets (${list(nouns('secret'))})`);
+      if (!removal && nouns('secret').length)
+        to('Critical', `creates or changes secrets (${list(nouns('secret'))})`);
       if (protections.length) to('Critical', `changes a safeguard (${list(protections)})`);
       if (nouns('bulk').length) to('Critical', `bulk access change (${list(nouns('bulk'))})`);
       break;
@@ -104,4 +123,3 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
   }
   return { risk, reasons };
 }
-

@@ -1,6 +1,14 @@
 // Gathers what a tool definition says about itself into plain facts the classifier ranks.
 // Nothing here decides a category; it only reads the name, description and schema.
-import { NOUNS, type NounDomain, PROP_EXACT, PROP_WORD, type PropDomain, VERBS, type VerbClass } from './lexicon.js';
+import {
+  NOUNS,
+  type NounDomain,
+  PROP_EXACT,
+  PROP_WORD,
+  type PropDomain,
+  VERBS,
+  type VerbClass,
+} from './lexicon.js';
 import { lookup, splitName, stems, words } from './tokens.js';
 import type { ToolDefinition } from './types.js';
 
@@ -23,11 +31,20 @@ export interface Signals {
 }
 
 const CUES: Array<[Signals['cues'] extends Set<infer C> ? C : never, RegExp]> = [
-  ['irreversible', /\bpermanent(ly)?\b|irreversib|cannot be (undone|recovered)|can't be undone|no way to recover/i],
+  [
+    'irreversible',
+    /\bpermanent(ly)?\b|irreversib|cannot be (undone|recovered)|can't be undone|no way to recover/i,
+  ],
   ['overwrite', /\boverwrit/i],
   ['sql', /\bsql\b|\bddl\b|\bdml\b|\bpostgres|\bmysql\b|\bsqlite\b|\bselect\b.*\bfrom\b/i],
-  ['arbitrary-code', /\b(arbitrary|any)\s+(sql|code|commands?|shell|scripts?|queries|query|javascript|python)\b/i],
-  ['secrets', /environment variables|\bapi[ _-]?keys?\b|\bpasswords?\b|\bcredentials?\b|\bsecrets?\b|private keys?|access tokens?/i],
+  [
+    'arbitrary-code',
+    /\b(arbitrary|any)\s+(sql|code|commands?|shell|scripts?|queries|query|javascript|python)\b/i,
+  ],
+  [
+    'secrets',
+    /environment variables|\bapi[ _-]?keys?\b|\bpasswords?\b|\bcredentials?\b|\bsecrets?\b|private keys?|access tokens?/i,
+  ],
   ['production', /\bproduction\b|\bprod\b|\blive mode\b/i],
 ];
 

@@ -48,7 +48,10 @@ export function stems(word: string): string[] {
 }
 
 /** Looks a word up in a dictionary through its stems. */
-export function lookup<T>(dict: ReadonlyMap<string, T>, word: string): { base: string; value: T } | undefined {
+export function lookup<T>(
+  dict: ReadonlyMap<string, T>,
+  word: string,
+): { base: string; value: T } | undefined {
   for (const s of stems(word)) {
     const value = dict.get(s);
     if (value !== undefined) return { base: s, value };

@@ -18,7 +18,15 @@ export interface ToolDefinition {
   annotations?: ToolAnnotations;
 }
 
-export const CATEGORIES = ['Read', 'Write', 'Delete', 'Execute', 'Financial', 'Admin', 'Communication'] as const;
+export const CATEGORIES = [
+  'Read',
+  'Write',
+  'Delete',
+  'Execute',
+  'Financial',
+  'Admin',
+  'Communication',
+] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 export const RISKS = ['Low', 'Medium', 'High', 'Critical'] as const;

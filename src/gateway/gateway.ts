@@ -3,8 +3,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { AuditLog } from '../audit/index.js';
 import { Authenticator } from '../auth/authenticator.js';
 import {
+  type Config,
   isStdioServer,
   type LoadedConfig,
   type ServerConfig,
@@ -14,10 +16,13 @@ import type { HttpDeps } from '../http/deps.js';
 import { createHttpServer } from '../http/server.js';
 import { type CounterStore, createCounterStore } from '../limits/index.js';
 import { SessionRegistry } from '../proxy/registry.js';
+import { fromTemplate, unknownTool } from '../proxy/unknown-tool.js';
+import { openStore, type Store } from '../store/index.js';
+import { watchConfig } from './config-watcher.js';
 import { DecisionGate } from './decision-gate.js';
 import { createLogger } from './log.js';
 import { PolicySet } from './policies.js';
-import { probeServer, type ServerState } from './server-health.js';
+import { PROBE_TOOL, probeServer, type ServerState } from './server-health.js';
 import { SharedLinks } from './shared-links.js';
 
 export interface GatewayOptions {
@@ -25,6 +30,8 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** Override listen.port (0 picks a free port). */
   port?: number;
+  /** Watch toolgate.yaml for edits (default true). */
+  watch?: boolean;
   /** Skip the start-up probe of every server (tests that count upstream processes). */
   probe?: boolean;
 }
@@ -47,8 +54,12 @@ export interface GatewayCore {
   servers: Map<string, ServerConfig>;
   policies: PolicySet;
   counters: CounterStore;
+  store: Store;
+  audit: AuditLog;
   auth: Authenticator;
   gate: DecisionGate;
+  /** Apply a new config without dropping sessions (servers, grants, policies). */
+  reconfigure(next: Config): void;
   sessions: SessionRegistry;
   shared: SharedLinks;
   close(): Promise<void>;
@@ -84,25 +95,51 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       : config.counters,
   );
 
-  // 3. Who is calling.
-  const auth = new Authenticator(config.auth.mode, config.grants, env);
+  // 3. The store (grants made at run time, the audit log) and who is calling.
+  const store = await openStore(
+    'sqlite' in config.storage
+      ? { sqlite: config.storage.sqlite }
+      : { postgres: config.storage.postgres, schema: config.storage.schema },
+  );
+  const audit = new AuditLog(store.audit, {
+    redact: config.audit.redact,
+    onError: (err) =>
+      log.error(
+        { err: (err as Error).message },
+        'audit log write failed; records are kept in memory and retried',
+      ),
+  });
+  let auth = new Authenticator(config.auth.mode, config.grants, env, store.grants);
 
   // 4. The gate and the relay.
   const gate = new DecisionGate({
     policies,
     counters,
+    audit,
     log,
     onBackendError: (s) => servers.get(s)?.on_backend_error ?? 'deny',
   });
   const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
   const shared = new SharedLinks(() => servers, sessions, log);
-  return {
+  const core: GatewayCore = {
     log,
     servers,
     policies,
     counters,
-    auth,
+    store,
+    audit,
+    get auth() {
+      return auth;
+    },
     gate,
+    reconfigure(next: Config) {
+      // Build everything that can fail first, then swap: a bad grant leaves all as it was.
+      const nextAuth = new Authenticator(config.auth.mode, next.grants, env, store.grants);
+      policies.configure(next);
+      auth = nextAuth;
+      servers.clear();
+      for (const [name, cfg] of Object.entries(next.servers)) servers.set(name, cfg);
+    },
     sessions,
     shared,
     async close() {
@@ -110,15 +147,32 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       await shared.closeAll();
       policies.close();
       await counters.close();
+      await audit.close();
+      await store.close();
     },
   };
+  return core;
 }
 
 /** The composition root for `serve`: the core plus the HTTP server. */
 export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
   const core = await buildCore(loaded, opts);
   const { config } = loaded;
-  const { log, servers, gate, sessions, shared, auth, counters, policies } = core;
+  const { log, servers, gate, sessions, shared, counters, policies } = core;
+  let config_ = config;
+  const stopWatching =
+    loaded.file === '<inline>' || opts.watch === false
+      ? () => {}
+      : watchConfig(
+          loaded.file,
+          opts.env ?? process.env,
+          () => config_,
+          (next) => {
+            core.reconfigure(next);
+            config_ = next;
+          },
+          log,
+        );
   const states = new Map<string, ServerState>([...servers.keys()].map((n) => [n, { status: 'starting' }]));
 
   const deps: HttpDeps = {
@@ -132,10 +186,14 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     },
     separator: config.aggregate.separator,
     servers: () => servers,
-    authenticate: (h, remote) => auth.authenticate(h, remote),
+    authenticate: (h, remote) => core.auth.authenticate(h, remote),
     gate,
     sessions,
     sharedLink: (s) => shared.get(s),
+    unknownTool: (server, id, name) => {
+      const template = states.get(server)?.unknownTool;
+      return template ? fromTemplate(template, PROBE_TOOL, id, name) : unknownTool(id, name);
+    },
     readiness: async () => {
       const problems: Record<string, string> = {};
       for (const [name, st] of states)
@@ -145,9 +203,19 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       } catch (err) {
         problems.counters = (err as Error).message;
       }
+      try {
+        await core.store.ping();
+      } catch (err) {
+        problems.store = (err as Error).message;
+      }
       return problems;
     },
   };
+  // A policy edit can show or hide tools: tell every connected client to list them again.
+  policies.onChange(() => {
+    for (const s of sessions.values())
+      s.notifyClient({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+  });
   const http = createHttpServer(deps);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -189,6 +257,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
         http.close(() => r());
         http.closeAllConnections();
       });
+      stopWatching();
       await core.close();
       log.flush?.();
     },

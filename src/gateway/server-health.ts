@@ -9,7 +9,14 @@ export interface ServerState {
   serverInfo?: { name?: string; version?: string };
   protocolVersion?: string;
   checkedAt?: number;
+  /** How this server answers a call to a tool it does not have, with the name as PROBE_TOOL. */
+  unknownTool?:
+    | { result: Record<string, unknown> }
+    | { error: { code: number; message: string; data?: unknown } };
 }
+
+/** A name no real tool has; the probe calls it to learn how the server answers unknown tools. */
+export const PROBE_TOOL = 'toolgate-probe-no-such-tool-7f3a';
 
 const PROBE_CLIENT = { name: 'toolgate-probe', version: '0.1.0' };
 
@@ -38,12 +45,21 @@ export async function probeServer(name: string, cfg: ServerConfig, log: Logger):
     });
     if ('error' in init) return { status: 'down', reason: init.error.message, checkedAt: Date.now() };
     const list = await link.request('tools/list', {}, undefined);
+    // A hidden tool must answer exactly like a missing one; learn this server's way of saying so.
+    const unknown = await link.request('tools/call', { name: PROBE_TOOL, arguments: {} }, undefined);
+    const unknownTool =
+      'error' in unknown
+        ? { error: unknown.error }
+        : 'result' in unknown && unknown.result.isError === true
+          ? { result: unknown.result }
+          : undefined;
     const r = init.result as { serverInfo?: { name?: string; version?: string }; protocolVersion?: string };
     return {
       status: 'up',
       tools: 'result' in list && Array.isArray(list.result.tools) ? list.result.tools.length : undefined,
       serverInfo: r.serverInfo,
       protocolVersion: r.protocolVersion,
+      unknownTool,
       checkedAt: Date.now(),
     };
   } catch (err) {

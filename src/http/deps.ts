@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
 import type { Gate } from '../proxy/gate.js';
+import type { JsonRpcResponse, RequestId } from '../proxy/jsonrpc.js';
 import type { SessionRegistry } from '../proxy/registry.js';
 import type { UpstreamLink } from '../upstream/link.js';
 
@@ -25,6 +26,8 @@ export interface HttpDeps {
   gate: Gate;
   sessions: SessionRegistry;
   sharedLink(server: string): UpstreamLink;
+  /** How a server answers an unknown tool (hidden tools answer the same). */
+  unknownTool?(server: string, id: RequestId, name: string): JsonRpcResponse;
   /** Readiness: name -> problem, empty when ready. */
   readiness(): Promise<Record<string, string>>;
 }

@@ -247,6 +247,7 @@ async function post(
       gate: deps.gate,
       log: deps.log,
       sharedLink: (s) => deps.sharedLink(s),
+      unknownTool: deps.unknownTool,
     });
     session.caller.sessionId = session.id;
     deps.sessions.add(session);
@@ -351,6 +352,7 @@ function statelessSession(
       separator: deps.separator,
       gate: deps.gate,
       log: deps.log,
+      unknownTool: deps.unknownTool,
     });
     deps.sessions.add(session);
   }

@@ -41,7 +41,12 @@ export function clientFiles({ home, cwd, platform }: Locations): ClientFile[] {
       containers: [...mcpServers, { path: ['projects', cwd, 'mcpServers'], scope: 'local' }],
     },
     { client: 'cursor', scope: 'user', path: join(home, '.cursor', 'mcp.json'), containers: mcpServers },
-    { client: 'cursor', scope: 'project', path: join(cwd, '.cursor', 'mcp.json'), containers: projectServers },
+    {
+      client: 'cursor',
+      scope: 'project',
+      path: join(cwd, '.cursor', 'mcp.json'),
+      containers: projectServers,
+    },
     {
       client: 'vscode',
       scope: 'project',
@@ -103,7 +108,9 @@ export function gatewayEntry(
   original: Record<string, unknown>,
 ): Record<string, unknown> {
   const url = `http://127.0.0.1:${target.port}/mcp/${target.server}`;
-  const headers = target.tokenEnv ? { Authorization: `Bearer ${clientEnvRef(client, target.tokenEnv)}` } : undefined;
+  const headers = target.tokenEnv
+    ? { Authorization: `Bearer ${clientEnvRef(client, target.tokenEnv)}` }
+    : undefined;
   let transport: Record<string, unknown>;
   switch (client) {
     case 'claude-desktop':
@@ -130,7 +137,8 @@ export function gatewayEntry(
 
 /** True when an entry already points at a toolgate gateway (so it is not imported again). */
 export function isGatewayEntry(entry: Record<string, unknown>, port: number): boolean {
-  const url = typeof entry.url === 'string' ? entry.url : typeof entry.serverUrl === 'string' ? entry.serverUrl : '';
+  const url =
+    typeof entry.url === 'string' ? entry.url : typeof entry.serverUrl === 'string' ? entry.serverUrl : '';
   if (url) {
     try {
       const u = new URL(url);
@@ -142,5 +150,7 @@ export function isGatewayEntry(entry: Record<string, unknown>, port: number): bo
   }
   const args = Array.isArray(entry.args) ? entry.args.map(String) : [];
   const cmd = typeof entry.command === 'string' ? entry.command : '';
-  return (cmd === 'toolgate' || args.includes('toolgate')) && args.includes('stdio') && args.includes('--server');
+  return (
+    (cmd === 'toolgate' || args.includes('toolgate')) && args.includes('stdio') && args.includes('--server')
+  );
 }

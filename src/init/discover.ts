@@ -14,18 +14,24 @@ export interface DiscoverOptions extends Partial<Pick<Locations, 'platform'>> {
   port?: number;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function discover(opts: DiscoverOptions): Discovery {
   const port = opts.port ?? 8787;
   const out: Discovery = { files: [], entries: [], gatewayEntries: [], problems: [] };
-  for (const file of clientFiles({ home: opts.home, cwd: opts.cwd, platform: opts.platform ?? process.platform })) {
+  for (const file of clientFiles({
+    home: opts.home,
+    cwd: opts.cwd,
+    platform: opts.platform ?? process.platform,
+  })) {
     let text: string;
     try {
       text = readFileSync(file.path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') out.problems.push({ file: file.path, reason: `cannot read: ${code}` });
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        out.problems.push({ file: file.path, reason: `cannot read: ${code}` });
       continue;
     }
     if (!text.trim()) continue; // an empty file is a client that was never configured
@@ -33,7 +39,10 @@ export function discover(opts: DiscoverOptions): Discovery {
     try {
       root = parseJsonc(text);
     } catch (err) {
-      out.problems.push({ file: file.path, reason: err instanceof JsoncError ? `not valid JSON: ${err.message}` : String(err) });
+      out.problems.push({
+        file: file.path,
+        reason: err instanceof JsoncError ? `not valid JSON: ${err.message}` : String(err),
+      });
       continue;
     }
     const names: string[] = [];

@@ -3,7 +3,12 @@
 // in place (leaving every other byte, comments included) rather than re-serialise whole files.
 
 export type JsonNode =
-  | { kind: 'object'; start: number; end: number; members: { key: string; keyStart: number; value: JsonNode }[] }
+  | {
+      kind: 'object';
+      start: number;
+      end: number;
+      members: { key: string; keyStart: number; value: JsonNode }[];
+    }
   | { kind: 'array'; start: number; end: number; items: JsonNode[] }
   | { kind: 'scalar'; start: number; end: number; value: string | number | boolean | null };
 
@@ -19,7 +24,7 @@ export class JsoncError extends Error {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const STRING = /"(?:[^"\\\n]|\\.)*"/y;
 
 export function parseJsonc(text: string): JsonNode {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -48,7 +53,11 @@ export function parseJsonc(text: string): JsonNode {
     const m = STRING.exec(text);
     if (!m) return fail('invalid string');
     i += m[0].length;
-    return JSON.parse(m[0]) as string;
+    try {
+      return JSON.parse(m[0]) as string; // decodes escapes; rejects raw control characters
+    } catch {
+      return fail('invalid string');
+    }
   };
 
   const value = (): JsonNode => {
@@ -124,7 +133,12 @@ export function toValue(node: JsonNode): unknown {
   if (node.kind === 'array') return node.items.map(toValue);
   const out: Record<string, unknown> = {};
   for (const m of node.members) {
-    Object.defineProperty(out, m.key, { value: toValue(m.value), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, m.key, {
+      value: toValue(m.value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

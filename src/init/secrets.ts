@@ -117,9 +117,12 @@ export function protectSecrets(server: MergedServer, opts: ProtectOptions): Prot
   // Query-string credentials (`?api_key=...`) and passwords in the URL are as secret as headers.
   // Edited as text: URL objects would percent-encode the `${...}` references.
   const url = guard('url', spec.url, 'url', false)
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]+:)([^@\s/]+)(@)/i, (_all, head: string, pw: string, at: string) => {
-      return head + guard('password', pw, 'url password', true) + at;
-    })
+    .replace(
+      /^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]+:)([^@\s/]+)(@)/i,
+      (_all, head: string, pw: string, at: string) => {
+        return head + guard('password', pw, 'url password', true) + at;
+      },
+    )
     .replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, k: string, v: string) =>
       isSecret(k, v) ? `${sep}${k}=${guard(k, v, `url ?${k}`, true)}` : all,
     );

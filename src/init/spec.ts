@@ -46,7 +46,8 @@ export function entryToSpec(entry: Record<string, unknown>, ctx: SpecContext): S
     if (typeof entry.cwd === 'string') spec.cwd = translateVars(entry.cwd, ctx);
     return { spec, notes };
   }
-  const rawUrl = typeof entry.url === 'string' ? entry.url : typeof entry.serverUrl === 'string' ? entry.serverUrl : '';
+  const rawUrl =
+    typeof entry.url === 'string' ? entry.url : typeof entry.serverUrl === 'string' ? entry.serverUrl : '';
   if (rawUrl) {
     const url = translateVars(rawUrl, ctx);
     if (!url.includes('${')) {
@@ -56,11 +57,21 @@ export function entryToSpec(entry: Record<string, unknown>, ctx: SpecContext): S
         return { error: `url "${url}" is not a valid URL` };
       }
     }
-    const type = typeof entry.type === 'string' ? entry.type : typeof entry.transport === 'string' ? entry.transport : '';
+    const type =
+      typeof entry.type === 'string'
+        ? entry.type
+        : typeof entry.transport === 'string'
+          ? entry.transport
+          : '';
     // Clients without a `type` field guess the transport; a path ending in /sse is the old SSE one.
     const sse = type === 'sse' || (!type && /\/sse\/?$/.test(new URL(url, 'http://x').pathname));
     return {
-      spec: { kind: 'http', url, headers: strings(entry.headers, ctx), transport: sse ? 'sse' : 'streamable-http' },
+      spec: {
+        kind: 'http',
+        url,
+        headers: strings(entry.headers, ctx),
+        transport: sse ? 'sse' : 'streamable-http',
+      },
       notes,
     };
   }
@@ -69,7 +80,8 @@ export function entryToSpec(entry: Record<string, unknown>, ctx: SpecContext): S
 
 /** A stable identity: two entries with the same key are the same server. */
 export function specKey(spec: ServerSpec): string {
-  const sorted = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  const sorted = (o: Record<string, string>) =>
+    Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
   return spec.kind === 'stdio'
     ? JSON.stringify(['stdio', spec.command, spec.args, sorted(spec.env), spec.cwd ?? null])
     : JSON.stringify(['http', spec.url, sorted(spec.headers), spec.transport]);

@@ -73,7 +73,15 @@ export function canonicalPolicy(policy: CompiledPolicy): object {
   return ordered({ ...doc, version: '1' }, TOP_ORDER, (k, v) => {
     if (k === 'tools') {
       const tools: Obj = {};
-      for (const [key, entry] of Object.entries(v as Obj)) tools[key] = tool(key, entry as Obj);
+      // defineProperty, so a tool literally named "__proto__" stays a key and not a prototype.
+      for (const [key, entry] of Object.entries(v as Obj)) {
+        Object.defineProperty(tools, key, {
+          value: tool(key, entry as Obj),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       return tools;
     }
     if (k === 'all_tools') {

@@ -10,6 +10,7 @@ import {
 } from './jsonrpc.js';
 import { joinName, splitName } from './names.js';
 import type { Sink } from './sink.js';
+import { unknownTool } from './unknown-tool.js';
 
 type Forward = (server: string, method: string, params: JsonRpcRequest['params']) => void;
 

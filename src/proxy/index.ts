@@ -2,5 +2,6 @@ export type { Caller, CallOutcome, CallVerdict, Gate } from './gate.js';
 export { OPEN_GATE } from './gate.js';
 export * from './jsonrpc.js';
 export { SessionRegistry } from './registry.js';
-export { ClientSession, type SessionOptions, unknownTool } from './session.js';
+export { ClientSession, type SessionOptions } from './session.js';
 export type { Sink } from './sink.js';
+export { fromTemplate, unknownTool } from './unknown-tool.js';

@@ -17,6 +17,7 @@ import {
   type RequestId,
 } from './jsonrpc.js';
 import type { Sink } from './sink.js';
+import { unknownTool } from './unknown-tool.js';
 
 export interface SessionOptions {
   id: string;
@@ -29,6 +30,8 @@ export interface SessionOptions {
   separator: string;
   gate: Gate;
   log: Logger;
+  /** How `server` answers a call to a tool it does not have; hidden tools answer the same. */
+  unknownTool?: (server: string, id: RequestId, name: string) => JsonRpcResponse;
   /** Shared links by server name, for servers configured `shared: true`. */
   sharedLink?: (server: string) => UpstreamLink;
 }
@@ -133,8 +136,10 @@ export class ClientSession {
     const args = (params?.arguments ?? {}) as Record<string, unknown>;
     this.opts.gate.checkCall(this.caller, server, name, args).then((verdict) => {
       if (verdict.kind === 'answer') sink.send({ jsonrpc: '2.0', id: req.id, result: verdict.result }, true);
-      else if (verdict.kind === 'unknown') sink.send(unknownTool(req.id, String(req.params?.name)), true);
-      else {
+      else if (verdict.kind === 'unknown') {
+        const shown = name;
+        sink.send(this.opts.unknownTool?.(server, req.id, shown) ?? unknownTool(req.id, shown), true);
+      } else {
         const started = performance.now();
         this.forward(req, sink, server, req.method, params, (res) => {
           const latencyMs = performance.now() - started;
@@ -210,6 +215,12 @@ export class ClientSession {
     this.deliverUnsolicited({ ...req, id }, link, true);
   }
 
+  /** A notification the gateway itself sends (tools/list_changed after a policy change). */
+  notifyClient(n: JsonRpcNotification): void {
+    if (this.standalone?.open) this.standalone.send(n, false);
+    else if (this.backlog.length < BACKLOG_LIMIT) this.backlog.push(n);
+  }
+
   /** A notification from a shared link, fanned out by its owner to every session using it. */
   relayNotification(n: JsonRpcNotification, link: UpstreamLink): void {
     this.onServerNotification(n, link);
@@ -249,9 +260,4 @@ export class ClientSession {
     this.closed = true;
     await Promise.all(this.ownLinks.map((l) => l.close()));
   }
-}
-
-/** The answer an MCP SDK server gives for a tool it does not have; a hidden tool answers the same. */
-export function unknownTool(id: RequestId, name: string): JsonRpcResponse {
-  return errorResponse(id, INVALID_PARAMS, `MCP error -32602: Tool ${name} not found`);
 }

@@ -13,8 +13,9 @@ type Row = Record<string, unknown>;
 const ph = (n: number) => `$${n}`;
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Advisory lock keys are per schema, so test schemas (or tenants) sharing a database do not contend. */
-const AUDIT_LOCK = `SELECT pg_advisory_xact_lock(hashtext('toolgate.audit:' || current_schema()))`;
-const MIGRATE_LOCK = `SELECT pg_advisory_xact_lock(hashtext('toolgate.migrate:' || current_schema()))`;
+const AUDIT_LOCK = `SELECT pg_advisory_xact_lock(hashtext('toolgate.audit:' || coalesce(current_schema(), '')))`;
+/** Keyed by the configured schema name: before CREATE SCHEMA runs, current_schema() is null. */
+const MIGRATE_LOCK = `SELECT pg_advisory_xact_lock(hashtext('toolgate.migrate:' || coalesce($1, current_schema(), '')))`;
 /** 18 columns x 1000 rows stays well under PostgreSQL's 65,535 bind parameters. */
 const ROWS_PER_INSERT = 1000;
 
@@ -46,11 +47,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   const store = new PostgresStore(pool, opts.url);
   try {
     await store.tx(async (c) => {
-      if (opts.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"`);
-    });
-    await store.tx(async (c) => {
       // Two replicas starting together: the second waits here, then finds nothing pending.
-      await c.query(MIGRATE_LOCK);
+      await c.query(MIGRATE_LOCK, [opts.schema ?? null]);
+      if (opts.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"`);
       await c.query(MIGRATIONS_TABLE);
       const applied = (await c.query('SELECT version FROM schema_migrations')).rows.map((r) =>
         Number(r.version),

@@ -14,7 +14,11 @@ function launch(server: ReferenceServer): { command: string; args: string[]; env
   const scratch = mkdtempSync(join(tmpdir(), `toolgate-catalog-${server}-`));
   if (server === 'filesystem') return { command: process.execPath, args: [entry, scratch] };
   if (server === 'memory') {
-    return { command: process.execPath, args: [entry], env: { MEMORY_FILE_PATH: join(scratch, 'memory.jsonl') } };
+    return {
+      command: process.execPath,
+      args: [entry],
+      env: { MEMORY_FILE_PATH: join(scratch, 'memory.jsonl') },
+    };
   }
   return { command: process.execPath, args: [entry, 'stdio'] };
 }

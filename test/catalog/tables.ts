@@ -23,10 +23,12 @@ function fail(file: string, where: string, message: string): never {
 
 function expectation(file: string, where: string, raw: unknown): { category: Category; risks: Risk[] } {
   const e = (raw ?? {}) as { category?: unknown; risk?: unknown; note?: unknown };
-  for (const key of Object.keys(e)) if (!['category', 'risk', 'note'].includes(key)) fail(file, where, `unknown field ${key}`);
+  for (const key of Object.keys(e))
+    if (!['category', 'risk', 'note'].includes(key)) fail(file, where, `unknown field ${key}`);
   if (!CATEGORIES.includes(e.category as Category)) fail(file, where, `bad category ${String(e.category)}`);
   const risks = (Array.isArray(e.risk) ? e.risk : [e.risk]) as Risk[];
-  if (risks.length === 0 || !risks.every((r) => RISKS.includes(r))) fail(file, where, `bad risk ${String(e.risk)}`);
+  if (risks.length === 0 || !risks.every((r) => RISKS.includes(r)))
+    fail(file, where, `bad risk ${String(e.risk)}`);
   return { category: e.category as Category, risks };
 }
 
@@ -46,12 +48,18 @@ export function loadDocTables(): Row[] {
     const doc = parse(readFileSync(join(FIXTURES, file), 'utf8')) as { server: string; tools: unknown[] };
     doc.tools.forEach((raw, i) => {
       const r = raw as Record<string, unknown>;
-      for (const key of Object.keys(r)) if (!ROW_KEYS.has(key)) fail(file, `row ${i}`, `unknown field ${key}`);
+      for (const key of Object.keys(r))
+        if (!ROW_KEYS.has(key)) fail(file, `row ${i}`, `unknown field ${key}`);
       if (typeof r.name !== 'string') fail(file, `row ${i}`, 'missing name');
       const tool: ToolDefinition = { name: r.name, inputSchema: schemaFrom(r.properties) };
       if (typeof r.description === 'string') tool.description = r.description;
       if (r.annotations) tool.annotations = r.annotations as ToolDefinition['annotations'];
-      rows.push({ table: doc.server, tool, ...expectation(file, r.name, r.expect), important: r.important === true });
+      rows.push({
+        table: doc.server,
+        tool,
+        ...expectation(file, r.name, r.expect),
+        important: r.important === true,
+      });
     });
   }
   return rows;
@@ -69,7 +77,11 @@ export function loadReferenceRows(server: string): Row[] {
   const missing = Object.keys(expected.tools).filter((n) => !names.includes(n));
   const unexpected = names.filter((n) => !(n in expected.tools));
   if (missing.length || unexpected.length) {
-    fail(`${server}.expected.yaml`, 'tools', `missing ${unexpected.join(',') || '-'}; stale ${missing.join(',') || '-'}`);
+    fail(
+      `${server}.expected.yaml`,
+      'tools',
+      `missing ${unexpected.join(',') || '-'}; stale ${missing.join(',') || '-'}`,
+    );
   }
   return tools.map((tool) => ({
     table: server,

@@ -1,0 +1,149 @@
+// `--rewrite` and `--undo`. A rewrite replaces only the text of the server entries it redirects
+// (everything else in the file, comments and formatting included, keeps its bytes), after saving
+// the exact original bytes beside the file. Undo puts those bytes back.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gatewayEntry } from './clients.js';
+import { detectIndent, findNode, lineIndentAt, parseJsonc, toValue } from './jsonc.js';
+import { BACKUP_SUFFIX, type ManifestFile, readManifest, sha256, writeManifest } from './manifest.js';
+import type { ClientId, Problem } from './types.js';
+
+export interface RewriteRequest {
+  file: string;
+  client: ClientId;
+  edits: { path: string[]; entry: string; server: string }[];
+}
+
+export interface RewriteOptions {
+  /** Where toolgate.yaml lives (the manifest goes in its .toolgate folder). */
+  dir: string;
+  configPath: string;
+  port: number;
+  tokenEnv?: string;
+  dryRun: boolean;
+}
+
+export interface RewriteResult {
+  rewritten: ManifestFile[];
+  problems: Problem[];
+}
+
+function serialise(value: unknown, text: string, at: number): string {
+  const unit = detectIndent(text);
+  if (!unit) return JSON.stringify(value);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  return JSON.stringify(value, null, unit)
+    .split('\n')
+    .join(eol + lineIndentAt(text, at));
+}
+
+/** The file's new text, or a reason it cannot be rewritten. */
+export function rewriteText(
+  text: string,
+  req: RewriteRequest,
+  opts: RewriteOptions,
+): string | { error: string } {
+  const root = parseJsonc(text);
+  const replacements: { start: number; end: number; text: string }[] = [];
+  for (const edit of req.edits) {
+    const node = findNode(root, edit.path);
+    if (node?.kind !== 'object') return { error: `server "${edit.entry}" is no longer in the file` };
+    const original = toValue(node) as Record<string, unknown>;
+    const entry = gatewayEntry(
+      req.client,
+      { server: edit.server, port: opts.port, configPath: opts.configPath, tokenEnv: opts.tokenEnv },
+      original,
+    );
+    replacements.push({ start: node.start, end: node.end, text: serialise(entry, text, node.start) });
+  }
+  // Apply from the end so earlier offsets stay valid.
+  replacements.sort((a, b) => b.start - a.start);
+  let out = text;
+  for (const r of replacements) out = out.slice(0, r.start) + r.text + out.slice(r.end);
+  return out;
+}
+
+export function rewriteClients(requests: RewriteRequest[], opts: RewriteOptions): RewriteResult {
+  const result: RewriteResult = { rewritten: [], problems: [] };
+  const manifest = readManifest(opts.dir) ?? { version: 1 as const, config: opts.configPath, files: [] };
+  for (const req of requests) {
+    const backup = req.file + BACKUP_SUFFIX;
+    let bytes: Buffer;
+    let next: string | { error: string };
+    try {
+      bytes = readFileSync(req.file);
+      next = rewriteText(bytes.toString('utf8'), req, opts);
+    } catch (err) {
+      result.problems.push({ file: req.file, reason: `not rewritten: ${(err as Error).message}` });
+      continue;
+    }
+    if (typeof next !== 'string') {
+      result.problems.push({ file: req.file, reason: `not rewritten: ${next.error}` });
+      continue;
+    }
+    const record: ManifestFile = {
+      file: req.file,
+      backup,
+      client: req.client,
+      entries: req.edits.map((e) => ({ entry: e.entry, server: e.server })),
+      sha256: sha256(next),
+    };
+    result.rewritten.push(record);
+    if (opts.dryRun) continue;
+    // An existing backup is the file from before toolgate first touched it: keep it, so undo
+    // always returns to the user's own version.
+    if (!existsSync(backup)) writeFileSync(backup, bytes);
+    writeFileSync(req.file, next);
+    const previous = manifest.files.find((f) => f.file === req.file);
+    if (previous) {
+      previous.entries.push(
+        ...record.entries.filter((e) => !previous.entries.some((p) => p.entry === e.entry)),
+      );
+      previous.sha256 = record.sha256;
+    } else manifest.files.push(record);
+  }
+  if (!opts.dryRun && result.rewritten.length)
+    writeManifest(opts.dir, { ...manifest, config: opts.configPath });
+  return result;
+}
+
+export interface UndoResult {
+  manifest: boolean;
+  restored: string[];
+  problems: Problem[];
+}
+
+/** Restores every file the manifest lists, byte for byte, and removes the backups. A file
+ *  edited since the rewrite (its hash changed) is left alone unless `force`: restoring it would
+ *  silently throw those edits away. */
+export function undoRewrite(dir: string, opts: { force: boolean; dryRun: boolean }): UndoResult {
+  const manifest = readManifest(dir);
+  if (!manifest) return { manifest: false, restored: [], problems: [] };
+  const result: UndoResult = { manifest: true, restored: [], problems: [] };
+  const remaining: ManifestFile[] = [];
+  for (const f of manifest.files) {
+    if (!existsSync(f.backup)) {
+      result.problems.push({
+        file: f.file,
+        reason: `backup ${f.backup} is missing; restore the file by hand`,
+      });
+      remaining.push(f);
+      continue;
+    }
+    const current = existsSync(f.file) ? sha256(readFileSync(f.file)) : '';
+    if (current !== f.sha256 && !opts.force) {
+      result.problems.push({
+        file: f.file,
+        reason: `changed since toolgate rewrote it; not restored (pass --force to restore ${f.backup} anyway)`,
+      });
+      remaining.push(f);
+      continue;
+    }
+    if (!opts.dryRun) {
+      writeFileSync(f.file, readFileSync(f.backup));
+      rmSync(f.backup);
+    }
+    result.restored.push(f.file);
+  }
+  if (!opts.dryRun) writeManifest(dir, { ...manifest, files: remaining });
+  return result;
+}
