@@ -43,19 +43,21 @@ export interface Selection {
   exclude?: string[];
 }
 
-/** A server matches a name given on the command line by its toolgate name or any entry key. */
-function matches(server: MergedServer, names: string[]): boolean {
-  return names.some((n) => n === server.name || server.sources.some((s) => s.entry === n));
+/** The servers a name on the command line means: the one with that toolgate name, else those
+ *  whose entry key in a client file is that name ("internal api" for `internal-api`). */
+function resolveName(servers: MergedServer[], n: string): MergedServer[] {
+  const exact = servers.filter((s) => s.name === n);
+  return exact.length ? exact : servers.filter((s) => s.sources.some((src) => src.entry === n));
 }
 
 export function selectServers(
   servers: MergedServer[],
   sel: Selection,
 ): { included: MergedServer[]; excluded: MergedServer[]; unknown: string[] } {
-  const asked = [...(sel.only ?? []), ...(sel.exclude ?? [])];
-  const unknown = asked.filter((n) => !servers.some((s) => matches(s, [n])));
-  const included = servers.filter(
-    (s) => (!sel.only?.length || matches(s, sel.only)) && !(sel.exclude?.length && matches(s, sel.exclude)),
-  );
+  const pick = (names: string[] = []) => new Set(names.flatMap((n) => resolveName(servers, n)));
+  const unknown = [...(sel.only ?? []), ...(sel.exclude ?? [])].filter((n) => !resolveName(servers, n).length);
+  const only = pick(sel.only);
+  const exclude = pick(sel.exclude);
+  const included = servers.filter((s) => (!sel.only?.length || only.has(s)) && !exclude.has(s));
   return { included, excluded: servers.filter((s) => !included.includes(s)), unknown };
 }

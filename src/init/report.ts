@@ -4,6 +4,7 @@ import { CLIENT_LABELS } from './clients.js';
 import type { MergedServer } from './merge.js';
 import type { UndoResult } from './rewrite.js';
 import type { InitResult, Scan } from './run.js';
+import { protectSecrets } from './secrets.js';
 import type { ServerSpec } from './types.js';
 
 export interface InitReportJson {
@@ -83,7 +84,9 @@ export function formatFound(scanned: Scan, tilde: (p: string) => string): string
       : 'Found no MCP servers in Claude Desktop, Claude Code, Cursor, VS Code or Windsurf configs.',
   );
   servers.forEach((s: MergedServer, i) => {
-    lines.push(`  ${String(i + 1).padStart(2)}. ${s.name.padEnd(width)}  ${describe(s.spec).slice(0, 90)}`);
+    // Shown with secrets already replaced: a terminal scrollback is no place for an API key.
+    const shown = protectSecrets(s, { inline: false, used: new Set() }).spec;
+    lines.push(`  ${String(i + 1).padStart(2)}. ${s.name.padEnd(width)}  ${describe(shown).slice(0, 100)}`);
     for (const src of s.sources) {
       const extra = src.entry !== s.name ? ` (as "${src.entry}")` : '';
       lines.push(`        ${CLIENT_LABELS[src.client]}, ${src.scope}: ${tilde(src.file)}${extra}`);
@@ -124,6 +127,9 @@ export function formatResult(r: InitResult, dryRun: boolean, tilde: (p: string) 
               ? `already referenced by ${e.from}`
               : e.from;
       lines.push(`  ${e.name.padEnd(width)}  ${what}`);
+    }
+    if (r.rewritten.length && r.env.some((e) => e.origin === 'secret')) {
+      lines.push('  (rewritten client files no longer hold those values; their .toolgate-backup copies do)');
     }
   }
   if (r.rewritten.length) {

@@ -135,10 +135,11 @@ export class ClientSession {
     }
     const args = (params?.arguments ?? {}) as Record<string, unknown>;
     this.opts.gate.checkCall(this.caller, server, name, args).then((verdict) => {
-      if (verdict.kind === 'answer') sink.send({ jsonrpc: '2.0', id: req.id, result: verdict.result }, true);
+      if (verdict.kind === 'answer')
+        sink.send({ jsonrpc: '2.0', id: req.id, result: eraResult(req, verdict.result) }, true);
       else if (verdict.kind === 'unknown') {
-        const shown = name;
-        sink.send(this.opts.unknownTool?.(server, req.id, shown) ?? unknownTool(req.id, shown), true);
+        const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
+        sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
       } else {
         const started = performance.now();
         this.forward(req, sink, server, req.method, params, (res) => {
@@ -260,4 +261,16 @@ export class ClientSession {
     this.closed = true;
     await Promise.all(this.ownLinks.map((l) => l.close()));
   }
+}
+
+const VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
+
+/**
+ * Results the gateway makes itself must look like the era of the request: 2026-07-28 clients
+ * require `resultType` on every result (and reject one without it).
+ */
+function eraResult(req: JsonRpcRequest, result: Record<string, unknown>): Record<string, unknown> {
+  const meta = req.params?._meta as Record<string, unknown> | undefined;
+  if (meta?.[VERSION_META_KEY] === undefined || 'resultType' in result) return result;
+  return { ...result, resultType: 'complete' };
 }

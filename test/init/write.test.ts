@@ -42,6 +42,7 @@ describe('writing toolgate.yaml', () => {
       expect(policy).toBeDefined();
     }
     expect(r.stdout).toContain('Found 19 MCP servers in 7 client files');
+    for (const secret of PLANTED_SECRETS) expect(r.stdout + r.stderr).not.toContain(secret);
     expect(r.stdout).toMatch(/Skipped.*\n.*project\/\.cursor\/mcp\.json: not valid JSON/);
   });
 

@@ -18,6 +18,7 @@ import {
   type Harness,
   memoryServer,
   type Probe,
+  progressOf,
   SAMPLING_ANSWER,
   type Setup,
   settledTools,
@@ -127,15 +128,22 @@ export function everythingParitySuite(setup: Setup): void {
   it('progress notifications of trigger-long-running-operation arrive, all of them', async () => {
     const steps = 4;
     const [a, b] = await both(pair, async (p) => {
-      const seen: { progress: number; total?: number }[] = [];
+      const from = progressOf(p).length;
+      const seen: number[] = [];
       const result = await p.client.callTool(
         { name: 'trigger-long-running-operation', arguments: { duration: 0.8, steps } },
-        { onprogress: (n) => seen.push({ progress: n.progress, total: n.total }), timeout: 30_000 },
+        { onprogress: (n) => seen.push(n.progress), timeout: 30_000 },
       );
-      return { result, seen };
+      const wire = progressOf(p)
+        .slice(from)
+        .map(({ progress, total }) => ({ progress, total }));
+      return { result, seen, wire };
     });
-    expect(a.seen).toEqual([1, 2, 3, 4].map((progress) => ({ progress, total: steps })));
-    expect(b.seen).toEqual(a.seen);
+    // On the wire: every step, in order, with the client's own token (the SDK callback fired).
+    expect(a.wire).toEqual([1, 2, 3, 4].map((progress) => ({ progress, total: steps })));
+    expect(b.wire).toEqual(a.wire);
+    expect(b.seen.length).toBeGreaterThanOrEqual(steps - 1);
+    expect(b.seen).toEqual(a.wire.map((w) => w.progress).slice(0, b.seen.length));
     expect(b.result).toEqual(a.result);
   });
 

@@ -45,6 +45,7 @@ export interface Probe {
   toolsChanged: number;
   sampling: unknown[];
   elicitations: unknown[];
+  received: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -85,6 +86,7 @@ export async function connectProbe(
     toolsChanged: 0,
     sampling: [],
     elicitations: [],
+    received: [],
     close: async () => {
       await client.close().catch(() => undefined);
     },
@@ -116,7 +118,22 @@ export async function connectProbe(
     probe.toolsChanged++;
   });
   await client.connect(transport);
+  // Below the SDK: every message the client received, in order. (The SDK may drop a progress
+  // notification that arrives together with its response; the wire still carried it.)
+  const tapped = transport as { onmessage?: (message: unknown, extra?: unknown) => void };
+  const inner = tapped.onmessage;
+  tapped.onmessage = (message, extra) => {
+    probe.received.push(message as Record<string, unknown>);
+    inner?.call(transport, message, extra);
+  };
   return probe;
+}
+
+/** The params of every `notifications/progress` the client received, in order. */
+export function progressOf(probe: Probe): Record<string, unknown>[] {
+  return probe.received
+    .filter((m) => m.method === 'notifications/progress')
+    .map((m) => m.params as Record<string, unknown>);
 }
 
 /** A running way of reaching named servers; `connect` opens a fresh client session. */

@@ -1,0 +1,155 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BACKUP_SUFFIX, manifestPath, readManifest, scan } from '../../src/init/index.js';
+import { parseJsonc, toValue } from '../../src/init/jsonc.js';
+import { run, type Sandbox, sandbox } from './helpers.js';
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = sandbox();
+});
+afterEach(() => sb.cleanup());
+
+const read = (file: string) => toValue(parseJsonc(readFileSync(file, 'utf8'))) as Record<string, any>;
+const gw = (name: string) => `http://127.0.0.1:8787/mcp/${name}`;
+
+describe('--rewrite and --undo', () => {
+  it('rewrites then undoes every client file byte for byte', async () => {
+    const before = sb.files();
+    const r = await run(sb, ['--yes', '--rewrite']);
+    expect(r.code).toBe(0);
+    const manifest = readManifest(sb.project);
+    expect(manifest?.files.map((f) => f.file.replace(sb.root, '')).sort()).toEqual(
+      [
+        '/home/.config/Claude/claude_desktop_config.json',
+        '/project/.mcp.json',
+        '/home/.claude.json',
+        '/home/.cursor/mcp.json',
+        '/project/.vscode/mcp.json',
+        '/home/.config/Code/User/mcp.json',
+        '/home/.codeium/windsurf/mcp_config.json',
+      ].sort(),
+    );
+    for (const f of manifest?.files ?? []) {
+      expect(readFileSync(f.backup).equals(before.get(f.file) as Buffer)).toBe(true);
+      expect(readFileSync(f.file).equals(before.get(f.file) as Buffer)).toBe(false);
+    }
+    // the broken file is left exactly as it was
+    const broken = join(sb.project, '.cursor', 'mcp.json');
+    expect(readFileSync(broken).equals(before.get(broken) as Buffer)).toBe(true);
+    // a second scan sees only gateway entries: nothing is imported twice
+    const again = scan({ home: sb.home, cwd: sb.project, platform: 'linux' });
+    expect(again.servers).toEqual([]);
+    expect(again.discovery.gatewayEntries).toHaveLength(20);
+
+    const undo = await run(sb, ['--undo']);
+    expect(undo.code).toBe(0);
+    for (const [file, bytes] of before) expect(readFileSync(file).equals(bytes), file).toBe(true);
+    expect([...sb.files().keys()].some((f) => f.endsWith(BACKUP_SUFFIX))).toBe(false);
+    expect(existsSync(manifestPath(sb.project))).toBe(false);
+  });
+
+  it("writes each client's own gateway entry and keeps everything else", async () => {
+    const desktopFile = join(sb.home, '.config', 'Claude', 'claude_desktop_config.json');
+    const claudeJson = join(sb.home, '.claude.json');
+    const before = { desktop: read(desktopFile), claude: read(claudeJson) };
+    await run(sb, ['--yes', '--rewrite']);
+    const config = join(sb.project, 'toolgate.yaml');
+
+    const desktop = read(desktopFile);
+    expect(desktop.mcpServers.filesystem).toEqual({
+      command: 'npx',
+      args: ['-y', 'toolgate', 'stdio', '--server', 'filesystem', '--config', config],
+    });
+    expect(desktop.globalShortcut).toBe('Alt+Space');
+
+    const bearer = (ref: string) => ({ Authorization: `Bearer ${ref}` });
+    const project = read(join(sb.project, '.mcp.json'));
+    expect(project.mcpServers.sentry).toEqual({ type: 'http', url: gw('sentry'), headers: bearer('${TOOLGATE_TOKEN}') });
+    expect(project.mcpServers['internal api'].url).toBe(gw('internal-api'));
+    expect(project.mcpServers.github.url).toBe(gw('github'));
+
+    const claude = read(claudeJson);
+    const { mcpServers: _a, projects: _b, ...rest } = claude;
+    const { mcpServers: _c, projects: _d, ...restBefore } = before.claude;
+    expect(rest).toEqual(restBefore);
+    expect(claude.mcpServers.memory.url).toBe(gw('memory'));
+    const local = claude.projects[sb.project];
+    expect(local.mcpServers['local-db'].url).toBe(gw('local-db'));
+    expect(local.history).toEqual(before.claude.projects[sb.project].history);
+    expect(claude.projects['/srv/some/other/project']).toEqual(before.claude.projects['/srv/some/other/project']);
+
+    const cursor = read(join(sb.home, '.cursor', 'mcp.json'));
+    expect(cursor.mcpServers.github).toEqual({ url: gw('github-2'), headers: bearer('${env:TOOLGATE_TOKEN}') });
+
+    const vscodeFile = join(sb.project, '.vscode', 'mcp.json');
+    const vscodeText = readFileSync(vscodeFile, 'utf8');
+    expect(read(vscodeFile).servers.legacy).toEqual({
+      type: 'http',
+      url: gw('legacy'),
+      headers: bearer('${env:TOOLGATE_TOKEN}'),
+    });
+    expect(read(vscodeFile).inputs).toHaveLength(1);
+    for (const comment of ['// Inputs VS Code asks for', '// Local servers', '/* Remote servers */', '// old transport']) {
+      expect(vscodeText).toContain(comment);
+    }
+    // the tab-indented user file gets a tab-indented entry
+    expect(readFileSync(join(sb.home, '.config', 'Code', 'User', 'mcp.json'), 'utf8')).toContain(
+      `\t\t"time": {\n\t\t\t"type": "http",\n\t\t\t"url": "${gw('time')}",`,
+    );
+
+    const windsurf = read(join(sb.home, '.codeium', 'windsurf', 'mcp_config.json'));
+    expect(windsurf.mcpServers.puppeteer).toEqual({
+      serverUrl: gw('puppeteer'),
+      headers: bearer('${env:TOOLGATE_TOKEN}'),
+      disabled: true,
+      disabledTools: ['puppeteer_evaluate'],
+    });
+  });
+
+  it('changes only the bytes of the rewritten entries', async () => {
+    const file = join(sb.home, '.cursor', 'mcp.json');
+    const original = readFileSync(file, 'utf8');
+    await run(sb, ['--yes', '--rewrite', '--only', 'linear', '--auth', 'none']);
+    const after = readFileSync(file, 'utf8');
+    const start = original.indexOf('"linear": ') + '"linear": '.length;
+    const end = original.indexOf('}', start) + 1;
+    expect(after).toBe(`${original.slice(0, start)}{\n      "url": "${gw('linear')}"\n    }${original.slice(end)}`);
+    expect(readManifest(sb.project)?.files.map((f) => f.entries)).toEqual([[{ entry: 'linear', server: 'linear' }]]);
+  });
+
+  it('leaves a file edited since the rewrite alone unless --force', async () => {
+    const file = join(sb.project, '.mcp.json');
+    const original = readFileSync(file);
+    await run(sb, ['--yes', '--rewrite', '--only', 'sentry']);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n`);
+    const refused = await run(sb, ['--undo', '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toEqual({
+      version: 1,
+      mode: 'undo',
+      dryRun: false,
+      restored: [],
+      problems: [{ file, reason: expect.stringContaining('changed since toolgate rewrote it') }],
+    });
+    expect(existsSync(file + BACKUP_SUFFIX)).toBe(true);
+    const forced = await run(sb, ['--undo', '--force']);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(file).equals(original)).toBe(true);
+  });
+
+  it('says so when there is nothing to undo', async () => {
+    const r = await run(sb, ['--undo']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('nothing to undo');
+  });
+
+  it('rewrites nothing when the config could not be written', async () => {
+    writeFileSync(join(sb.project, 'toolgate.yaml'), '# mine\n');
+    const before = sb.files();
+    const r = await run(sb, ['--yes', '--rewrite']);
+    expect(r.code).toBe(1);
+    for (const [file, bytes] of before) expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+});
