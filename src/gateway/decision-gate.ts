@@ -3,6 +3,7 @@ import type { AuditInput } from '../audit/types.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
 import type { Caller, CallVerdict, Gate } from '../proxy/gate.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { PolicySet } from './policies.js';
 import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
 
@@ -15,6 +16,7 @@ export interface GateDeps {
   /** A grant's own policy reference (store grants carry one), if any. */
   grantPolicy?(grant: string): string | undefined;
   log: Logger;
+  metrics?: GatewayMetrics;
   now?: () => number;
 }
 
@@ -56,7 +58,8 @@ export class DecisionGate implements Gate {
     const audit = (
       d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
       extra: Partial<AuditInput> = {},
-    ) =>
+    ) => {
+      this.deps.metrics?.decision(server, tool, d.decision);
       this.deps.audit?.record({
         grant: caller.grant,
         session: caller.sessionId,
@@ -68,6 +71,7 @@ export class DecisionGate implements Gate {
         ...d,
         ...extra,
       });
+    };
 
     // 1. Policy: pure and synchronous.
     let decision: Decision;
@@ -125,6 +129,7 @@ export class DecisionGate implements Gate {
         const detail =
           err instanceof CounterBackendError ? err.message : `limit store error: ${(err as Error).message}`;
         this.deps.log.warn({ server, tool, err: detail }, 'counter backend error');
+        this.deps.metrics?.backendError('counters');
         if (this.deps.onBackendError(server) === 'deny') {
           audit({ decision: 'deny', rule: 'on_backend_error', reason: detail, upstream: 'none' });
           return { kind: 'answer', result: backendDownResult(detail) };
@@ -142,11 +147,13 @@ export class DecisionGate implements Gate {
     // 5. Allowed: forward, and audit once the upstream answered.
     return {
       kind: 'forward',
-      done: (o) =>
+      done: (o) => {
+        this.deps.metrics?.upstream(server, o.latencyMs / 1000, o.upstream === 'ok');
         audit(
           { decision: 'allow', rule: decision.rule, reason: decision.reason, upstream: o.upstream },
           o.error ? { note: o.error } : {},
-        ),
+        );
+      },
     };
   }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/index.js';
+import { adminAuthorized, adminTokenHash } from '../auth/admin.js';
 import { Authenticator } from '../auth/authenticator.js';
 import {
   type Config,
@@ -21,6 +22,7 @@ import { openStore, type Store } from '../store/index.js';
 import { watchConfig } from './config-watcher.js';
 import { DecisionGate } from './decision-gate.js';
 import { createLogger } from './log.js';
+import { GatewayMetrics } from './metrics.js';
 import { PolicySet } from './policies.js';
 import { PROBE_TOOL, probeServer, type ServerState } from './server-health.js';
 import { SharedLinks } from './shared-links.js';
@@ -58,6 +60,7 @@ export interface GatewayCore {
   audit: AuditLog;
   auth: Authenticator;
   gate: DecisionGate;
+  metrics: GatewayMetrics;
   /** Apply a new config without dropping sessions (servers, grants, policies). */
   reconfigure(next: Config): void;
   sessions: SessionRegistry;
@@ -112,7 +115,10 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   let auth = new Authenticator(config.auth.mode, config.grants, env, store.grants);
 
   // 4. The gate and the relay.
+  let sessionCount = () => 0;
+  const metrics = new GatewayMetrics(() => sessionCount());
   const gate = new DecisionGate({
+    metrics,
     policies,
     counters,
     audit,
@@ -120,6 +126,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     onBackendError: (s) => servers.get(s)?.on_backend_error ?? 'deny',
   });
   const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
+  sessionCount = () => sessions.size;
   const shared = new SharedLinks(() => servers, sessions, log);
   const core: GatewayCore = {
     log,
@@ -132,6 +139,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       return auth;
     },
     gate,
+    metrics,
     reconfigure(next: Config) {
       // Build everything that can fail first, then swap: a bad grant leaves all as it was.
       const nextAuth = new Authenticator(config.auth.mode, next.grants, env, store.grants);
@@ -186,7 +194,11 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     },
     separator: config.aggregate.separator,
     servers: () => servers,
-    authenticate: (h, remote) => core.auth.authenticate(h, remote),
+    authenticate: async (h, remote) => {
+      const result = await core.auth.authenticate(h, remote);
+      if (!result.ok) core.metrics.authFailure(result.error);
+      return result;
+    },
     gate,
     sessions,
     sharedLink: (s) => shared.get(s),
@@ -216,7 +228,22 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     for (const s of sessions.values())
       s.notifyClient({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
   });
-  const http = createHttpServer(deps);
+  const adminHash = adminTokenHash(config.admin, opts.env ?? process.env);
+  const http = createHttpServer(deps, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics') return false;
+    if (adminHash && !adminAuthorized(req.headers.authorization, adminHash)) {
+      res
+        .writeHead(401, { 'www-authenticate': 'Bearer realm="toolgate-admin"' })
+        .end('admin token required\n');
+      return true;
+    }
+    core.metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': core.metrics.registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500).end(err.message),
+    );
+    return true;
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(deps.listen.port, config.listen.host, () => resolve());

@@ -55,7 +55,9 @@ export function selectServers(
   sel: Selection,
 ): { included: MergedServer[]; excluded: MergedServer[]; unknown: string[] } {
   const pick = (names: string[] = []) => new Set(names.flatMap((n) => resolveName(servers, n)));
-  const unknown = [...(sel.only ?? []), ...(sel.exclude ?? [])].filter((n) => !resolveName(servers, n).length);
+  const unknown = [...(sel.only ?? []), ...(sel.exclude ?? [])].filter(
+    (n) => !resolveName(servers, n).length,
+  );
   const only = pick(sel.only);
   const exclude = pick(sel.exclude);
   const included = servers.filter((s) => (!sel.only?.length || only.has(s)) && !exclude.has(s));

@@ -144,7 +144,7 @@ export class UpstreamLink {
       .catch((err: Error) => this.settle(id, errorResponse(id, UPSTREAM_ERROR, err.message)));
   }
 
-  private afterInitialize(result: JsonRpcResponse, via: Channel | undefined): JsonRpcResponse {
+  private async afterInitialize(result: JsonRpcResponse, via: Channel | undefined): Promise<JsonRpcResponse> {
     const channel = via ?? this.channel;
     if ('result' in result && channel) {
       const version = result.result.protocolVersion;
@@ -152,7 +152,9 @@ export class UpstreamLink {
         this.protocolVersion = version;
         channel.setProtocolVersion(version);
       }
-      channel.send({ jsonrpc: '2.0', method: 'notifications/initialized' }).catch(() => {});
+      // Awaited before the client sees the result: an HTTP channel opens its GET stream once the
+      // server took `initialized`, and a server request sent on that stream before it is open is lost.
+      await channel.send({ jsonrpc: '2.0', method: 'notifications/initialized' }).catch(() => {});
     }
     return result;
   }

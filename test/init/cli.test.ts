@@ -28,7 +28,12 @@ describe('toolgate init --json', () => {
       'rewritten',
       'warnings',
     ]);
-    expect(out).toMatchObject({ version: 1, mode: 'init', dryRun: false, config: join(sb.project, 'toolgate.yaml') });
+    expect(out).toMatchObject({
+      version: 1,
+      mode: 'init',
+      dryRun: false,
+      config: join(sb.project, 'toolgate.yaml'),
+    });
     expect(Object.keys(out.found)).toEqual(['files', 'problems', 'alreadyRewritten']);
     expect(out.found.files[0]).toEqual({
       client: 'claude-desktop',
@@ -42,7 +47,9 @@ describe('toolgate init --json', () => {
       name: 'sentry',
       transport: 'http',
       included: true,
-      sources: [{ client: 'claude-code', scope: 'project', file: join(sb.project, '.mcp.json'), entry: 'sentry' }],
+      sources: [
+        { client: 'claude-code', scope: 'project', file: join(sb.project, '.mcp.json'), entry: 'sentry' },
+      ],
     });
     expect(out.servers.filter((s: { included: boolean }) => s.included)).toHaveLength(2);
     expect(out.env).toEqual([
@@ -83,12 +90,11 @@ describe('toolgate init, interactive', () => {
     const yaml = readFileSync(join(sb.project, 'toolgate.yaml'), 'utf8');
     for (const name of ['github', 'sentry', 'linear']) expect(yaml).toContain(`\n  ${name}:\n`);
     expect(yaml).not.toContain('\n  memory:\n');
-    expect(readManifest(sb.project)?.files.flatMap((f) => f.entries.map((e) => e.server)).sort()).toEqual([
-      'github',
-      'github',
-      'linear',
-      'sentry',
-    ]);
+    expect(
+      readManifest(sb.project)
+        ?.files.flatMap((f) => f.entries.map((e) => e.server))
+        .sort(),
+    ).toEqual(['github', 'github', 'linear', 'sentry']);
   });
 
   it('takes Enter for every server, no for the rewrite, and asks before overwriting', async () => {
@@ -124,17 +130,14 @@ describe('toolgate init, interactive', () => {
 });
 
 describe('toolgate init, exit codes', () => {
-  it.each([
-    [['--bogus']],
-    [['--port', 'x']],
-    [['--auth', 'maybe']],
-    [['--undo', '--rewrite']],
-    [['stray']],
-  ])('exits 2 on usage errors: %j', async (argv) => {
-    const r = await run(sb, argv);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('usage: toolgate init');
-  });
+  it.each([[['--bogus']], [['--port', 'x']], [['--auth', 'maybe']], [['--undo', '--rewrite']], [['stray']]])(
+    'exits 2 on usage errors: %j',
+    async (argv) => {
+      const r = await run(sb, argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('usage: toolgate init');
+    },
+  );
 
   it('exits 2 for a server name that matches nothing', async () => {
     const r = await run(sb, ['--yes', '--only', 'nosuch']);

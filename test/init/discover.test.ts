@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${VAR} strings are config references under test
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { discover, mergeEntries, scan } from '../../src/init/index.js';
@@ -44,7 +45,10 @@ describe('discovery', () => {
   it('reports a broken file with its path and reason, and reads the rest', () => {
     const d = discover(where(sb));
     expect(d.problems).toEqual([
-      { file: join(sb.project, '.cursor', 'mcp.json'), reason: expect.stringMatching(/not valid JSON.*line 5/) },
+      {
+        file: join(sb.project, '.cursor', 'mcp.json'),
+        reason: expect.stringMatching(/not valid JSON.*line 5/),
+      },
     ]);
     expect(d.files).toHaveLength(7);
   });
@@ -62,11 +66,16 @@ describe('discovery', () => {
       transport: 'streamable-http',
       headers: { Authorization: 'Bearer ${GITHUB_TOKEN}' },
     });
-    expect(byName['cursor:notion']?.spec).toMatchObject({ headers: { Authorization: 'Bearer ${NOTION_TOKEN}' } });
+    expect(byName['cursor:notion']?.spec).toMatchObject({
+      headers: { Authorization: 'Bearer ${NOTION_TOKEN}' },
+    });
     expect(byName['claude-code:internal api']?.spec).toMatchObject({
       headers: { Authorization: 'Bearer ${EXAMPLE_API_KEY}' },
     });
-    expect(byName['windsurf:analytics']?.spec).toMatchObject({ kind: 'http', url: expect.stringContaining('mcp.example.org') });
+    expect(byName['windsurf:analytics']?.spec).toMatchObject({
+      kind: 'http',
+      url: expect.stringContaining('mcp.example.org'),
+    });
     expect(byName['windsurf:puppeteer']?.disabled).toBe(true);
   });
 

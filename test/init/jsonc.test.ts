@@ -3,7 +3,11 @@ import { detectIndent, findNode, JsoncError, parseJsonc, toValue } from '../../s
 
 describe('jsonc reader', () => {
   const cases: [string, string, unknown][] = [
-    ['plain JSON', '{"a": [1, 2.5, -3e2], "b": {"c": null, "d": true}}', { a: [1, 2.5, -300], b: { c: null, d: true } }],
+    [
+      'plain JSON',
+      '{"a": [1, 2.5, -3e2], "b": {"c": null, "d": true}}',
+      { a: [1, 2.5, -300], b: { c: null, d: true } },
+    ],
     ['line and block comments', '// top\n{ /* x */ "a": 1 // end\n}', { a: 1 }],
     ['trailing commas', '{"a": [1, 2,], "b": {"c": 1,},}', { a: [1, 2], b: { c: 1 } }],
     ['comment markers inside strings', '{"url": "http://x//y/*z*/"}', { url: 'http://x//y/*z*/' }],

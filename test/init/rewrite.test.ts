@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${VAR} strings are config references under test
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +12,9 @@ beforeEach(() => {
 });
 afterEach(() => sb.cleanup());
 
-const read = (file: string) => toValue(parseJsonc(readFileSync(file, 'utf8'))) as Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: tests walk parsed client files of known shape
+type Json = any;
+const read = (file: string): Json => toValue(parseJsonc(readFileSync(file, 'utf8')));
 const gw = (name: string) => `http://127.0.0.1:8787/mcp/${name}`;
 
 describe('--rewrite and --undo', () => {
@@ -66,7 +69,11 @@ describe('--rewrite and --undo', () => {
 
     const bearer = (ref: string) => ({ Authorization: `Bearer ${ref}` });
     const project = read(join(sb.project, '.mcp.json'));
-    expect(project.mcpServers.sentry).toEqual({ type: 'http', url: gw('sentry'), headers: bearer('${TOOLGATE_TOKEN}') });
+    expect(project.mcpServers.sentry).toEqual({
+      type: 'http',
+      url: gw('sentry'),
+      headers: bearer('${TOOLGATE_TOKEN}'),
+    });
     expect(project.mcpServers['internal api'].url).toBe(gw('internal-api'));
     expect(project.mcpServers.github.url).toBe(gw('github'));
 
@@ -78,10 +85,15 @@ describe('--rewrite and --undo', () => {
     const local = claude.projects[sb.project];
     expect(local.mcpServers['local-db'].url).toBe(gw('local-db'));
     expect(local.history).toEqual(before.claude.projects[sb.project].history);
-    expect(claude.projects['/srv/some/other/project']).toEqual(before.claude.projects['/srv/some/other/project']);
+    expect(claude.projects['/srv/some/other/project']).toEqual(
+      before.claude.projects['/srv/some/other/project'],
+    );
 
     const cursor = read(join(sb.home, '.cursor', 'mcp.json'));
-    expect(cursor.mcpServers.github).toEqual({ url: gw('github-2'), headers: bearer('${env:TOOLGATE_TOKEN}') });
+    expect(cursor.mcpServers.github).toEqual({
+      url: gw('github-2'),
+      headers: bearer('${env:TOOLGATE_TOKEN}'),
+    });
 
     const vscodeFile = join(sb.project, '.vscode', 'mcp.json');
     const vscodeText = readFileSync(vscodeFile, 'utf8');
@@ -91,7 +103,12 @@ describe('--rewrite and --undo', () => {
       headers: bearer('${env:TOOLGATE_TOKEN}'),
     });
     expect(read(vscodeFile).inputs).toHaveLength(1);
-    for (const comment of ['// Inputs VS Code asks for', '// Local servers', '/* Remote servers */', '// old transport']) {
+    for (const comment of [
+      '// Inputs VS Code asks for',
+      '// Local servers',
+      '/* Remote servers */',
+      '// old transport',
+    ]) {
       expect(vscodeText).toContain(comment);
     }
     // the tab-indented user file gets a tab-indented entry
@@ -115,8 +132,12 @@ describe('--rewrite and --undo', () => {
     const after = readFileSync(file, 'utf8');
     const start = original.indexOf('"linear": ') + '"linear": '.length;
     const end = original.indexOf('}', start) + 1;
-    expect(after).toBe(`${original.slice(0, start)}{\n      "url": "${gw('linear')}"\n    }${original.slice(end)}`);
-    expect(readManifest(sb.project)?.files.map((f) => f.entries)).toEqual([[{ entry: 'linear', server: 'linear' }]]);
+    expect(after).toBe(
+      `${original.slice(0, start)}{\n      "url": "${gw('linear')}"\n    }${original.slice(end)}`,
+    );
+    expect(readManifest(sb.project)?.files.map((f) => f.entries)).toEqual([
+      [{ entry: 'linear', server: 'linear' }],
+    ]);
   });
 
   it('leaves a file edited since the rewrite alone unless --force', async () => {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${VAR} strings are config references under test
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +15,9 @@ afterEach(() => sb.cleanup());
 
 /** Every variable the written config references, set to a dummy value. */
 function envFor(yamlText: string): NodeJS.ProcessEnv {
-  return Object.fromEntries([...yamlText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1], 'x']));
+  return Object.fromEntries(
+    [...yamlText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1], 'x']),
+  );
 }
 
 describe('writing toolgate.yaml', () => {
@@ -34,7 +37,10 @@ describe('writing toolgate.yaml', () => {
       args: ['-y', '@modelcontextprotocol/server-filesystem', `${sb.home}/Documents`, `${sb.home}/Desktop`],
     });
     expect(config.servers.linear).toMatchObject({ url: 'https://mcp.linear.app/sse', transport: 'sse' });
-    expect(config.servers.sentry).toMatchObject({ url: 'https://mcp.sentry.dev/mcp', transport: 'streamable-http' });
+    expect(config.servers.sentry).toMatchObject({
+      url: 'https://mcp.sentry.dev/mcp',
+      transport: 'streamable-http',
+    });
     for (const name of FIXTURE_SERVERS) {
       const policyFile = join(sb.project, 'policies', `${name}.yaml`);
       expect(config.servers[name]?.policy).toBe(policyFile);
@@ -74,7 +80,7 @@ describe('writing toolgate.yaml', () => {
       origin: 'secret',
       from: expect.stringContaining('claude_desktop_config.json env.GITHUB_PERSONAL_ACCESS_TOKEN'),
     });
-    expect(byName['TOOLGATE_GITHUB_2_GITHUB_PERSONAL_ACCESS_TOKEN']?.origin).toBe('secret');
+    expect(byName.TOOLGATE_GITHUB_2_GITHUB_PERSONAL_ACCESS_TOKEN?.origin).toBe('secret');
     expect(byName.TOOLGATE_BRAVE_SEARCH_BRAVE_API_KEY?.origin).toBe('secret');
     expect(byName.TOOLGATE_PERPLEXITY_PERPLEXITY_KEY?.origin).toBe('input');
     expect(byName.NOTION_TOKEN?.origin).toBe('reference');
@@ -122,7 +128,20 @@ describe('writing toolgate.yaml', () => {
 
   it('honours --only, --exclude, --dir, --port and --auth none', async () => {
     const out = join(sb.root, 'gateway');
-    const r = await run(sb, ['--yes', '--dir', out, '--only', 'github', 'memory,linear', '--exclude', 'linear', '--port', '9900', '--auth', 'none']);
+    const r = await run(sb, [
+      '--yes',
+      '--dir',
+      out,
+      '--only',
+      'github',
+      'memory,linear',
+      '--exclude',
+      'linear',
+      '--port',
+      '9900',
+      '--auth',
+      'none',
+    ]);
     expect(r.code).toBe(0);
     const text = readFileSync(join(out, 'toolgate.yaml'), 'utf8');
     const { config } = parseConfig(text, join(out, 'toolgate.yaml'), envFor(text));
@@ -152,6 +171,8 @@ describe('writing toolgate.yaml', () => {
     });
     expect(readFileSync(join(sb.project, 'policies', 'filesystem.yaml'), 'utf8')).toBe(proposed);
     expect(readFileSync(join(sb.project, 'policies', 'memory.yaml'), 'utf8')).toBe(starterPolicy('memory'));
-    expect(r.warnings).toContain('memory: no proposed policy (upstream did not start); wrote the starter policy');
+    expect(r.warnings).toContain(
+      'memory: no proposed policy (upstream did not start); wrote the starter policy',
+    );
   });
 });

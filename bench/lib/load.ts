@@ -1,0 +1,91 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+
+export interface Stats {
+  calls: number;
+  concurrency: number;
+  p50Ms: number;
+  p99Ms: number;
+  callsPerSec: number;
+}
+
+export type Call = () => Promise<unknown>;
+
+/** An SDK v2 client over streamable HTTP. Each fetch gets its own (absent) signal, never a shared one. */
+export async function httpClient(url: string, name = 'toolgate-bench'): Promise<Client> {
+  const client = new Client({ name, version: '0.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+export async function stdioClient(command: string, args: string[]): Promise<Client> {
+  const client = new Client({ name: 'toolgate-bench', version: '0.0.0' });
+  await client.connect(new StdioClientTransport({ command, args, stderr: 'ignore' }));
+  return client;
+}
+
+/** Close a client the way a well-behaved one does: DELETE the session, then close. */
+export async function closeClient(client: Client): Promise<void> {
+  const t = client.transport as { terminateSession?: () => Promise<void> } | undefined;
+  await t?.terminateSession?.().catch(() => {});
+  await client.close().catch(() => {});
+}
+
+export function echo(client: Client, i = 0): Promise<unknown> {
+  return client.callTool({ name: 'echo', arguments: { message: `bench ${i}` } }).then((r) => {
+    if ((r as { isError?: boolean }).isError) throw new Error(`echo failed: ${JSON.stringify(r)}`);
+    return r;
+  });
+}
+
+/** `calls` calls with `concurrency` in flight, after `warmup` untimed ones; latency per call. */
+export async function runLoad(call: (i: number) => Promise<unknown>, calls: number, concurrency: number, warmup: number): Promise<Stats> {
+  let w = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, warmup) }, async () => {
+      while (w < warmup) await call(w++);
+    }),
+  );
+  const lat = new Float64Array(calls);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < calls) {
+        const i = next++;
+        const s = performance.now();
+        await call(i);
+        lat[i] = performance.now() - s;
+      }
+    }),
+  );
+  const elapsed = performance.now() - t0;
+  lat.sort();
+  return {
+    calls,
+    concurrency,
+    p50Ms: percentile(lat, 0.5),
+    p99Ms: percentile(lat, 0.99),
+    callsPerSec: calls / (elapsed / 1000),
+  };
+}
+
+export function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+/** The median of each figure over rounds (rounds alternate between setups, so noise spreads evenly). */
+export function medianStats(rounds: Stats[]): Stats {
+  const med = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
+  return {
+    calls: rounds[0]!.calls,
+    concurrency: rounds[0]!.concurrency,
+    p50Ms: med(rounds.map((r) => r.p50Ms)),
+    p99Ms: med(rounds.map((r) => r.p99Ms)),
+    callsPerSec: med(rounds.map((r) => r.callsPerSec)),
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * overhead and peers: the SDK v2 Client calling `echo` on server-everything, direct vs through
+ * toolgate (and through mcp-proxy and supergateway), at concurrency 1 and 32, in one run.
+ * Every process is started here on an ephemeral loopback port and stopped at the end.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/client';
+import { closeClient, echo, httpClient, medianStats, runLoad, type Stats, stdioClient } from './lib/load.js';
+import { describeMachine, type Machine } from './lib/machine.js';
+import {
+  BENCH_POLICY,
+  EVERYTHING_JS,
+  EVERYTHING_STDIO,
+  freePort,
+  PEERS_DIR,
+  startEverythingHttp,
+  startGateway,
+  stop,
+  TOOLGATE_JS,
+  track,
+  waitForHttp,
+} from './lib/procs.js';
+import { fmt, printTable, writeResults } from './lib/results.js';
+
+const CALLS_C1 = Number(process.env.BENCH_CALLS_C1 ?? 1000);
+const CALLS_C32 = Number(process.env.BENCH_CALLS_C32 ?? 5000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = 32;
+
+interface Setup {
+  name: string;
+  group: string;
+  /** The in-run baseline of its group (direct connection). */
+  baseline?: boolean;
+  connect(): Promise<Client>;
+  client?: Client;
+  c1: Stats[];
+  c32: Stats[];
+}
+
+interface Row {
+  setup: string;
+  group: string;
+  baseline: string;
+  c1: Stats;
+  c32: Stats;
+  addedP50Ms?: number;
+  addedP99Ms?: number;
+  throughputRatioC1?: number;
+  throughputRatioC32?: number;
+}
+
+function setup(name: string, group: string, connect: () => Promise<Client>, baseline = false): Setup {
+  return { name, group, baseline, connect, c1: [], c32: [] };
+}
+
+async function measureAll(setups: Setup[]): Promise<Row[]> {
+  for (const s of setups) s.client = await s.connect();
+  // Rounds alternate between setups so that load from elsewhere lands on all of them alike.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of setups) {
+      const client = s.client!;
+      s.c1.push(await runLoad((i) => echo(client, i), CALLS_C1, 1, WARMUP));
+      s.c32.push(await runLoad((i) => echo(client, i), CALLS_C32, CONCURRENCY, WARMUP));
+      process.stdout.write('.');
+    }
+  }
+  process.stdout.write('\n');
+  await Promise.all(setups.map((s) => closeClient(s.client!)));
+  const rows: Row[] = setups.map((s) => ({
+    setup: s.name,
+    group: s.group,
+    baseline: '',
+    c1: medianStats(s.c1),
+    c32: medianStats(s.c32),
+  }));
+  for (const row of rows) {
+    const base = rows.find((r) => r.group === row.group && setups.find((s) => s.name === r.setup)?.baseline);
+    if (!base) continue;
+    row.baseline = base.setup;
+    if (base === row) continue;
+    row.addedP50Ms = row.c1.p50Ms - base.c1.p50Ms;
+    row.addedP99Ms = row.c1.p99Ms - base.c1.p99Ms;
+    row.throughputRatioC1 = row.c1.callsPerSec / base.c1.callsPerSec;
+    row.throughputRatioC32 = row.c32.callsPerSec / base.c32.callsPerSec;
+  }
+  return rows;
+}
+
+function print(title: string, rows: Row[]): void {
+  console.log(`\n${title}: median of ${ROUNDS} rounds; c=1 ${CALLS_C1} calls, c=${CONCURRENCY} ${CALLS_C32} calls\n`);
+  printTable(
+    ['setup', 'p50 ms', 'p99 ms', 'calls/s c=1', `p50 c=${CONCURRENCY}`, `calls/s c=${CONCURRENCY}`, '+p50 ms', 'x c=1', `x c=${CONCURRENCY}`],
+    rows.map((r) => [
+      r.setup,
+      fmt(r.c1.p50Ms, 3),
+      fmt(r.c1.p99Ms, 3),
+      fmt(r.c1.callsPerSec, 0),
+      fmt(r.c32.p50Ms, 2),
+      fmt(r.c32.callsPerSec, 0),
+      r.addedP50Ms === undefined ? '(base)' : fmt(r.addedP50Ms, 3),
+      fmt(r.throughputRatioC1, 2),
+      fmt(r.throughputRatioC32, 2),
+    ]),
+  );
+}
+
+const GATEWAY_SERVERS = (httpUrl?: string) => ({
+  ev_stdio: { ...EVERYTHING_STDIO, policy: BENCH_POLICY },
+  ...(httpUrl ? { ev_http: { url: httpUrl, policy: BENCH_POLICY } } : {}),
+});
+
+export async function overhead(): Promise<void> {
+  const machine = describeMachine();
+  const upstream = await startEverythingHttp();
+  const gw = await startGateway(GATEWAY_SERVERS(upstream.url));
+  try {
+    const setups = [
+      setup('direct http', 'http', () => httpClient(upstream.url), true),
+      setup('toolgate http -> http', 'http', () => httpClient(`${gw.url}/mcp/ev_http`)),
+      setup('direct stdio', 'stdio', () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args), true),
+      setup('toolgate http -> stdio', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`)),
+      setup('toolgate stdio -> stdio', 'stdio', () =>
+        stdioClient(process.execPath, [TOOLGATE_JS, 'stdio', '--server', 'ev_stdio', '--config', gw.configFile]),
+      ),
+    ];
+    const rows = await measureAll(setups);
+    print('overhead (echo, policy with a condition and a limit)', rows);
+    summarise(rows, machine, 'overhead');
+  } finally {
+    await stop(gw.child);
+    await stop(upstream.child);
+  }
+}
+
+/** mcp-proxy and supergateway in front of the same stdio server, next to toolgate and direct. */
+export async function peers(): Promise<void> {
+  const bin = (name: string) => join(PEERS_DIR, 'node_modules/.bin', name);
+  if (!existsSync(bin('mcp-proxy')) || !existsSync(bin('supergateway'))) {
+    console.log(
+      'peers: mcp-proxy / supergateway not installed; run\n  npm install --prefix .cache/bench-peers mcp-proxy supergateway --no-save',
+    );
+    return;
+  }
+  const machine = describeMachine();
+  const gw = await startGateway(GATEWAY_SERVERS());
+  const procs: ChildProcess[] = [];
+  try {
+    // mcp-proxy in its cheapest configuration (no resumability event store), stream endpoint only.
+    const mpPort = await freePort();
+    const mp = track(
+      spawn(
+        process.execPath,
+        [
+          bin('mcp-proxy'),
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(mpPort),
+          '--server',
+          'stream',
+          '--no-eventStore',
+          '--',
+          process.execPath,
+          EVERYTHING_JS,
+          'stdio',
+        ],
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      ),
+    );
+    procs.push(mp);
+    const mpUrl = `http://127.0.0.1:${mpPort}/mcp`;
+    await waitForHttp(mpUrl, mp);
+    // supergateway stdio -> streamable HTTP, stateful (one child per session, like toolgate).
+    const sgPort = await freePort();
+    const sg = track(
+      spawn(
+        process.execPath,
+        [
+          bin('supergateway'),
+          '--stdio',
+          `${process.execPath} ${EVERYTHING_JS} stdio`,
+          '--outputTransport',
+          'streamableHttp',
+          '--stateful',
+          '--port',
+          String(sgPort),
+          '--logLevel',
+          'none',
+        ],
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      ),
+    );
+    procs.push(sg);
+    const sgUrl = `http://127.0.0.1:${sgPort}/mcp`;
+    await waitForHttp(sgUrl, sg);
+
+    const setups = [
+      setup('direct stdio', 'stdio', () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args), true),
+      setup('toolgate (policy)', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`)),
+      setup('mcp-proxy (no policy)', 'stdio', () => httpClient(mpUrl)),
+      setup('supergateway (no policy)', 'stdio', () => httpClient(sgUrl)),
+    ];
+    const rows = await measureAll(setups);
+    print('peers (stdio server-everything behind streamable HTTP)', rows);
+    const tg = rows.find((r) => r.setup.startsWith('toolgate'))!;
+    const others = rows.filter((r) => !r.setup.startsWith('toolgate') && r.baseline !== r.setup);
+    for (const o of others)
+      console.log(
+        `toolgate vs ${o.setup}: ${fmt(tg.c32.callsPerSec / o.c32.callsPerSec, 2)}x calls/s at c=${CONCURRENCY}, ` +
+          `${fmt(tg.c1.p50Ms - o.c1.p50Ms, 3)} ms p50 at c=1`,
+      );
+    summarise(rows, machine, 'peers', {
+      versions: { 'mcp-proxy': peerVersion('mcp-proxy'), supergateway: peerVersion('supergateway') },
+      aboveBothPeersC32: others.every((o) => tg.c32.callsPerSec > o.c32.callsPerSec),
+    });
+  } finally {
+    await stop(gw.child);
+    await Promise.all(procs.map((p) => stop(p)));
+  }
+}
+
+function peerVersion(name: string): string {
+  try {
+    const pkg = readFileSync(join(PEERS_DIR, 'node_modules', name, 'package.json'), 'utf8');
+    return (JSON.parse(pkg) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function summarise(rows: Row[], machine: Machine, name: string, extra: Record<string, unknown> = {}): void {
+  const targets: Record<string, unknown> = {};
+  if (name === 'overhead') {
+    const tgHttp = rows.find((r) => r.setup === 'toolgate http -> http');
+    const tgStdio = rows.find((r) => r.setup === 'toolgate http -> stdio');
+    targets.addedP50UnderMs = 0.3;
+    targets.throughputC32AtLeast = 0.8;
+    for (const r of [tgHttp, tgStdio]) {
+      if (!r) continue;
+      targets[r.setup] = {
+        addedP50Met: (r.addedP50Ms ?? Number.POSITIVE_INFINITY) < 0.3,
+        throughputC32Met: (r.throughputRatioC32 ?? 0) >= 0.8,
+      };
+    }
+    console.log('');
+    for (const r of rows.filter((x) => x.addedP50Ms !== undefined))
+      console.log(
+        `${r.setup}: +${fmt(r.addedP50Ms, 3)} ms p50 (target < 0.3 ms: ${(r.addedP50Ms ?? 1) < 0.3 ? 'met' : 'MISSED'}), ` +
+          `${fmt((r.throughputRatioC32 ?? 0) * 100, 0)}% of direct calls/s at c=${CONCURRENCY} ` +
+          `(target >= 80%: ${(r.throughputRatioC32 ?? 0) >= 0.8 ? 'met' : 'MISSED'})`,
+      );
+  }
+  writeResults(name, machine, {
+    method: {
+      client: 'SDK v2 Client.callTool echo',
+      rounds: ROUNDS,
+      warmup: WARMUP,
+      callsC1: CALLS_C1,
+      callsC32: CALLS_C32,
+      concurrency: CONCURRENCY,
+      statistic: 'median over rounds',
+      policy: BENCH_POLICY,
+      counters: 'memory',
+    },
+    results: rows,
+    targets,
+    ...extra,
+  });
+}

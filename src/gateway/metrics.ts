@@ -1,0 +1,82 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const MAX_TOOLS_PER_SERVER = 500;
+
+/**
+ * Prometheus metrics. Tool names come from clients as well as servers, so the `tool` label is
+ * capped per server: past MAX_TOOLS_PER_SERVER distinct names, further ones count as "_other"
+ * (an agent calling random names must not grow the gateway's memory without bound).
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly decisions: Counter<'server' | 'tool' | 'outcome'>;
+  private readonly upstreamLatency: Histogram<'server' | 'outcome'>;
+  private readonly backendErrors: Counter<'backend'>;
+  private readonly authFailures: Counter<'reason'>;
+  private readonly seenTools = new Map<string, Set<string>>();
+
+  constructor(sessions: () => number) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'toolgate_' });
+    this.decisions = new Counter({
+      name: 'toolgate_decisions_total',
+      help: 'tools/call decisions by server, tool and outcome',
+      labelNames: ['server', 'tool', 'outcome'],
+      registers: [this.registry],
+    });
+    this.upstreamLatency = new Histogram({
+      name: 'toolgate_upstream_latency_seconds',
+      help: 'time from forwarding a tools/call to the upstream answer',
+      labelNames: ['server', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.backendErrors = new Counter({
+      name: 'toolgate_backend_errors_total',
+      help: 'errors talking to the counter store or the persistent store',
+      labelNames: ['backend'],
+      registers: [this.registry],
+    });
+    this.authFailures = new Counter({
+      name: 'toolgate_auth_failures_total',
+      help: 'rejected bearer tokens',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'toolgate_sessions',
+      help: 'open client sessions',
+      registers: [this.registry],
+      collect() {
+        this.set(sessions());
+      },
+    });
+  }
+
+  decision(server: string, tool: string, outcome: string): void {
+    this.decisions.inc({ server, tool: this.toolLabel(server, tool), outcome });
+  }
+
+  upstream(server: string, seconds: number, ok: boolean): void {
+    this.upstreamLatency.observe({ server, outcome: ok ? 'ok' : 'error' }, seconds);
+  }
+
+  backendError(backend: 'counters' | 'store' | 'audit'): void {
+    this.backendErrors.inc({ backend });
+  }
+
+  authFailure(reason: string): void {
+    this.authFailures.inc({ reason });
+  }
+
+  private toolLabel(server: string, tool: string): string {
+    let seen = this.seenTools.get(server);
+    if (!seen) {
+      seen = new Set();
+      this.seenTools.set(server, seen);
+    }
+    if (seen.has(tool)) return tool;
+    if (seen.size >= MAX_TOOLS_PER_SERVER) return '_other';
+    seen.add(tool);
+    return tool;
+  }
+}
