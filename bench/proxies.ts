@@ -92,9 +92,21 @@ async function measureAll(setups: Setup[]): Promise<Row[]> {
 }
 
 function print(title: string, rows: Row[]): void {
-  console.log(`\n${title}: median of ${ROUNDS} rounds; c=1 ${CALLS_C1} calls, c=${CONCURRENCY} ${CALLS_C32} calls\n`);
+  console.log(
+    `\n${title}: median of ${ROUNDS} rounds; c=1 ${CALLS_C1} calls, c=${CONCURRENCY} ${CALLS_C32} calls\n`,
+  );
   printTable(
-    ['setup', 'p50 ms', 'p99 ms', 'calls/s c=1', `p50 c=${CONCURRENCY}`, `calls/s c=${CONCURRENCY}`, '+p50 ms', 'x c=1', `x c=${CONCURRENCY}`],
+    [
+      'setup',
+      'p50 ms',
+      'p99 ms',
+      'calls/s c=1',
+      `p50 c=${CONCURRENCY}`,
+      `calls/s c=${CONCURRENCY}`,
+      '+p50 ms',
+      'x c=1',
+      `x c=${CONCURRENCY}`,
+    ],
     rows.map((r) => [
       r.setup,
       fmt(r.c1.p50Ms, 3),
@@ -122,10 +134,22 @@ export async function overhead(): Promise<void> {
     const setups = [
       setup('direct http', 'http', () => httpClient(upstream.url), true),
       setup('toolgate http -> http', 'http', () => httpClient(`${gw.url}/mcp/ev_http`)),
-      setup('direct stdio', 'stdio', () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args), true),
+      setup(
+        'direct stdio',
+        'stdio',
+        () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args),
+        true,
+      ),
       setup('toolgate http -> stdio', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`)),
       setup('toolgate stdio -> stdio', 'stdio', () =>
-        stdioClient(process.execPath, [TOOLGATE_JS, 'stdio', '--server', 'ev_stdio', '--config', gw.configFile]),
+        stdioClient(process.execPath, [
+          TOOLGATE_JS,
+          'stdio',
+          '--server',
+          'ev_stdio',
+          '--config',
+          gw.configFile,
+        ]),
       ),
     ];
     const rows = await measureAll(setups);
@@ -200,7 +224,12 @@ export async function peers(): Promise<void> {
     await waitForHttp(sgUrl, sg);
 
     const setups = [
-      setup('direct stdio', 'stdio', () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args), true),
+      setup(
+        'direct stdio',
+        'stdio',
+        () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args),
+        true,
+      ),
       setup('toolgate (policy)', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`)),
       setup('mcp-proxy (no policy)', 'stdio', () => httpClient(mpUrl)),
       setup('supergateway (no policy)', 'stdio', () => httpClient(sgUrl)),

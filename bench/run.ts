@@ -11,7 +11,10 @@ import { scale } from './scale.js';
 
 /** decide.ts and counters.ts are standalone scripts: run them in their own process. */
 const script = (file: string) => async () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', file)], { stdio: 'inherit', cwd: ROOT });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', file)], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
   if (r.status !== 0) throw new Error(`${file} exited with ${r.status}`);
 };
 
@@ -28,7 +31,9 @@ const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = (asked.length ? asked : Object.keys(benches)).flatMap((n) => aliases[n] ?? [n]);
 const unknown = names.filter((n) => !benches[n]);
 if (unknown.length) {
-  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${[...Object.keys(benches), ...Object.keys(aliases)].join(', ')}`);
+  console.error(
+    `unknown benchmark ${unknown.join(', ')}; known: ${[...Object.keys(benches), ...Object.keys(aliases)].join(', ')}`,
+  );
   process.exit(2);
 }
 
@@ -37,10 +42,14 @@ console.log(`${m.cpu}, ${m.cores} cores, node ${m.node}, load average ${m.loadAv
 if (m.loadAvgAtStart[0] > m.cores) console.log(`note: load average above ${m.cores}; figures will be noisy`);
 if (names.some((n) => benches[n]!.needsBuild) && process.env.BENCH_NO_BUILD !== '1') {
   console.log('building dist/ (tsc -p tsconfig.build.json)');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
 }
 let failed = false;
 try {

@@ -11,10 +11,18 @@ export interface Stats {
 
 export type Call = () => Promise<unknown>;
 
-/** An SDK v2 client over streamable HTTP. Each fetch gets its own (absent) signal, never a shared one. */
+/**
+ * The SDK v2 transport hands its one connection-wide abort signal to every POST; under load the
+ * abort listeners pile up (MaxListenersExceededWarning, slower fetches). Benchmarks run short
+ * calls and close cleanly, so POSTs go without a signal; the GET stream keeps it (close aborts it).
+ */
+const fetchOwnSignal: typeof fetch = (input, init) =>
+  fetch(input, init?.method === 'POST' ? { ...init, signal: null } : init);
+
+/** An SDK v2 client over streamable HTTP. */
 export async function httpClient(url: string, name = 'toolgate-bench'): Promise<Client> {
   const client = new Client({ name, version: '0.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: fetchOwnSignal }));
   return client;
 }
 
@@ -39,7 +47,12 @@ export function echo(client: Client, i = 0): Promise<unknown> {
 }
 
 /** `calls` calls with `concurrency` in flight, after `warmup` untimed ones; latency per call. */
-export async function runLoad(call: (i: number) => Promise<unknown>, calls: number, concurrency: number, warmup: number): Promise<Stats> {
+export async function runLoad(
+  call: (i: number) => Promise<unknown>,
+  calls: number,
+  concurrency: number,
+  warmup: number,
+): Promise<Stats> {
   let w = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, warmup) }, async () => {

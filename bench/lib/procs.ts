@@ -115,6 +115,8 @@ export interface GatewayProcess {
   child: ChildProcess;
   configFile: string;
   pid: number;
+  /** The last few KB the gateway wrote to stderr. */
+  stderr(): string;
 }
 
 /**
@@ -140,10 +142,14 @@ export async function startGateway(
   const prof = process.env.BENCH_CPU_PROF;
   const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
   const child = track(
-    spawn(process.execPath, [...nodeArgs, TOOLGATE_JS, 'serve', '--config', configFile, '--port', '0', '--json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: dir,
-    }),
+    spawn(
+      process.execPath,
+      [...nodeArgs, TOOLGATE_JS, 'serve', '--config', configFile, '--port', '0', '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: dir,
+      },
+    ),
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -166,7 +172,7 @@ export async function startGateway(
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`toolgate exited with ${code}: ${stderr}`)));
   });
-  return { url, child, configFile, pid: child.pid! };
+  return { url, child, configFile, pid: child.pid!, stderr: () => stderr };
 }
 
 /** Resident set size of a process in MB, from /proc/<pid>/status (Linux). */
@@ -179,7 +185,8 @@ export function rssMb(pid: number): number {
 /** The stdio children a process started (the gateway's upstream servers). */
 export function childCount(pid: number): number {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).length;
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+      .length;
   } catch {
     return Number.NaN;
   }

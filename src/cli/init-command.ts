@@ -148,6 +148,10 @@ export async function runInitCommand(argv: string[], ctx: InitCommandContext): P
     }
     const lines = [
       ...r.restored.map((f) => `${flags.dryRun ? 'Would restore' : 'Restored'} ${tilde(f)}`),
+      ...r.merged.map(
+        (f) =>
+          `${flags.dryRun ? 'Would restore' : 'Restored'} the server entries of ${tilde(f)} (edited since; other edits kept)`,
+      ),
       ...r.problems.map((p) => `error: ${tilde(p.file)}: ${p.reason}`),
     ];
     out(undoReportJson(r, flags.dryRun), `${lines.join('\n')}\n`);

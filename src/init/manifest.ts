@@ -9,8 +9,8 @@ export interface ManifestFile {
   file: string;
   backup: string;
   client: ClientId;
-  /** Entry keys rewritten in this file and the toolgate server each now points at. */
-  entries: { entry: string; server: string }[];
+  /** Entries rewritten in this file (key, place in the document) and the server each points at. */
+  entries: { entry: string; server: string; path: string[] }[];
   /** sha256 of the file as toolgate wrote it. */
   sha256: string;
 }

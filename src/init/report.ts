@@ -60,14 +60,21 @@ export function initReportJson(scanned: Scan, r: InitResult, dryRun: boolean): I
       file: f.file,
       client: f.client,
       backup: f.backup,
-      entries: f.entries,
+      entries: f.entries.map((e) => ({ entry: e.entry, server: e.server })),
     })),
     warnings: r.warnings,
   };
 }
 
 export function undoReportJson(r: UndoResult, dryRun: boolean) {
-  return { version: 1 as const, mode: 'undo' as const, dryRun, restored: r.restored, problems: r.problems };
+  return {
+    version: 1 as const,
+    mode: 'undo' as const,
+    dryRun,
+    restored: r.restored,
+    merged: r.merged,
+    problems: r.problems,
+  };
 }
 
 const describe = (spec: ServerSpec) =>

@@ -84,7 +84,7 @@ export function rewriteClients(requests: RewriteRequest[], opts: RewriteOptions)
       file: req.file,
       backup,
       client: req.client,
-      entries: req.edits.map((e) => ({ entry: e.entry, server: e.server })),
+      entries: req.edits.map((e) => ({ entry: e.entry, server: e.server, path: e.path })),
       sha256: sha256(next),
     };
     result.rewritten.push(record);
@@ -108,17 +108,38 @@ export function rewriteClients(requests: RewriteRequest[], opts: RewriteOptions)
 
 export interface UndoResult {
   manifest: boolean;
+  /** Files put back byte for byte. */
   restored: string[];
+  /** Files edited since the rewrite (clients rewrite their own files): only the server entries
+   *  toolgate changed were put back, the other edits kept. */
+  merged: string[];
   problems: Problem[];
 }
 
-/** Restores every file the manifest lists, byte for byte, and removes the backups. A file
- *  edited since the rewrite (its hash changed) is left alone unless `force`: restoring it would
- *  silently throw those edits away. */
+/** Puts the original text of each rewritten entry back into `current`, leaving the rest. */
+function restoreEntries(current: string, backup: string, f: ManifestFile): string | { error: string } {
+  const now = parseJsonc(current);
+  const then = parseJsonc(backup);
+  const replacements: { start: number; end: number; text: string }[] = [];
+  for (const e of f.entries) {
+    const was = findNode(then, e.path);
+    const is = findNode(now, e.path);
+    if (!was || !is) return { error: `server "${e.entry}" is gone from one of the versions` };
+    replacements.push({ start: is.start, end: is.end, text: backup.slice(was.start, was.end) });
+  }
+  replacements.sort((a, b) => b.start - a.start);
+  let out = current;
+  for (const r of replacements) out = out.slice(0, r.start) + r.text + out.slice(r.end);
+  return out;
+}
+
+/** Restores every file the manifest lists and removes the backups. An unchanged file gets its
+ *  original bytes back; a file edited since (Claude Code rewrites ~/.claude.json all the time)
+ *  gets only its server entries back, unless `force` asks for the whole old file. */
 export function undoRewrite(dir: string, opts: { force: boolean; dryRun: boolean }): UndoResult {
   const manifest = readManifest(dir);
-  if (!manifest) return { manifest: false, restored: [], problems: [] };
-  const result: UndoResult = { manifest: true, restored: [], problems: [] };
+  if (!manifest) return { manifest: false, restored: [], merged: [], problems: [] };
+  const result: UndoResult = { manifest: true, restored: [], merged: [], problems: [] };
   const remaining: ManifestFile[] = [];
   for (const f of manifest.files) {
     if (!existsSync(f.backup)) {
@@ -129,20 +150,31 @@ export function undoRewrite(dir: string, opts: { force: boolean; dryRun: boolean
       remaining.push(f);
       continue;
     }
-    const current = existsSync(f.file) ? sha256(readFileSync(f.file)) : '';
-    if (current !== f.sha256 && !opts.force) {
-      result.problems.push({
-        file: f.file,
-        reason: `changed since toolgate rewrote it; not restored (pass --force to restore ${f.backup} anyway)`,
-      });
-      remaining.push(f);
-      continue;
-    }
+    const original = readFileSync(f.backup);
+    const current = existsSync(f.file) ? readFileSync(f.file) : undefined;
+    let next: Buffer | string = original;
+    if (current && sha256(current) !== f.sha256 && !opts.force) {
+      let merged: string | { error: string };
+      try {
+        merged = restoreEntries(current.toString('utf8'), original.toString('utf8'), f);
+      } catch (err) {
+        merged = { error: (err as Error).message };
+      }
+      if (typeof merged !== 'string') {
+        result.problems.push({
+          file: f.file,
+          reason: `changed since toolgate rewrote it and ${merged.error}; not restored (pass --force to restore ${f.backup} as a whole)`,
+        });
+        remaining.push(f);
+        continue;
+      }
+      next = merged;
+      result.merged.push(f.file);
+    } else result.restored.push(f.file);
     if (!opts.dryRun) {
-      writeFileSync(f.file, readFileSync(f.backup));
+      writeFileSync(f.file, next);
       rmSync(f.backup);
     }
-    result.restored.push(f.file);
   }
   if (!opts.dryRun) writeManifest(dir, { ...manifest, files: remaining });
   return result;

@@ -8,6 +8,8 @@ import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 
+const GET_STREAM_WAIT_MS = 2_000;
+
 /**
  * Streamable HTTP (or legacy SSE) upstream through the SDK v2 client transports, which already
  * handle both response shapes, the session header, the GET stream and SSE resumption.
@@ -18,14 +20,22 @@ export class HttpChannel implements Channel {
   onclose?: (reason: UpstreamError) => void;
   private readonly transport: Transport & { terminateSession?: () => Promise<void> };
   private closing = false;
+  /** Resolves the wait in send() once the standalone GET stream answered (opened, or 405). */
+  private getSettled?: () => void;
 
   constructor(
     private readonly name: string,
     cfg: HttpServerConfig,
   ) {
     const url = new URL(cfg.url);
-    const fetchOwnSignal: typeof fetch = (input, init) =>
-      fetch(input, { ...init, signal: init?.signal ?? null });
+    const fetchOwnSignal: typeof fetch = (input, init) => {
+      const response = fetch(input, { ...init, signal: init?.signal ?? null });
+      if ((init?.method ?? 'GET') === 'GET') {
+        const settled = () => this.getSettled?.();
+        response.then(settled, settled);
+      }
+      return response;
+    };
     const requestInit = { headers: cfg.headers };
     this.transport =
       cfg.transport === 'sse'
@@ -53,14 +63,37 @@ export class HttpChannel implements Channel {
   }
 
   async send(message: JsonRpcMessage): Promise<void> {
+    // The SDK transport opens the GET stream only after the server accepted `initialized`.
+    // Servers send some requests (sampling, elicitation) on that stream, and one sent before it
+    // is open is stored for a resumption that never comes; so the handshake ends when it is open.
+    const opensStream =
+      this.transport instanceof StreamableHTTPClientTransport &&
+      'method' in message &&
+      message.method === 'notifications/initialized';
+    const streamOpen = opensStream ? this.nextGet(GET_STREAM_WAIT_MS) : undefined;
     try {
       await this.transport.send(message as never);
+      await streamOpen;
     } catch (err) {
       throw new UpstreamError(
         'UPSTREAM_UNREACHABLE',
         `server "${this.name}" did not accept the request: ${(err as Error).message}`,
       );
     }
+  }
+
+  /** Resolves when the next GET answers, or after `ms` (a server may not offer the stream). */
+  private nextGet(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.getSettled === done) this.getSettled = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.getSettled = done;
+    });
   }
 
   setProtocolVersion(version: string): void {

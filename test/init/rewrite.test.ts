@@ -136,24 +136,42 @@ describe('--rewrite and --undo', () => {
       `${original.slice(0, start)}{\n      "url": "${gw('linear')}"\n    }${original.slice(end)}`,
     );
     expect(readManifest(sb.project)?.files.map((f) => f.entries)).toEqual([
-      [{ entry: 'linear', server: 'linear' }],
+      [{ entry: 'linear', server: 'linear', path: ['mcpServers', 'linear'] }],
     ]);
   });
 
-  it('leaves a file edited since the rewrite alone unless --force', async () => {
-    const file = join(sb.project, '.mcp.json');
-    const original = readFileSync(file);
-    await run(sb, ['--yes', '--rewrite', '--only', 'sentry']);
-    writeFileSync(file, `${readFileSync(file, 'utf8')}\n`);
-    const refused = await run(sb, ['--undo', '--json']);
-    expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.stdout)).toEqual({
+  it('puts back only the server entries of a file edited since the rewrite', async () => {
+    const file = join(sb.home, '.claude.json');
+    const original = readFileSync(file, 'utf8');
+    await run(sb, ['--yes', '--rewrite', '--only', 'memory', 'local-db']);
+    // Claude Code bumps its own counters in this file all the time.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"numStartups": 42', '"numStartups": 43'));
+    const undo = await run(sb, ['--undo', '--json']);
+    expect(undo.code).toBe(0);
+    expect(JSON.parse(undo.stdout)).toEqual({
       version: 1,
       mode: 'undo',
       dryRun: false,
       restored: [],
-      problems: [{ file, reason: expect.stringContaining('changed since toolgate rewrote it') }],
+      merged: [file],
+      problems: [],
     });
+    expect(readFileSync(file, 'utf8')).toBe(original.replace('"numStartups": 42', '"numStartups": 43'));
+    expect(existsSync(file + BACKUP_SUFFIX)).toBe(false);
+  });
+
+  it('leaves a file whose rewritten entry was removed alone unless --force', async () => {
+    const file = join(sb.project, '.mcp.json');
+    const original = readFileSync(file);
+    await run(sb, ['--yes', '--rewrite', '--only', 'sentry']);
+    const edited = read(file);
+    delete edited.mcpServers.sentry;
+    writeFileSync(file, JSON.stringify(edited, null, 2));
+    const refused = await run(sb, ['--undo', '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).problems).toEqual([
+      { file, reason: expect.stringMatching(/changed since toolgate rewrote it .*pass --force/) },
+    ]);
     expect(existsSync(file + BACKUP_SUFFIX)).toBe(true);
     const forced = await run(sb, ['--undo', '--force']);
     expect(forced.code).toBe(0);

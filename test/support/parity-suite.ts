@@ -6,6 +6,8 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { appendFileSync } from 'node:fs';
+const dlog = (x: string) => appendFileSync('/tmp/probe/dbg.log', `${Date.now() % 100000} ${x}\n`);
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type ConformanceServerHandle,
@@ -212,8 +214,10 @@ export function everythingParitySuite(setup: Setup): void {
     for (const harness of [ref, via]) {
       const controller = new AbortController();
       const before = fixture.log.count('notifications/cancelled');
+      dlog('connecting');
       const probe = await harness.connect('fixture', {
         onSampling: async () => {
+          dlog('sampling');
           controller.abort(new Error('the test cancels this call'));
           await until(
             'the upstream to log notifications/cancelled',
@@ -226,7 +230,9 @@ export function everythingParitySuite(setup: Setup): void {
         { name: 'test_sampling', arguments: { prompt: 'never mind' } },
         { signal: controller.signal },
       );
+      dlog('calling');
       await expect(call).rejects.toThrow();
+      dlog('rejected');
       await until(
         'notifications/cancelled upstream',
         () => fixture.log.count('notifications/cancelled') > before,
@@ -235,7 +241,9 @@ export function everythingParitySuite(setup: Setup): void {
       // The session still works after a cancellation.
       const ok = await probe.client.callTool({ name: 'test_simple_text', arguments: {} });
       expect(ok.isError ?? false).toBe(false);
+      dlog('closing');
       await probe.close();
+      dlog('closed');
     }
   });
 }

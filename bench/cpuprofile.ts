@@ -1,0 +1,56 @@
+/**
+ * Summarise a V8 .cpuprofile (from `node --cpu-prof`): top functions by self time, and by
+ * self time aggregated per file. Run: node --import tsx bench/cpuprofile.ts FILE [top=25]
+ * A gateway benchmark runs its gateway under --cpu-prof when BENCH_CPU_PROF=<dir> is set.
+ */
+import { readFileSync } from 'node:fs';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const [file, topArg] = process.argv.slice(2);
+if (!file) {
+  console.error('usage: node --import tsx bench/cpuprofile.ts FILE.cpuprofile [top]');
+  process.exit(2);
+}
+const top = Number(topArg ?? 25);
+const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const selfUs = new Map<number, number>();
+for (let i = 0; i < prof.samples.length; i++) {
+  const id = prof.samples[i]!;
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+}
+const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+const short = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/.*\/node_modules\//, 'npm:')
+    .replace(/.*\/dist\//, 'dist/') || '(native)';
+
+const fn = new Map<string, number>();
+const perFile = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const n = byId.get(id)!;
+  const f = n.callFrame;
+  const key = `${f.functionName || '(anonymous)'}  ${short(f.url)}:${f.lineNumber + 1}`;
+  fn.set(key, (fn.get(key) ?? 0) + us);
+  const fileKey = f.url ? short(f.url).replace(/:\d+$/, '') : f.functionName;
+  perFile.set(fileKey, (perFile.get(fileKey) ?? 0) + us);
+}
+const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
+console.log(`total sampled ${(total / 1000).toFixed(0)} ms\n\ntop ${top} functions by self time:`);
+for (const [k, us] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
+console.log(`\ntop ${top} files by self time:`);
+for (const [k, us] of [...perFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);

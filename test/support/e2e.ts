@@ -1,0 +1,228 @@
+/**
+ * Helpers for end-to-end tests through the real gateway: SDK v2 clients on the HTTP front end,
+ * gateway and redis-server child processes, polling with deadlines.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { CLI, ROOT } from './parity.js';
+
+export { CLI, ROOT };
+
+/** Polls `fn` until it returns without throwing, or rethrows its last error after `timeoutMs`. */
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 15_000, stepMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
+  }
+}
+
+/**
+ * Fixed windows are aligned to UTC: a test that counts to a limit must not straddle a window
+ * boundary. Waits for the next window when less than `needMs` of the current one is left.
+ */
+export async function awayFromWindowEnd(windowSeconds: number, needMs: number): Promise<void> {
+  const w = windowSeconds * 1000;
+  const left = w - (Date.now() % w);
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 50));
+}
+
+/** An MCP session through the gateway's HTTP front end, with what it was told. */
+export interface Session {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  /** How many `notifications/tools/list_changed` arrived. */
+  toolsChanged: number;
+  call(name: string, args?: Record<string, unknown>): Promise<CallOutcome>;
+  close(): Promise<void>;
+}
+
+export interface CallOutcome {
+  text: string;
+  isError: boolean;
+  meta?: Record<string, unknown>;
+}
+
+export async function connect(url: string, opts: { token?: string } = {}): Promise<Session> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : undefined,
+  });
+  const client = new Client({ name: 'toolgate-e2e', version: '1.0.0' }, { capabilities: {} });
+  const session: Session = {
+    client,
+    transport,
+    toolsChanged: 0,
+    async call(name, args = {}) {
+      const r = (await client.callTool({ name, arguments: args }, { timeout: 30_000 })) as {
+        content?: { type: string; text?: string }[];
+        isError?: boolean;
+        _meta?: Record<string, unknown>;
+      };
+      const text = (r.content ?? []).map((c) => c.text ?? '').join('\n');
+      return { text, isError: r.isError === true, meta: r._meta };
+    },
+    async close() {
+      await client.close().catch(() => undefined);
+    },
+  };
+  client.setNotificationHandler('notifications/tools/list_changed', () => {
+    session.toolsChanged++;
+  });
+  await client.connect(transport);
+  return session;
+}
+
+/** server-everything's `echo` answers `Echo: <message>`: the call reached the upstream. */
+export const isEcho = (o: CallOutcome, message?: string) =>
+  !o.isError && (message === undefined ? o.text.startsWith('Echo: ') : o.text === `Echo: ${message}`);
+
+export const RATE_LIMITED = /^\[RATE LIMITED\] (\S+): (\d+) per (\S+) reached; retry in (\d+)s$/;
+
+/** Newest mtime of any .ts file under `dir`. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The CLI runs from dist. The test command builds before vitest; a local run with a missing or
+ * stale dist (a source file newer than the last build) builds it here.
+ */
+export function ensureFreshBuild(): void {
+  let built = 0;
+  try {
+    built = statSync(CLI).mtimeMs;
+  } catch {}
+  if (built >= newestSource(join(ROOT, 'src'))) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    timeout: 180_000,
+  });
+}
+
+/** Calls `onLine` for each stdout line of `child`; resolves with the first line it accepts. */
+export function waitForLine(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  accept: (line: string) => boolean,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let other = '';
+    const src = child[stream]!;
+    const otherStream = stream === 'stdout' ? child.stderr : child.stdout;
+    const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms; output: ${other}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      const hit = lines.find(accept);
+      if (hit !== undefined) done(undefined, hit);
+    };
+    const onOther = (d: Buffer) => {
+      other = (other + d.toString()).slice(-4000);
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new Error(`process exited early (code ${code}, signal ${signal}); output: ${other}`));
+    function done(err?: Error, line?: string) {
+      clearTimeout(timer);
+      src.off('data', onData);
+      otherStream?.off('data', onOther);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(line!);
+    }
+    src.on('data', onData);
+    otherStream?.on('data', onOther);
+    child.once('exit', onExit);
+  });
+}
+
+/** Ends a child we started: SIGTERM, then SIGKILL if it lingers. */
+export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** A `toolgate serve` child process; `url` is the gateway's base URL. */
+export interface GatewayProcess {
+  child: ChildProcess;
+  url: string;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export async function spawnGateway(configFile: string, env: NodeJS.ProcessEnv = process.env): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile, '--port', '0', '--json'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-20_000);
+  });
+  try {
+    const line = await waitForLine(child, 'stdout', (l) => l.startsWith('{'), 60_000);
+    const { url } = JSON.parse(line) as { url: string };
+    child.stdout!.resume();
+    return { child, url, stderr: () => err, stop: () => stopProcess(child) };
+  } catch (e) {
+    await killProcess(child);
+    throw e;
+  }
+}
+
+/** An ephemeral TCP port nothing listens on (it was free a moment ago). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as { port: number };
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+/** A throwaway redis-server of our own (no persistence), so fault tests never stop the shared one. */
+export async function startRedisServer(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    await waitForLine(child, 'stdout', (l) => l.includes('Ready to accept connections'), 15_000);
+  } catch (e) {
+    await killProcess(child);
+    throw e;
+  }
+  child.stdout!.resume();
+  return child;
+}
