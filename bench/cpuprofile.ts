@@ -54,3 +54,23 @@ console.log(`total sampled ${(total / 1000).toFixed(0)} ms\n\ntop ${top} functio
 for (const [k, us] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
 console.log(`\ntop ${top} files by self time:`);
 for (const [k, us] of [...perFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
+
+// Optional third argument: a function name; prints the heaviest call stacks ending in it.
+const focus = process.argv[4];
+if (focus) {
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stacks = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    if (byId.get(id)!.callFrame.functionName !== focus) continue;
+    const frames: string[] = [];
+    for (let p: number | undefined = id; p !== undefined && frames.length < 12; p = parent.get(p)) {
+      const f = byId.get(p)!.callFrame;
+      frames.push(`${f.functionName || '(anon)'}@${short(f.url).split('/').pop()}:${f.lineNumber + 1}`);
+    }
+    const key = frames.join(' < ');
+    stacks.set(key, (stacks.get(key) ?? 0) + us);
+  }
+  console.log(`\nheaviest stacks ending in ${focus}:`);
+  for (const [k, us] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`${pct(us)}  ${k}`);
+}

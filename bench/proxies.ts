@@ -12,6 +12,7 @@ import { closeClient, echo, httpClient, medianStats, runLoad, type Stats, stdioC
 import { describeMachine, type Machine } from './lib/machine.js';
 import {
   BENCH_POLICY,
+  cpuMs,
   EVERYTHING_JS,
   EVERYTHING_STDIO,
   freePort,
@@ -33,6 +34,9 @@ const CONCURRENCY = 32;
 
 interface Setup {
   name: string;
+  /** Processes whose CPU time per call is reported (the gateway, the HTTP upstream). */
+  pids?: { gateway?: number; server?: number };
+  cpu: CpuPerCall[];
   group: string;
   /** The in-run baseline of its group (direct connection). */
   baseline?: boolean;
@@ -42,7 +46,15 @@ interface Setup {
   c32: Stats[];
 }
 
+/** CPU time per call at c=32, in microseconds, of each process taking part. */
+interface CpuPerCall {
+  clientUs: number;
+  gatewayUs?: number;
+  serverUs?: number;
+}
+
 interface Row {
+  cpuPerCallC32: CpuPerCall;
   setup: string;
   group: string;
   baseline: string;
@@ -54,9 +66,16 @@ interface Row {
   throughputRatioC32?: number;
 }
 
-function setup(name: string, group: string, connect: () => Promise<Client>, baseline = false): Setup {
-  return { name, group, baseline, connect, c1: [], c32: [] };
+function setup(
+  name: string,
+  group: string,
+  connect: () => Promise<Client>,
+  opts: { baseline?: boolean; pids?: Setup['pids'] } = {},
+): Setup {
+  return { name, group, baseline: opts.baseline, pids: opts.pids, connect, c1: [], c32: [], cpu: [] };
 }
+
+const perCall = (ms: number, calls: number) => Math.round((ms * 1000) / calls);
 
 async function measureAll(setups: Setup[]): Promise<Row[]> {
   for (const s of setups) s.client = await s.connect();
@@ -65,7 +84,20 @@ async function measureAll(setups: Setup[]): Promise<Row[]> {
     for (const s of setups) {
       const client = s.client!;
       s.c1.push(await runLoad((i) => echo(client, i), CALLS_C1, 1, WARMUP));
+      const before = {
+        client: process.cpuUsage(),
+        gateway: pidCpu(s.pids?.gateway),
+        server: pidCpu(s.pids?.server),
+      };
       s.c32.push(await runLoad((i) => echo(client, i), CALLS_C32, CONCURRENCY, WARMUP));
+      const used = process.cpuUsage(before.client);
+      // Warm-up calls ran inside the window too: count them.
+      const n = CALLS_C32 + WARMUP;
+      s.cpu.push({
+        clientUs: perCall((used.user + used.system) / 1000, n),
+        gatewayUs: s.pids?.gateway ? perCall(pidCpu(s.pids.gateway)! - before.gateway!, n) : undefined,
+        serverUs: s.pids?.server ? perCall(pidCpu(s.pids.server)! - before.server!, n) : undefined,
+      });
       process.stdout.write('.');
     }
   }
@@ -77,6 +109,11 @@ async function measureAll(setups: Setup[]): Promise<Row[]> {
     baseline: '',
     c1: medianStats(s.c1),
     c32: medianStats(s.c32),
+    cpuPerCallC32: {
+      clientUs: median(s.cpu.map((c) => c.clientUs)),
+      gatewayUs: s.pids?.gateway ? median(s.cpu.map((c) => c.gatewayUs!)) : undefined,
+      serverUs: s.pids?.server ? median(s.cpu.map((c) => c.serverUs!)) : undefined,
+    },
   }));
   for (const row of rows) {
     const base = rows.find((r) => r.group === row.group && setups.find((s) => s.name === r.setup)?.baseline);
@@ -89,6 +126,14 @@ async function measureAll(setups: Setup[]): Promise<Row[]> {
     row.throughputRatioC32 = row.c32.callsPerSec / base.c32.callsPerSec;
   }
   return rows;
+}
+
+const pidCpu = (pid: number | undefined) => (pid ? cpuMs(pid) : undefined);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function print(title: string, rows: Row[]): void {
@@ -117,8 +162,14 @@ function print(title: string, rows: Row[]): void {
       r.addedP50Ms === undefined ? '(base)' : fmt(r.addedP50Ms, 3),
       fmt(r.throughputRatioC1, 2),
       fmt(r.throughputRatioC32, 2),
+      cpuCell(r.cpuPerCallC32),
     ]),
   );
+  console.log('cpu us/call: CPU time per call at c=32 of client / proxy / HTTP upstream (- = not measured)');
+}
+
+function cpuCell(c: CpuPerCall): string {
+  return `${c.clientUs} / ${c.gatewayUs ?? '-'} / ${c.serverUs ?? '-'}`;
 }
 
 const GATEWAY_SERVERS = (httpUrl?: string) => ({
@@ -132,15 +183,19 @@ export async function overhead(): Promise<void> {
   const gw = await startGateway(GATEWAY_SERVERS(upstream.url));
   try {
     const setups = [
-      setup('direct http', 'http', () => httpClient(upstream.url), true),
-      setup('toolgate http -> http', 'http', () => httpClient(`${gw.url}/mcp/ev_http`)),
-      setup(
-        'direct stdio',
-        'stdio',
-        () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args),
-        true,
-      ),
-      setup('toolgate http -> stdio', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`)),
+      setup('direct http', 'http', () => httpClient(upstream.url), {
+        baseline: true,
+        pids: { server: upstream.child.pid },
+      }),
+      setup('toolgate http -> http', 'http', () => httpClient(`${gw.url}/mcp/ev_http`), {
+        pids: { gateway: gw.pid, server: upstream.child.pid },
+      }),
+      setup('direct stdio', 'stdio', () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args), {
+        baseline: true,
+      }),
+      setup('toolgate http -> stdio', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`), {
+        pids: { gateway: gw.pid },
+      }),
       setup('toolgate stdio -> stdio', 'stdio', () =>
         stdioClient(process.execPath, [
           TOOLGATE_JS,
@@ -224,15 +279,14 @@ export async function peers(): Promise<void> {
     await waitForHttp(sgUrl, sg);
 
     const setups = [
-      setup(
-        'direct stdio',
-        'stdio',
-        () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args),
-        true,
-      ),
-      setup('toolgate (policy)', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`)),
-      setup('mcp-proxy (no policy)', 'stdio', () => httpClient(mpUrl)),
-      setup('supergateway (no policy)', 'stdio', () => httpClient(sgUrl)),
+      setup('direct stdio', 'stdio', () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args), {
+        baseline: true,
+      }),
+      setup('toolgate (policy)', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`), {
+        pids: { gateway: gw.pid },
+      }),
+      setup('mcp-proxy (no policy)', 'stdio', () => httpClient(mpUrl), { pids: { gateway: mp.pid } }),
+      setup('supergateway (no policy)', 'stdio', () => httpClient(sgUrl), { pids: { gateway: sg.pid } }),
     ];
     const rows = await measureAll(setups);
     print('peers (stdio server-everything behind streamable HTTP)', rows);

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
+import { homedir } from 'node:os';
+import { createInterface } from 'node:readline/promises';
 import { UsageError } from './args.js';
 import type { CliContext } from './context.js';
+import { runInitCommand } from './init-command.js';
 import { runPolicyCommand } from './policy-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runStdioCommand } from './stdio-command.js';
@@ -10,6 +13,7 @@ const USAGE = `Usage: toolgate <command> [options]
 Commands:
   serve     [--config FILE] [--port N]          start the gateway (HTTP)
   stdio     --server NAME [--config FILE]       serve one server over stdio (for clients that launch commands)
+  init      [--rewrite | --undo] [--yes] ...    find your MCP servers (Claude, Cursor, VS Code, Windsurf) and set toolgate up
   policy    validate|test|explain ...           check policies offline
   help                                          this text
 
@@ -23,6 +27,20 @@ const commands: Record<string, Command> = {
   serve: runServeCommand,
   stdio: runStdioCommand,
   policy: (argv, ctx) => runPolicyCommand(argv, ctx),
+  init: (argv, ctx) =>
+    runInitCommand(argv, {
+      ...ctx,
+      home: ctx.env.HOME ?? homedir(),
+      isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      prompt: async (question) => {
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        try {
+          return await rl.question(question);
+        } finally {
+          rl.close();
+        }
+      },
+    }),
 };
 
 async function main(argv: string[]): Promise<number> {

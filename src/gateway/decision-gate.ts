@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditInput } from '../audit/types.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
-import type { Caller, CallVerdict, Gate } from '../proxy/gate.js';
+import type { CallContext, Caller, CallVerdict, Gate } from '../proxy/gate.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PolicySet } from './policies.js';
 import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
@@ -53,6 +53,7 @@ export class DecisionGate implements Gate {
     server: string,
     tool: string,
     args: Record<string, unknown>,
+    context?: CallContext,
   ): Promise<CallVerdict> {
     const started = performance.now();
     const audit = (

@@ -25,6 +25,12 @@ export class PostResponseSink implements Sink {
     return !this.res.writableEnded && !this.res.destroyed;
   }
 
+  onClose(listener: () => void): void {
+    this.res.once('close', () => {
+      if (!this.res.writableFinished) listener();
+    });
+  }
+
   send(message: JsonRpcMessage, final: boolean): void {
     if (!this.open) return;
     const body = JSON.stringify(message);

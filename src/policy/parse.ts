@@ -39,8 +39,9 @@ export function parsePolicy(text: string, opts: { file?: string; format?: Format
       const position = /position (\d+)/.exec(msg);
       const where = lineCol
         ? { line: Number(lineCol[1]), column: Number(lineCol[2]) }
-        : lineColAt(src, position ? Number(position[1]) : src.length);
-      issues.push({ file, ...where, path: '', message: `invalid JSON: ${msg.replace(/\s*\(line.*$/, '')}` });
+        : lineColAt(src, position ? Number(position[1]) : jsonErrorOffset(src));
+      const text = msg.replace(/\s*\(line.*$/, '').replace(/\s+/g, ' ');
+      issues.push({ file, ...where, path: '', message: `invalid JSON: ${text}` });
       throw new PolicyError(issues);
     }
   }
@@ -89,6 +90,82 @@ export function loadPolicyFile(path: string): CompiledPolicy {
 }
 
 /** 1-based line and column of a string offset (JSON.parse reports offsets on Node 20). */
+/**
+ * Offset of the first syntax error in strict JSON text. Node 20's JSON.parse names no position
+ * for "Unexpected token" errors; this finds it so the error still points at file:line:column.
+ */
+function jsonErrorOffset(src: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = () => {
+    while (i < src.length && ' \t\n\r'.includes(src[i]!)) i++;
+  };
+  const word = (w: string) => {
+    for (const ch of w) {
+      if (src[i] !== ch) fail();
+      i++;
+    }
+  };
+  const string = () => {
+    i++;
+    for (;;) {
+      const c = src.charCodeAt(i);
+      if (Number.isNaN(c) || c < 0x20) fail();
+      i++;
+      if (c === 0x22) return;
+      if (c !== 0x5c) continue;
+      if (src[i] === 'u') {
+        i++;
+        for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(src[i] ?? '')) fail();
+      } else if ('"\\/bfnrt'.includes(src[i] ?? 'x')) i++;
+      else fail();
+    }
+  };
+  const value = (): void => {
+    ws();
+    const c = src[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (src[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (src[i] !== '"') fail();
+          string();
+          ws();
+          if (src[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (src[i] === close) {
+          i++;
+          return;
+        }
+        if (src[i] !== ',') fail();
+        i++;
+      }
+    }
+    if (c === '"') string();
+    else if (c === 't' || c === 'f' || c === 'n') word(c === 't' ? 'true' : c === 'f' ? 'false' : 'null');
+    else i += /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(src.slice(i, i + 400))?.[0].length ?? fail();
+  };
+  try {
+    value();
+    ws();
+    return i;
+  } catch (at) {
+    return typeof at === 'number' ? at : src.length;
+  }
+}
+
 function lineColAt(src: string, offset: number): { line: number; column: number } {
   let line = 1;
   let start = 0;

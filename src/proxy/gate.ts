@@ -23,6 +23,14 @@ export type CallVerdict =
   /** The tool is hidden: answer exactly as the upstream answers an unknown tool. */
   | { kind: 'unknown' };
 
+/** What the gate may use while a call waits (for a person's approval, say). */
+export interface CallContext {
+  /** Aborted when the client cancels the request or goes away: a held call is withdrawn. */
+  signal: AbortSignal;
+  /** Send a progress notification to the client, if it asked for progress (a progress token). */
+  progress?(progress: number, message: string): void;
+}
+
 export interface Gate {
   /** Whether a tool is hidden from this caller (filters tools/list; synchronous, called per tool). */
   isHidden(caller: Caller, server: string, tool: string): boolean;
@@ -32,6 +40,7 @@ export interface Gate {
     server: string,
     tool: string,
     args: Record<string, unknown>,
+    context?: CallContext,
   ): Promise<CallVerdict>;
 }
 

@@ -1,4 +1,4 @@
-export type { Caller, CallOutcome, CallVerdict, Gate } from './gate.js';
+export type { CallContext, Caller, CallOutcome, CallVerdict, Gate } from './gate.js';
 export { OPEN_GATE } from './gate.js';
 export * from './jsonrpc.js';
 export { SessionRegistry } from './registry.js';

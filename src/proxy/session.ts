@@ -60,6 +60,8 @@ export class ClientSession {
   readonly links = new Map<string, UpstreamLink>();
   private readonly ownLinks: UpstreamLink[] = [];
   private readonly inflight = new Map<RequestId, InFlight>();
+  /** tools/call requests still at the gate, by client id. */
+  private readonly deciding = new Map<RequestId, AbortController>();
   private readonly serverRequests = new Map<RequestId, { link: UpstreamLink; upstreamId: RequestId }>();
   private nextServerRequestId = 1;
   private standalone?: Sink;
@@ -134,22 +136,47 @@ export class ClientSession {
       return;
     }
     const args = (params?.arguments ?? {}) as Record<string, unknown>;
-    this.opts.gate.checkCall(this.caller, server, name, args).then((verdict) => {
-      if (verdict.kind === 'answer')
-        sink.send({ jsonrpc: '2.0', id: req.id, result: eraResult(req, verdict.result) }, true);
-      else if (verdict.kind === 'unknown') {
-        const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
-        sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
-      } else {
-        const started = performance.now();
-        this.forward(req, sink, server, req.method, params, (res) => {
-          const latencyMs = performance.now() - started;
-          if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
-          else verdict.done({ upstream: 'ok', latencyMs });
-          return res;
-        });
-      }
-    });
+    // While the gate decides (it may wait for a person), a cancel or a disconnect withdraws the call.
+    const abort = new AbortController();
+    this.deciding.set(req.id, abort);
+    sink.onClose?.(() => abort.abort());
+    const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
+    const progress =
+      typeof token === 'string' || typeof token === 'number'
+        ? (value: number, message: string) =>
+            sink.send(
+              {
+                jsonrpc: '2.0',
+                method: 'notifications/progress',
+                params: { progressToken: token, progress: value, message },
+              },
+              false,
+            )
+        : undefined;
+    this.opts.gate
+      .checkCall(this.caller, server, name, args, { signal: abort.signal, progress })
+      .then((verdict) => {
+        this.deciding.delete(req.id);
+        if (abort.signal.aborted) {
+          if (verdict.kind === 'forward')
+            verdict.done({ upstream: 'error', latencyMs: 0, error: 'withdrawn by the client' });
+          return;
+        }
+        if (verdict.kind === 'answer')
+          sink.send({ jsonrpc: '2.0', id: req.id, result: eraResult(req, verdict.result) }, true);
+        else if (verdict.kind === 'unknown') {
+          const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
+          sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
+        } else {
+          const started = performance.now();
+          this.forward(req, sink, server, req.method, params, (res) => {
+            const latencyMs = performance.now() - started;
+            if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
+            else verdict.done({ upstream: 'ok', latencyMs });
+            return res;
+          });
+        }
+      });
   }
 
   /** Relay a request to one upstream; map the response back to the client's id. */
@@ -191,6 +218,7 @@ export class ClientSession {
   private onClientNotification(n: JsonRpcNotification): void {
     if (n.method === 'notifications/initialized') return; // each link sends its own after initialize
     if (n.method === 'notifications/cancelled') {
+      this.deciding.get(n.params?.requestId as RequestId)?.abort();
       const entry = this.inflight.get(n.params?.requestId as RequestId);
       if (entry) {
         this.inflight.delete(entry.clientId);

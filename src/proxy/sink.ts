@@ -9,4 +9,6 @@ export interface Sink {
   send(message: JsonRpcMessage, final: boolean): void;
   /** False once the client went away; messages for it are then routed elsewhere or dropped. */
   readonly open: boolean;
+  /** Called once when the client goes away before the final message (HTTP connection closed). */
+  onClose?(listener: () => void): void;
 }

@@ -13,7 +13,7 @@ const GET_STREAM_WAIT_MS = 2_000;
 /**
  * Streamable HTTP (or legacy SSE) upstream through the SDK v2 client transports, which already
  * handle both response shapes, the session header, the GET stream and SSE resumption.
- * Each fetch gets its own abort signal: a shared one collects a listener per request.
+ * POSTs carry no abort signal: a shared one collects a listener per request (see below).
  */
 export class HttpChannel implements Channel {
   onmessage?: (message: JsonRpcMessage) => void;
@@ -28,8 +28,14 @@ export class HttpChannel implements Channel {
     cfg: HttpServerConfig,
   ) {
     const url = new URL(cfg.url);
+    // The SDK transport hands its one connection-wide signal to every POST; fetch keeps an abort
+    // listener on it per request until that request is garbage-collected, so under load thousands
+    // pile up (MaxListenersExceededWarning, a stderr write per request, ~15% of the gateway's CPU
+    // in the overhead benchmark). POSTs go without it: close() fails pending calls in the link and
+    // DELETEs the upstream session. The long-lived GET stream keeps the signal so close() ends it.
     const fetchOwnSignal: typeof fetch = (input, init) => {
-      const response = fetch(input, { ...init, signal: init?.signal ?? null });
+      const post = init?.method === 'POST';
+      const response = fetch(input, { ...init, signal: post ? null : (init?.signal ?? null) });
       if ((init?.method ?? 'GET') === 'GET') {
         const settled = () => this.getSettled?.();
         response.then(settled, settled);
@@ -57,7 +63,7 @@ export class HttpChannel implements Channel {
     } catch (err) {
       throw new UpstreamError(
         'UPSTREAM_UNREACHABLE',
-        `cannot reach server "${this.name}": ${(err as Error).message}`,
+        `cannot reach server "${this.name}": ${describeError(err)}`,
       );
     }
   }
@@ -77,7 +83,7 @@ export class HttpChannel implements Channel {
     } catch (err) {
       throw new UpstreamError(
         'UPSTREAM_UNREACHABLE',
-        `server "${this.name}" did not accept the request: ${(err as Error).message}`,
+        `server "${this.name}" did not accept the request: ${describeError(err)}`,
       );
     }
   }
@@ -106,4 +112,13 @@ export class HttpChannel implements Channel {
     await this.transport.terminateSession?.().catch(() => {});
     await this.transport.close().catch(() => {});
   }
+}
+
+/** fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS error) is in its `cause`. */
+function describeError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error ? (err.cause as { message?: unknown } | undefined) : undefined;
+  return typeof cause?.message === 'string' && cause.message !== ''
+    ? `${message} (${cause.message})`
+    : message;
 }

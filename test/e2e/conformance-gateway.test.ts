@@ -21,7 +21,12 @@ function stdioRecords(gw: TestGateway): { method?: string; name?: string; kind?:
     if (!line.includes('"upstream":"stdio"') || !line.includes('"stderr"')) continue;
     try {
       const stderr = (JSON.parse(line) as { stderr?: string }).stderr ?? '';
-      const record = JSON.parse(stderr) as { fixture?: string; method?: string; name?: string; kind?: string };
+      const record = JSON.parse(stderr) as {
+        fixture?: string;
+        method?: string;
+        name?: string;
+        kind?: string;
+      };
       if (record.fixture === 'conformance-server') out.push(record);
     } catch {}
   }
@@ -96,7 +101,8 @@ describe('conformance suite through toolgate', () => {
     expect(result.passed).toContain('dns-rebinding-protection');
 
     const records = stdioRecords(gw);
-    const called = (name: string) => records.filter((r) => r.method === 'tools/call' && r.name === name).length;
+    const called = (name: string) =>
+      records.filter((r) => r.method === 'tools/call' && r.name === name).length;
     expect(called('test_sampling')).toBe(1);
     expect(called('test_elicitation')).toBe(1);
     expect(records.filter((r) => r.kind === 'response').length).toBeGreaterThanOrEqual(4);

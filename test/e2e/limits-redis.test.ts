@@ -37,7 +37,10 @@ const MAX = 20;
 describe('two gateway processes on one Redis', () => {
   const prefix = `tg-test-${randomBytes(6).toString('hex')}:`;
   const tokens = Object.fromEntries(
-    Array.from({ length: RUNS }, (_, i) => [`TG_E2E_RUN${i + 1}`, `run-${i + 1}-${randomBytes(12).toString('hex')}`]),
+    Array.from({ length: RUNS }, (_, i) => [
+      `TG_E2E_RUN${i + 1}`,
+      `run-${i + 1}-${randomBytes(12).toString('hex')}`,
+    ]),
   );
   const env = { ...process.env, ...tokens };
   let dir: string;
@@ -141,7 +144,11 @@ describe('Redis down mid-run', () => {
     };
     gw = await startTestGateway({
       auth: { mode: 'none' },
-      counters: { backend: 'redis', url: `redis://127.0.0.1:${port}`, prefix: `tg-test-${randomBytes(6).toString('hex')}:` },
+      counters: {
+        backend: 'redis',
+        url: `redis://127.0.0.1:${port}`,
+        prefix: `tg-test-${randomBytes(6).toString('hex')}:`,
+      },
       servers: {
         strict: { ...EVERYTHING, policy },
         lenient: { ...EVERYTHING, policy, on_backend_error: 'allow' },
@@ -163,7 +170,9 @@ describe('Redis down mid-run', () => {
       }, 10_000);
       expect(down.isError).toBe(true);
       expect(down.text).toMatch(/^\[POLICY DENIED\] .*fails closed/);
-      expect(down.text).toMatch(new RegExp(`limit store \\(redis at 127\\.0\\.0\\.1:${port}\\) is unreachable`));
+      expect(down.text).toMatch(
+        new RegExp(`limit store \\(redis at 127\\.0\\.0\\.1:${port}\\) is unreachable`),
+      );
       // Still closed on the next call, and fast (the client does not queue while disconnected).
       const started = Date.now();
       expect((await strict.call('echo', { message: 'still down' })).text).toMatch(/is unreachable/);
@@ -175,10 +184,14 @@ describe('Redis down mid-run', () => {
 
       // Redis returns on the same port, empty (no persistence): counting resumes from zero.
       server = await startRedisServer(port);
-      await eventually(async () => {
-        const r = await strict.call('echo', { message: 'back' });
-        if (!isEcho(r, 'back')) throw new Error(`not yet: ${r.text}`);
-      }, 20_000, 200);
+      await eventually(
+        async () => {
+          const r = await strict.call('echo', { message: 'back' });
+          if (!isEcho(r, 'back')) throw new Error(`not yet: ${r.text}`);
+        },
+        20_000,
+        200,
+      );
       expect(isEcho(await strict.call('echo', { message: 'two' }), 'two')).toBe(true);
       expect(isEcho(await strict.call('echo', { message: 'three' }), 'three')).toBe(true);
       const limited = await strict.call('echo', { message: 'four' });
@@ -186,9 +199,9 @@ describe('Redis down mid-run', () => {
       // The lenient server enforces its limit again too.
       const lenientResults = [];
       for (let i = 0; i < 4; i++) lenientResults.push(await lenient.call('echo', { message: `again ${i}` }));
-      expect(lenientResults.map((r) => (isEcho(r) ? 'ok' : RATE_LIMITED.test(r.text) ? 'limited' : r.text))).toEqual(
-        ['ok', 'ok', 'ok', 'limited'],
-      );
+      expect(
+        lenientResults.map((r) => (isEcho(r) ? 'ok' : RATE_LIMITED.test(r.text) ? 'limited' : r.text)),
+      ).toEqual(['ok', 'ok', 'ok', 'limited']);
     } finally {
       await strict.close();
       await lenient.close();

@@ -109,7 +109,9 @@ describe('limits through the gateway', () => {
             default: 'deny',
             tools: {
               echo: {
-                deny_if: [{ path: 'args.message', op: 'eq', value: 'blocked', reason: 'blocked is not sent' }],
+                deny_if: [
+                  { path: 'args.message', op: 'eq', value: 'blocked', reason: 'blocked is not sent' },
+                ],
                 limits: [{ counter: 'echo_calls', window: 'minute', max: 3 }],
               },
             },
@@ -170,7 +172,11 @@ describe('limits through the gateway', () => {
   });
 
   it('scope: session gives each session its own budget; scope: grant shares one per grant', async () => {
-    const env = { ...process.env, TG_E2E_ALPHA: 'alpha-token-0123456789', TG_E2E_BETA: 'beta-token-0123456789' };
+    const env = {
+      ...process.env,
+      TG_E2E_ALPHA: 'alpha-token-0123456789',
+      TG_E2E_BETA: 'beta-token-0123456789',
+    };
     const gw = await gateway(
       {
         auth: { mode: 'tokens' },
@@ -205,7 +211,9 @@ describe('limits through the gateway', () => {
       expect(isEcho(await s.call('echo', { message: 'y' }))).toBe(true);
     }
     for (const s of [a1, a2, b1])
-      expect((await s.call('echo', { message: 'z' })).text).toMatch(/^\[RATE LIMITED\] per_session: 2 per day/);
+      expect((await s.call('echo', { message: 'z' })).text).toMatch(
+        /^\[RATE LIMITED\] per_session: 2 per day/,
+      );
 
     // grant scope: the two alpha sessions share 2; beta has its own 2.
     expect((await a1.call('get-sum', { a: 1, b: 1 })).text).toBe(sumText(1, 1));

@@ -267,6 +267,13 @@ describe('JSON load errors carry file:line:column', () => {
     expect(i.message).toContain('invalid JSON');
   });
 
+  it('an unexpected token is placed where it is (Node 20 names no position for it)', () => {
+    const i = one('{"version":"1",\n  "tools": {"a": }\n}\n', 'p.json');
+    expect(i).toMatchObject({ line: 2, column: 18, path: '' });
+    expect(i.message).not.toContain('\n');
+    expect(one('{"version": "1", "tools": {"a": tru}}', 'p.json')).toMatchObject({ line: 1, column: 36 });
+  });
+
   it('trailing comma is JSON-invalid even though YAML would accept it', () => {
     expect(one('{"version": "1",}', 'p.json')).toMatchObject({ line: 1, column: 17 });
   });

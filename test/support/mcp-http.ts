@@ -76,16 +76,24 @@ export class McpSession {
     private readonly headers: Record<string, string>,
   ) {}
 
-  static async open(url: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<McpSession> {
+  static async open(
+    url: string,
+    headers: Record<string, string> = {},
+    opts: { timeoutMs?: number; capabilities?: Json } = {},
+  ): Promise<McpSession> {
     const init = await post(
       url,
       {
         jsonrpc: '2.0',
         id: 0,
         method: 'initialize',
-        params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO },
+        params: {
+          protocolVersion: PROTOCOL_VERSION,
+          capabilities: opts.capabilities ?? {},
+          clientInfo: CLIENT_INFO,
+        },
       },
-      { headers, timeoutMs },
+      { headers, timeoutMs: opts.timeoutMs ?? 30_000 },
     );
     const id = init.headers.get('mcp-session-id');
     if (init.status !== 200 || !id || !init.body || !('result' in init.body)) {
