@@ -151,6 +151,7 @@ function print(title: string, rows: Row[]): void {
       '+p50 ms',
       'x c=1',
       `x c=${CONCURRENCY}`,
+      'cpu us/call',
     ],
     rows.map((r) => [
       r.setup,

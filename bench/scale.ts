@@ -5,7 +5,7 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { closeClient, echo, httpClient, percentile } from './lib/load.js';
 import { describeMachine } from './lib/machine.js';
-import { BENCH_POLICY, childCount, EVERYTHING_STDIO, rssMb, startGateway, stop } from './lib/procs.js';
+import { BENCH_POLICY, childCount, cpuMs, EVERYTHING_STDIO, rssMb, startGateway, stop } from './lib/procs.js';
 import { fmt, printTable, writeResults } from './lib/results.js';
 
 const SESSIONS = (process.env.BENCH_SESSIONS ?? '1,100,1000').split(',').map(Number);
@@ -24,6 +24,9 @@ interface Row {
   callsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time per call under load, microseconds: the gateway process and this (client) process. */
+  gatewayCpuUsPerCall: number;
+  clientCpuUsPerCall: number;
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,6 +59,7 @@ async function measure(n: number): Promise<Row> {
     const perSession = Math.max(1, Math.ceil(TOTAL_CALLS / n));
     for (const c of clients) await echo(c); // warm-up: one call per session
     const lat: number[] = [];
+    const cpu0 = { gw: cpuMs(gw.pid), client: process.cpuUsage() };
     const t0 = performance.now();
     await Promise.all(
       clients.map(async (c) => {
@@ -67,6 +71,8 @@ async function measure(n: number): Promise<Row> {
       }),
     );
     const elapsed = performance.now() - t0;
+    const gwCpu = cpuMs(gw.pid) - cpu0.gw;
+    const clientCpu = process.cpuUsage(cpu0.client);
     const sorted = Float64Array.from(lat).sort();
     await settle(500);
     const row: Row = {
@@ -81,6 +87,8 @@ async function measure(n: number): Promise<Row> {
       callsPerSec: lat.length / (elapsed / 1000),
       p50Ms: percentile(sorted, 0.5),
       p99Ms: percentile(sorted, 0.99),
+      gatewayCpuUsPerCall: Math.round((gwCpu * 1000) / lat.length),
+      clientCpuUsPerCall: Math.round((clientCpu.user + clientCpu.system) / lat.length),
     };
     process.stdout.write('.');
     return row;
@@ -108,6 +116,7 @@ export async function scale(): Promise<void> {
       'calls/s',
       'p50 ms',
       'p99 ms',
+      'cpu us/call client / gw',
     ],
     rows.map((r) => [
       String(r.sessions),
@@ -119,6 +128,7 @@ export async function scale(): Promise<void> {
       fmt(r.callsPerSec, 0),
       fmt(r.p50Ms, 2),
       fmt(r.p99Ms, 2),
+      `${r.clientCpuUsPerCall} / ${r.gatewayCpuUsPerCall}`,
     ]),
   );
   const big = rows.find((r) => r.sessions === 1000);

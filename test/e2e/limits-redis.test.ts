@@ -48,7 +48,7 @@ describe('two gateway processes on one Redis', () => {
   let redis: Redis;
 
   beforeAll(async () => {
-    ensureFreshBuild();
+    await ensureFreshBuild();
     dir = mkdtempSync(join(tmpdir(), 'toolgate-e2e-redis-'));
     redis = new Redis(SHARED_REDIS, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
@@ -80,7 +80,7 @@ describe('two gateway processes on one Redis', () => {
       writeFileSync(file, stringify(config(name)));
       gateways.push(await spawnGateway(file, env));
     }
-  }, 240_000);
+  }, 420_000);
 
   afterAll(async () => {
     await Promise.all(gateways.map((g) => g.stop()));

@@ -11,7 +11,7 @@ import { CLI, ensureFreshBuild, ROOT } from '../support/e2e.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolgate-e2e-policy-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeAll(() => ensureFreshBuild(), 240_000);
+beforeAll(() => ensureFreshBuild(), 360_000);
 
 function file(name: string, text: string): string {
   const p = join(dir, name);

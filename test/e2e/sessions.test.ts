@@ -4,13 +4,18 @@
  * DELETE) leaves nothing running once the idle timeout passed.
  */
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import {
   childPids,
   connectProbe,
   EVERYTHING_STDIO,
+  ensureBuilt,
+  type Harness,
   isAlive,
+  type Probe,
+  STDIO_FRONTEND,
   serversConfig,
   until,
 } from '../support/parity.js';
@@ -131,5 +136,47 @@ describe('sessions', () => {
     expect(res.content).toEqual([{ type: 'text', text: 'Echo: still here' }]);
     expect(everything()).toEqual([pid]);
     await probe.close();
+  });
+});
+
+describe('stdio front end process lifecycle', () => {
+  let harness: Harness | undefined;
+
+  afterEach(async () => {
+    await harness?.close();
+    harness = undefined;
+  });
+
+  async function launch(): Promise<{
+    transport: StdioClientTransport;
+    probe: Probe;
+    frontPid: number;
+    upstreamPid: number;
+  }> {
+    ensureBuilt();
+    harness = await STDIO_FRONTEND.start({ everything: EVERYTHING_STDIO });
+    const probe = await harness.connect('everything', { capabilities: {} });
+    await probe.client.callTool({ name: 'echo', arguments: { message: 'up' } });
+    const transport = probe.transport as StdioClientTransport;
+    const frontPid = transport.pid!;
+    const [upstreamPid] = await until('the upstream child of toolgate stdio', () => {
+      const pids = childPids('server-everything', frontPid);
+      return pids.length === 1 ? pids : undefined;
+    });
+    return { transport, probe, frontPid, upstreamPid: upstreamPid! };
+  }
+
+  it('when the client closes, toolgate stdio and its upstream both exit', async () => {
+    const { probe, frontPid, upstreamPid } = await launch();
+    await probe.close();
+    await until(`toolgate stdio (pid ${frontPid}) to exit`, () => !isAlive(frontPid));
+    await until(`its upstream (pid ${upstreamPid}) to exit`, () => !isAlive(upstreamPid));
+  });
+
+  it('when toolgate stdio is terminated (SIGTERM), its upstream exits too', async () => {
+    const { frontPid, upstreamPid } = await launch();
+    process.kill(frontPid, 'SIGTERM');
+    await until(`toolgate stdio (pid ${frontPid}) to exit`, () => !isAlive(frontPid));
+    await until(`its upstream (pid ${upstreamPid}) to exit`, () => !isAlive(upstreamPid), 10_000);
   });
 });

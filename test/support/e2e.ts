@@ -3,9 +3,11 @@
  * gateway and redis-server child processes, polling with deadlines.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { CLI, ROOT } from './parity.js';
@@ -99,9 +101,35 @@ function newestSource(dir: string): number {
 
 /**
  * The CLI runs from dist. The test command builds before vitest; a local run with a missing or
- * stale dist (a source file newer than the last build) builds it here.
+ * stale dist (a source file newer than the last build) builds it here. A lock keeps two test files
+ * from building at once (and from spawning the CLI while the other is writing it).
  */
-export function ensureFreshBuild(): void {
+export async function ensureFreshBuild(): Promise<void> {
+  const lock = join(
+    tmpdir(),
+    `toolgate-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`,
+  );
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than the longest build is left over from a killed run.
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 240_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${lock}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    buildIfStale();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function buildIfStale(): void {
   let built = 0;
   try {
     built = statSync(CLI).mtimeMs;

@@ -40,6 +40,7 @@ export function filesystemServer(...dirs: string[]): ServerSpec {
 /** Everything a test may observe on one client: the notifications and server requests it got. */
 export interface Probe {
   client: Client;
+  transport: StdioClientTransport | StreamableHTTPClientTransport;
   logs: { level: string; data: unknown }[];
   updated: string[];
   toolsChanged: number;
@@ -81,6 +82,7 @@ export async function connectProbe(
   const client = new Client({ name: 'toolgate-parity', version: '1.0.0' }, { capabilities });
   const probe: Probe = {
     client,
+    transport,
     logs: [],
     updated: [],
     toolsChanged: 0,
