@@ -158,6 +158,21 @@ export class DecisionGate implements Gate {
     };
   }
 
+  recordUnknown(caller: Caller, server: string, tool: string): void {
+    this.deps.metrics?.decision(server, tool, 'unknown_tool');
+    this.deps.audit?.record({
+      grant: caller.grant,
+      session: caller.sessionId,
+      server,
+      tool,
+      method: 'tools/call',
+      decision: 'deny',
+      rule: 'unknown_tool',
+      reason: `${tool} is not a tool of ${server}`,
+      upstream: 'none',
+    });
+  }
+
   private forwardShadow(
     decision: Decision,
     audit: (

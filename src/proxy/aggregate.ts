@@ -10,6 +10,7 @@ import {
 } from './jsonrpc.js';
 import { joinName, splitName } from './names.js';
 import type { Sink } from './sink.js';
+import type { ToolDirectory } from './tool-directory.js';
 import { unknownTool } from './unknown-tool.js';
 
 type Forward = (server: string, method: string, params: JsonRpcRequest['params']) => void;
@@ -31,6 +32,7 @@ export class Aggregator {
     private readonly sep: string,
     private readonly gate: Gate,
     private readonly caller: Caller,
+    private readonly directory: ToolDirectory,
   ) {}
 
   handle(req: JsonRpcRequest, sink: Sink, forward: Forward): void {
@@ -43,11 +45,19 @@ export class Aggregator {
       case 'ping':
         reply({ jsonrpc: '2.0', id: req.id, result: {} });
         return;
-      case 'tools/list':
-        this.collect('tools/list', 'tools', (server, t) =>
-          this.gate.isHidden(this.caller, server, String(t.name)) ? undefined : this.rename(server, t),
-        ).then(reply);
+      case 'tools/list': {
+        const seen = new Map<string, string[]>();
+        this.collect('tools/list', 'tools', (server, t) => {
+          const names = seen.get(server) ?? [];
+          names.push(String(t.name));
+          seen.set(server, names);
+          return this.gate.isHidden(this.caller, server, String(t.name)) ? undefined : this.rename(server, t);
+        }).then((res) => {
+          for (const [server, names] of seen) this.directory.page(server, names, true, true);
+          reply(res);
+        });
         return;
+      }
       case 'prompts/list':
         this.collect('prompts/list', 'prompts', (s, x) => this.rename(s, x)).then(reply);
         return;

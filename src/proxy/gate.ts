@@ -42,6 +42,8 @@ export interface Gate {
     args: Record<string, unknown>,
     context?: CallContext,
   ): Promise<CallVerdict>;
+  /** A call to a tool the upstream never listed (answered as unknown without asking the policy). */
+  recordUnknown?(caller: Caller, server: string, tool: string): void;
 }
 
 /** A gate that lets everything through: tests of the relay itself, and the parity baseline. */

@@ -17,6 +17,7 @@ import {
   type RequestId,
 } from './jsonrpc.js';
 import type { Sink } from './sink.js';
+import { ToolDirectory } from './tool-directory.js';
 import { unknownTool } from './unknown-tool.js';
 
 export interface SessionOptions {
@@ -67,6 +68,7 @@ export class ClientSession {
   private standalone?: Sink;
   private backlog: JsonRpcMessage[] = [];
   private readonly agg?: Aggregator;
+  private readonly directory = new ToolDirectory();
   closed = false;
 
   constructor(private readonly opts: SessionOptions) {
@@ -84,7 +86,9 @@ export class ClientSession {
       if (!shared) this.ownLinks.push(link);
       this.links.set(name, link);
     }
-    if (opts.aggregate) this.agg = new Aggregator(this.links, opts.separator, opts.gate, opts.caller);
+    if (opts.aggregate) {
+      this.agg = new Aggregator(this.links, opts.separator, opts.gate, opts.caller, this.directory);
+    }
   }
 
   /** Attach the standalone stream (HTTP GET, or stdout) and flush what waited for it. */
@@ -119,7 +123,9 @@ export class ClientSession {
     const server = this.links.keys().next().value as string;
     switch (req.method) {
       case 'tools/list':
-        this.forward(req, sink, server, req.method, req.params, (res) => this.filterTools(server, res));
+        this.forward(req, sink, server, req.method, req.params, (res) =>
+          this.filterTools(server, res, req.params?.cursor === undefined),
+        );
         return;
       case 'tools/call':
         this.callTool(req, sink, server, req.params);
@@ -136,6 +142,13 @@ export class ClientSession {
       return;
     }
     const args = (params?.arguments ?? {}) as Record<string, unknown>;
+    if (this.directory.knows(server, name) === false) {
+      // 1. Unknown to the upstream: answer as it would, before any policy (see ToolDirectory).
+      this.opts.gate.recordUnknown?.(this.caller, server, name);
+      const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
+      sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
+      return;
+    }
     // While the gate decides (it may wait for a person), a cancel or a disconnect withdraws the call.
     const abort = new AbortController();
     this.deciding.set(req.id, abort);
@@ -207,9 +220,15 @@ export class ClientSession {
     });
   }
 
-  private filterTools(server: string, res: JsonRpcResponse): JsonRpcResponse {
+  private filterTools(server: string, res: JsonRpcResponse, first: boolean): JsonRpcResponse {
     if (!('result' in res) || !Array.isArray(res.result.tools)) return res;
     const tools = res.result.tools as { name: string }[];
+    this.directory.page(
+      server,
+      tools.map((t) => t.name),
+      first,
+      res.result.nextCursor === undefined || res.result.nextCursor === null,
+    );
     const visible = tools.filter((t) => !this.opts.gate.isHidden(this.caller, server, t.name));
     if (visible.length === tools.length) return res;
     return { ...res, result: { ...res.result, tools: visible } };

@@ -1,35 +1,23 @@
-import { appendFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
+import { it } from 'vitest';
 import { startConformanceServer } from '../fixtures/servers/conformance-server.js';
-import { SAMPLING_ANSWER, STDIO_FRONTEND } from '../support/parity.js';
-
-const log = (s: string) => appendFileSync('/tmp/probe/dbg.log', `${Date.now() % 100000} ${s}\n`);
-it('dbg', async () => {
-  const fixture = await startConformanceServer();
-  log('fixture');
-  const h = await STDIO_FRONTEND.start({ fixture: { url: fixture.url } });
-  log('started');
+import { STDIO_FRONTEND, SAMPLING_ANSWER, until } from '../support/parity.js';
+it('loop', async () => {
+const fixture = await startConformanceServer();
+const h = await STDIO_FRONTEND.start({ fixture: { url: fixture.url } });
+for (let i = 0; i < 15; i++) {
+  const t0 = Date.now();
   const controller = new AbortController();
-  const p = await h.connect('fixture', {
-    onSampling: async () => {
-      log('SAMPLING');
-      controller.abort(new Error('x'));
-      await new Promise((r) => setTimeout(r, 1000));
-      return SAMPLING_ANSWER;
-    },
-  });
-  log('connected');
-  const call = p.client.callTool(
-    { name: 'test_sampling', arguments: { prompt: 'x' } },
-    { signal: controller.signal },
-  );
-  await expect(call).rejects.toThrow();
-  log('rejected');
-  await new Promise((r) => setTimeout(r, 1500));
-  log(JSON.stringify(fixture.log.records.map((r) => `${r.kind} ${r.method} ${r.id}`)));
-  log(JSON.stringify(p.received.map((m) => JSON.stringify(m).slice(0, 150))));
-  await h.close();
-  log('closed h');
-  await fixture.close();
-  log('closed f');
-}, 20000);
+  const before = fixture.log.count('notifications/cancelled');
+  let sampled = 0;
+  const p = await h.connect('fixture', { onSampling: async () => { sampled = Date.now() - t0; controller.abort(new Error('x')); await until('c', () => fixture.log.count('notifications/cancelled') > before, 5000).catch(() => undefined); return SAMPLING_ANSWER; } });
+  const t1 = Date.now() - t0;
+  const call = p.client.callTool({ name: 'test_sampling', arguments: { prompt: 'x' } }, { signal: controller.signal, timeout: 8000 });
+  let err = '';
+  try { await call; } catch (e) { err = String(e).slice(0, 60); }
+  const t2 = Date.now() - t0;
+  const ok = await until('c', () => fixture.log.count('notifications/cancelled') > before, 5000).then(() => true, () => false);
+  process.stderr.write(`${[i, 'connect', t1, 'sampled', sampled, 'rejected', t2, err, 'cancelled upstream', ok, Date.now() - t0].join(' ')}\n`);
+  await p.close();
+}
+await h.close(); await fixture.close();
+}, 200000);

@@ -138,18 +138,17 @@ describe('upstream faults', () => {
         const pids = stdioFixturePids();
         return pids.length === 1 ? pids : undefined;
       });
-      const inFlight = s.callTool('test_sampling', { prompt: 'never answered' }, { timeoutMs: 40_000 });
-      await until('the upstream to receive the call', () =>
-        stdioRecords(gw, 'fx').some((r) => r.method === 'tools/call' && r.name === 'test_sampling')
-          ? true
-          : undefined,
+      const call = s.stream(
+        'tools/call',
+        { name: 'test_sampling', arguments: { prompt: 'never answered' } },
+        40_000,
       );
+      // The server's request reached the client: the call is in the middle of its work.
+      await call.next('sampling/createMessage', (m) => m.method === 'sampling/createMessage');
       process.kill(pid as number, 'SIGKILL');
 
-      const reply = await inFlight;
+      const reply = await call.finished;
       expect(reply.status).toBe(200);
-      const sampling = reply.messages.find((m) => m.method === 'sampling/createMessage');
-      expect(sampling).toBeDefined(); // the server's request did reach the client first
       const error = reply.body?.error as { code: number; message: string } | undefined;
       expect(error?.code).toBe(-32003);
       expect(error?.message).toBe(

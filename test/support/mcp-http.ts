@@ -122,6 +122,79 @@ export class McpSession {
     );
   }
 
+  /**
+   * Send a request and read its SSE answer as it arrives, so a test can act mid-call (kill the
+   * upstream once the server's sampling request reached the client, say).
+   */
+  stream(method: string, params: Json | undefined, timeoutMs = 30_000): StreamingCall {
+    const message = { jsonrpc: '2.0', id: this.nextId++, method, ...(params ? { params } : {}) };
+    const seen: Json[] = [];
+    let wake = () => {};
+    const finished = (async () => {
+      const res = await fetch(this.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...this.sessionHeaders,
+        },
+        body: JSON.stringify(message),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream') || !res.body) {
+        const reply = await readReply(res);
+        seen.push(...reply.messages);
+        wake();
+        return reply;
+      }
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const data = buffer
+            .slice(0, end)
+            .split('\n')
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5).trimStart())
+            .join('\n');
+          buffer = buffer.slice(end + 2);
+          if (data) seen.push(JSON.parse(data) as Json);
+          wake();
+          end = buffer.indexOf('\n\n');
+        }
+      }
+      const body = seen.find((m) => !('method' in m));
+      return { status: res.status, headers: res.headers, body, messages: seen, text: '' } satisfies HttpReply;
+    })();
+    finished.finally(() => wake()).catch(() => undefined);
+    const next = async (what: string, match: (m: Json) => boolean): Promise<Json> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = seen.find(match);
+        if (hit) return hit;
+        if (Date.now() > deadline)
+          throw new Error(`no ${what} within ${timeoutMs} ms; got ${JSON.stringify(seen)}`);
+        const settled = await Promise.race([
+          new Promise<boolean>((r) => {
+            wake = () => r(false);
+          }),
+          finished.then(
+            () => true,
+            () => true,
+          ),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 200)),
+        ]);
+        if (settled && !seen.some(match))
+          throw new Error(`the call ended without ${what}: ${JSON.stringify(seen)}`);
+      }
+    };
+    return { seen, next, finished };
+  }
+
   callTool(name: string, args: Json = {}, opts: PostOptions = {}): Promise<HttpReply> {
     return this.request('tools/call', { name, arguments: args }, opts);
   }
@@ -140,6 +213,14 @@ export class McpSession {
       signal: AbortSignal.timeout(10_000),
     }).catch(() => undefined);
   }
+}
+
+export interface StreamingCall {
+  /** Messages received so far, in order. */
+  seen: Json[];
+  /** Resolves with the first message matching `match` (waiting for it if needed). */
+  next(what: string, match: (m: Json) => boolean): Promise<Json>;
+  finished: Promise<HttpReply>;
 }
 
 /** The conformance fixture's `test_simple_text` answer: proof that a call went through. */
