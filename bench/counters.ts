@@ -3,7 +3,7 @@
 // Run: node --import tsx bench/counters.ts   (TOOLGATE_BENCH_REDIS_URL overrides the Redis URL)
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -12,6 +12,7 @@ import {
   type CounterStore,
   createCounterStore,
 } from '../src/limits/index.js';
+import { describeMachine } from './lib/machine.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
 const WARMUP = 2_000;
@@ -86,6 +87,7 @@ async function measure(store: CounterStore, counters: number): Promise<Row> {
 }
 
 async function main(): Promise<void> {
+  const machine = describeMachine();
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-'));
   const configs: CounterConfig[] = [
     { backend: 'memory' },
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
   const out = {
     bench: 'counters',
     generatedAt: new Date().toISOString(),
-    env: { node: process.version, platform: platform(), arch: arch(), cpu: cpus()[0]?.model ?? 'unknown' },
+    machine,
     iterations: ITERATIONS,
     concurrency: CONCURRENCY,
     baseline: 'memory',

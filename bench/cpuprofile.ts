@@ -74,3 +74,23 @@ if (focus) {
   console.log(`\nheaviest stacks ending in ${focus}:`);
   for (const [k, us] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`${pct(us)}  ${k}`);
 }
+
+// Optional: BENCH_INCLUSIVE=name1,name2 prints the share of samples whose stack contains each name.
+const inclusive = process.env.BENCH_INCLUSIVE?.split(',').filter(Boolean) ?? [];
+if (inclusive.length) {
+  const parentOf = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  console.log('\ninclusive time (stacks containing the function):');
+  for (const name of inclusive) {
+    let us = 0;
+    for (const [id, t] of selfUs) {
+      for (let p: number | undefined = id; p !== undefined; p = parentOf.get(p)) {
+        if (byId.get(p)!.callFrame.functionName === name) {
+          us += t;
+          break;
+        }
+      }
+    }
+    console.log(`${pct(us)}  ${name}`);
+  }
+}

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CallFacts, type CompiledPolicy, compilePolicy, decide } from '../src/policy/index.js';
+import { describeMachine } from './lib/machine.js';
 
 const TARGET = 1_000_000;
 
@@ -103,6 +104,7 @@ function measure(policy: CompiledPolicy, calls: CallFacts[], ms: number): number
   return n / (Number(now - start) / 1e9);
 }
 
+const machine = describeMachine();
 const baseline = compilePolicy({ version: '1', default: 'allow' });
 const results = [];
 for (const tools of [10, 100, 1000]) {
@@ -135,6 +137,6 @@ const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'decide.jso
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
   out,
-  `${JSON.stringify({ benchmark: 'decide', node: process.version, date: new Date().toISOString(), targetPerSecond: TARGET, results }, null, 2)}\n`,
+  `${JSON.stringify({ bench: 'decide', generatedAt: new Date().toISOString(), machine, targetPerSecond: TARGET, flatRatio1000To10: Number((results[2]!.nsPerDecision / results[0]!.nsPerDecision).toFixed(2)), results }, null, 2)}\n`,
 );
 console.log(`wrote ${out}`);

@@ -37,6 +37,8 @@ interface Setup {
   /** Processes whose CPU time per call is reported (the gateway, the HTTP upstream). */
   pids?: { gateway?: number; server?: number };
   cpu: CpuPerCall[];
+  /** For a proxy the client itself starts (the stdio front end): its pid, once connected. */
+  pidsFrom?: (client: Client) => Setup['pids'];
   group: string;
   /** The in-run baseline of its group (direct connection). */
   baseline?: boolean;
@@ -70,15 +72,28 @@ function setup(
   name: string,
   group: string,
   connect: () => Promise<Client>,
-  opts: { baseline?: boolean; pids?: Setup['pids'] } = {},
+  opts: { baseline?: boolean; pids?: Setup['pids']; pidsFrom?: Setup['pidsFrom'] } = {},
 ): Setup {
-  return { name, group, baseline: opts.baseline, pids: opts.pids, connect, c1: [], c32: [], cpu: [] };
+  return {
+    name,
+    group,
+    baseline: opts.baseline,
+    pids: opts.pids,
+    pidsFrom: opts.pidsFrom,
+    connect,
+    c1: [],
+    c32: [],
+    cpu: [],
+  };
 }
 
 const perCall = (ms: number, calls: number) => Math.round((ms * 1000) / calls);
 
 async function measureAll(setups: Setup[]): Promise<Row[]> {
-  for (const s of setups) s.client = await s.connect();
+  for (const s of setups) {
+    s.client = await s.connect();
+    s.pids ??= s.pidsFrom?.(s.client);
+  }
   // Rounds alternate between setups so that load from elsewhere lands on all of them alike.
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of setups) {
@@ -197,15 +212,23 @@ export async function overhead(): Promise<void> {
       setup('toolgate http -> stdio', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`), {
         pids: { gateway: gw.pid },
       }),
-      setup('toolgate stdio -> stdio', 'stdio', () =>
-        stdioClient(process.execPath, [
-          TOOLGATE_JS,
-          'stdio',
-          '--server',
-          'ev_stdio',
-          '--config',
-          gw.configFile,
-        ]),
+      setup(
+        'toolgate stdio -> stdio',
+        'stdio',
+        () =>
+          stdioClient(process.execPath, [
+            TOOLGATE_JS,
+            'stdio',
+            '--server',
+            'ev_stdio',
+            '--config',
+            gw.configFile,
+          ]),
+        {
+          pidsFrom: (c) => ({
+            gateway: (c.transport as { pid?: number | null } | undefined)?.pid ?? undefined,
+          }),
+        },
       ),
     ];
     const rows = await measureAll(setups);

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -8,11 +8,13 @@ import { adminAuthorized, adminTokenHash } from '../auth/admin.js';
 import { Authenticator } from '../auth/authenticator.js';
 import {
   type Config,
+  isLoopbackHost,
   isStdioServer,
   type LoadedConfig,
   type ServerConfig,
   validateConfigSemantics,
 } from '../config/index.js';
+import { AdminSessions, createAdminApi, type Router } from '../http/admin/index.js';
 import type { HttpDeps } from '../http/deps.js';
 import { createHttpServer } from '../http/server.js';
 import { type CounterStore, createCounterStore } from '../limits/index.js';
@@ -32,6 +34,8 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** Override listen.port (0 picks a free port). */
   port?: number;
+  /** Extra admin API routes (approvals). */
+  adminRoutes?: ((router: Router) => void)[];
   /** Watch toolgate.yaml for edits (default true). */
   watch?: boolean;
   /** Skip the start-up probe of every server (tests that count upstream processes). */
@@ -46,6 +50,9 @@ export interface Gateway {
   readonly policies: PolicySet;
   readonly states: Map<string, ServerState>;
   readonly http: Server;
+  readonly store: Store;
+  readonly audit: AuditLog;
+  readonly core: GatewayCore;
   /** Resolves when the start-up probes finished. */
   readonly probed: Promise<void>;
   close(): Promise<void>;
@@ -229,9 +236,21 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       s.notifyClient({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
   });
   const adminHash = adminTokenHash(config.admin, opts.env ?? process.env);
-  const http = createHttpServer(deps, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics') return false;
+  const api = createAdminApi(
+    {
+      log,
+      config: () => config_,
+      states,
+      policies,
+      store: core.store,
+      audit: core.audit,
+      counters,
+    },
+    new AdminSessions(adminHash, isLoopbackHost(config.listen.host)),
+    opts.adminRoutes ?? [],
+  );
+  const metricsRoute = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if ((req.url ?? '/').split('?')[0] !== '/metrics') return false;
     if (adminHash && !adminAuthorized(req.headers.authorization, adminHash)) {
       res
         .writeHead(401, { 'www-authenticate': 'Bearer realm="toolgate-admin"' })
@@ -243,7 +262,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       (err: Error) => res.writeHead(500).end(err.message),
     );
     return true;
-  });
+  };
+  const routes = [metricsRoute, api];
+  const http = createHttpServer(deps, (req, res) => routes.some((route) => route(req, res)));
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(deps.listen.port, config.listen.host, () => resolve());
@@ -279,6 +300,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     states,
     http,
     probed,
+    store: core.store,
+    audit: core.audit,
+    core,
     async close() {
       await new Promise<void>((r) => {
         http.close(() => r());

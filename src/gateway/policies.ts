@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, watch, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import {
@@ -7,6 +7,7 @@ import {
   DENY_ALL,
   loadPolicyFile,
   PolicyError,
+  parsePolicy,
 } from '../policy/index.js';
 
 type PolicyRef = string | Record<string, unknown> | undefined;
@@ -20,6 +21,7 @@ export class PolicySet {
   private readonly byRef = new Map<string, CompiledPolicy>();
   private readonly watchers = new Map<string, FSWatcher>();
   private serverPolicy = new Map<string, CompiledPolicy>();
+  private serverRef = new Map<string, PolicyRef>();
   private grantPolicy = new Map<string, CompiledPolicy>();
   private readonly listeners = new Set<(file: string) => void>();
 
@@ -39,6 +41,7 @@ export class PolicySet {
     }
     this.serverPolicy = servers;
     this.grantPolicy = grants;
+    this.serverRef = new Map(Object.entries(config.servers).map(([n, s]) => [n, s.policy]));
   }
 
   /** The policy for one caller on one server. */
@@ -48,6 +51,26 @@ export class PolicySet {
       if (p) return p;
     }
     return this.grantPolicy.get(grant) ?? this.serverPolicy.get(server) ?? DENY_ALL;
+  }
+
+  /** Where a server's policy comes from: a file path, an inline document, or nothing. */
+  sourceOf(server: string): { file?: string; inline?: Record<string, unknown>; policy: CompiledPolicy } {
+    const ref = this.serverRef.get(server);
+    const policy = this.serverPolicy.get(server) ?? DENY_ALL;
+    if (typeof ref === 'string') return { file: ref, policy };
+    return ref ? { inline: ref, policy } : { policy };
+  }
+
+  /**
+   * Replace a server's policy file with `text` and apply it now. Throws PolicyError (nothing is
+   * written) when the text is invalid; returns false when the policy is not file-based.
+   */
+  save(server: string, text: string): boolean {
+    const ref = this.serverRef.get(server);
+    if (typeof ref !== 'string') return false;
+    parsePolicy(text, { file: ref });
+    writeFileSync(ref, text);
+    return this.reload(ref);
   }
 
   onChange(listener: (file: string) => void): () => void {

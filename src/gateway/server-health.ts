@@ -6,6 +6,8 @@ export interface ServerState {
   status: 'starting' | 'up' | 'down';
   reason?: string;
   tools?: number;
+  /** The tool definitions the probe saw (every page), for the catalogue and the dashboard. */
+  toolList?: Record<string, unknown>[];
   serverInfo?: { name?: string; version?: string };
   protocolVersion?: string;
   checkedAt?: number;
@@ -44,7 +46,15 @@ export async function probeServer(name: string, cfg: ServerConfig, log: Logger):
       clientInfo: PROBE_CLIENT,
     });
     if ('error' in init) return { status: 'down', reason: init.error.message, checkedAt: Date.now() };
-    const list = await link.request('tools/list', {}, undefined);
+    const toolList: Record<string, unknown>[] = [];
+    let cursor: unknown;
+    for (let page = 0; page < 20; page++) {
+      const list = await link.request('tools/list', cursor === undefined ? {} : { cursor }, undefined);
+      if (!('result' in list)) break;
+      toolList.push(...((list.result.tools ?? []) as Record<string, unknown>[]));
+      cursor = list.result.nextCursor;
+      if (cursor === undefined || cursor === null) break;
+    }
     // A hidden tool must answer exactly like a missing one; learn this server's way of saying so.
     const unknown = await link.request('tools/call', { name: PROBE_TOOL, arguments: {} }, undefined);
     const unknownTool =
@@ -56,7 +66,8 @@ export async function probeServer(name: string, cfg: ServerConfig, log: Logger):
     const r = init.result as { serverInfo?: { name?: string; version?: string }; protocolVersion?: string };
     return {
       status: 'up',
-      tools: 'result' in list && Array.isArray(list.result.tools) ? list.result.tools.length : undefined,
+      tools: toolList.length,
+      toolList,
       serverInfo: r.serverInfo,
       protocolVersion: r.protocolVersion,
       unknownTool,

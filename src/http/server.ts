@@ -46,6 +46,16 @@ async function handle(
     const ready = Object.keys(problems).length === 0;
     return writeJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', problems });
   }
+  // 1. DNS-rebinding protection for everything but the health probes: MCP, the admin API, the
+  //    dashboard. A page on another origin must not drive the gateway through the user's browser.
+  const refused = checkHostAndOrigin(req, {
+    listenHost: deps.listen.host,
+    port: deps.listen.port,
+    allowedHosts: deps.listen.allowedHosts,
+    allowedOrigins: deps.listen.allowedOrigins,
+  });
+  if (refused) return writeJson(res, 403, errorResponse(null, INVALID_REQUEST, `Forbidden: ${refused}`));
+
   const target = mcpTarget(path);
   if (!target) {
     if (extra?.(req, res)) return;
@@ -54,15 +64,6 @@ async function handle(
       message: `no route for ${path}; MCP lives at /mcp/<server> and /mcp`,
     });
   }
-
-  // 1. DNS-rebinding protection before anything else is looked at.
-  const refused = checkHostAndOrigin(req, {
-    listenHost: deps.listen.host,
-    port: deps.listen.port,
-    allowedHosts: deps.listen.allowedHosts,
-    allowedOrigins: deps.listen.allowedOrigins,
-  });
-  if (refused) return writeJson(res, 403, errorResponse(null, INVALID_REQUEST, `Forbidden: ${refused}`));
 
   // 2. Which servers: one, or the aggregate of every server the grant may use.
   const servers = deps.servers();

@@ -62,18 +62,12 @@ export class Aggregator {
         this.collect('prompts/list', 'prompts', (s, x) => this.rename(s, x)).then(reply);
         return;
       case 'resources/list':
-        this.collect('resources/list', 'resources', (s, x) => {
-          this.uriOwner.set(String(x.uri), s);
-          return this.rename(s, x);
-        }).then(reply);
+        this.collect('resources/list', 'resources', (s, x) => this.noteResource(s, x)).then(reply);
         return;
       case 'resources/templates/list':
-        this.collect('resources/templates/list', 'resourceTemplates', (s, x) => {
-          const prefix = String(x.uriTemplate).split('{')[0] ?? '';
-          if (!this.templates.some((t) => t.prefix === prefix && t.server === s))
-            this.templates.push({ prefix, server: s });
-          return this.rename(s, x);
-        }).then(reply);
+        this.collect('resources/templates/list', 'resourceTemplates', (s, x) => this.noteTemplate(s, x)).then(
+          reply,
+        );
         return;
       case 'tools/call':
       case 'prompts/get': {
@@ -91,10 +85,10 @@ export class Aggregator {
       case 'resources/read':
       case 'resources/subscribe':
       case 'resources/unsubscribe': {
-        const server = this.ownerOf(String(p.uri));
-        if (!server)
-          reply(errorResponse(req.id, -32002, `Resource not found: ${String(p.uri)} (list resources first)`));
-        else forward(server, req.method, p);
+        this.findOwner(String(p.uri)).then((server) => {
+          if (!server) reply(errorResponse(req.id, -32002, `Resource not found: ${String(p.uri)}`));
+          else forward(server, req.method, p);
+        });
         return;
       }
       case 'completion/complete': {
@@ -105,9 +99,10 @@ export class Aggregator {
           else reply(errorResponse(req.id, INVALID_PARAMS, `Prompt ${ref.name} not found`));
           return;
         }
-        const server = this.ownerOf(String(ref.uri));
-        if (server) forward(server, req.method, p);
-        else reply(errorResponse(req.id, INVALID_PARAMS, `Resource ${String(ref.uri)} not found`));
+        this.findOwner(String(ref.uri)).then((server) => {
+          if (server) forward(server, req.method, p);
+          else reply(errorResponse(req.id, INVALID_PARAMS, `Resource ${String(ref.uri)} not found`));
+        });
         return;
       }
       case 'logging/setLevel':
@@ -135,6 +130,32 @@ export class Aggregator {
 
   private rename(server: string, item: Record<string, unknown>): Record<string, unknown> {
     return { ...item, name: joinName(server, String(item.name), this.sep) };
+  }
+
+  private noteResource(server: string, item: Record<string, unknown>): Record<string, unknown> {
+    this.uriOwner.set(String(item.uri), server);
+    return this.rename(server, item);
+  }
+
+  private noteTemplate(server: string, item: Record<string, unknown>): Record<string, unknown> {
+    const prefix = String(item.uriTemplate).split('{')[0] ?? '';
+    if (!this.templates.some((t) => t.prefix === prefix && t.server === server))
+      this.templates.push({ prefix, server });
+    return this.rename(server, item);
+  }
+
+  /**
+   * The server of a URI. A client may read a URI it never saw listed (a `resource_link` in a tool
+   * result, a templated URI), so an unknown one triggers one look at every server's lists.
+   */
+  private async findOwner(uri: string): Promise<string | undefined> {
+    const known = this.ownerOf(uri);
+    if (known) return known;
+    await Promise.all([
+      this.collect('resources/list', 'resources', (s, x) => this.noteResource(s, x)),
+      this.collect('resources/templates/list', 'resourceTemplates', (s, x) => this.noteTemplate(s, x)),
+    ]);
+    return this.ownerOf(uri);
   }
 
   private ownerOf(uri: string): string | undefined {

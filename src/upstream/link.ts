@@ -294,6 +294,10 @@ export class UpstreamLink {
           );
           return;
         }
+        // Every token upstream is one this link minted, so an unknown one belongs to a request
+        // that already ended (cancelled, timed out): nobody asked for it, and on a shared link
+        // relaying it would show one client's work to every other. Drop it.
+        return;
       }
       this.hooks.onServerNotification(message, this);
     }

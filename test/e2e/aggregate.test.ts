@@ -142,6 +142,30 @@ describe('aggregate endpoint /mcp', () => {
     }
   });
 
+  it('routes a templated resource URI that no list named, on a fresh session', async () => {
+    // A client may read a URI it got from a tool result (resource_link) without listing first.
+    const fresh = await harness.connect('*', { headers: { authorization: `Bearer ${BOTH_TOKEN}` } });
+    const uri = 'demo://resource/dynamic/text/3';
+    const read = await fresh.client.readResource({ uri });
+    expect(read.contents[0]?.uri).toBe(uri);
+    expect(JSON.stringify(read)).toContain('Resource 3: This is a plaintext resource');
+  });
+
+  it('relays cancellation to the upstream that runs the call', async () => {
+    const controller = new AbortController();
+    const call = agg.client.callTool(
+      { name: 'everything__trigger-long-running-operation', arguments: { duration: 30, steps: 30 } },
+      { signal: controller.signal, onprogress: () => controller.abort(new Error('enough')), timeout: 60_000 },
+    );
+    await expect(call).rejects.toThrow();
+    // The session goes on; the cancelled call left nothing in its way.
+    const echo = await agg.client.callTool({
+      name: 'everything__echo',
+      arguments: { message: 'after cancel' },
+    });
+    expect(echo.content).toEqual([{ type: 'text', text: 'Echo: after cancel' }]);
+  });
+
   it('merges the capabilities of both servers', async () => {
     const caps = agg.client.getServerCapabilities() ?? {};
     for (const upstream of [everything, memory]) {

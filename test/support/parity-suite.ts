@@ -101,6 +101,11 @@ export function everythingParitySuite(setup: Setup): void {
     expect(JSON.stringify(d2)).toContain('Resource 7: This is a plaintext resource created at');
   });
 
+  it('ping is answered', async () => {
+    const [a, b] = await both(pair, (p) => p.client.ping());
+    expect(b).toEqual(a);
+  });
+
   it('completion/complete is equal', async () => {
     const params = {
       ref: { type: 'ref/prompt' as const, name: 'completable-prompt' },
@@ -151,6 +156,33 @@ export function everythingParitySuite(setup: Setup): void {
     expect(b.result).toEqual(a.result);
   });
 
+  it('after a cancelled call, late progress never carries a token the client did not send', async () => {
+    // server-everything ignores the cancellation and keeps reporting progress for a while;
+    // direct, the client gets those with its own token. Through toolgate, the upstream's
+    // (remapped) token must not leak out.
+    const late = await both(pair, async (p) => {
+      const from = progressOf(p).length;
+      const controller = new AbortController();
+      const call = p.client.callTool(
+        { name: 'trigger-long-running-operation', arguments: { duration: 2, steps: 8 } },
+        {
+          signal: controller.signal,
+          onprogress: () => controller.abort(new Error('enough')),
+          timeout: 30_000,
+        },
+      );
+      await expect(call).rejects.toThrow();
+      const abortedAt = progressOf(p).length;
+      const token = progressOf(p)[from]?.progressToken;
+      expect(token).toBeDefined();
+      const since = Date.now();
+      await until('the rest of the operation to run (2 s)', () => Date.now() - since > 2_200, 10_000);
+      return { token, late: progressOf(p).slice(abortedAt) };
+    });
+    expect(late[0].late.length).toBeGreaterThan(0); // the server did keep sending (the premise)
+    for (const side of late) for (const n of side.late) expect(n.progressToken).toBe(side.token);
+  });
+
   it('a sampling request from the server reaches the client and its answer goes back', async () => {
     const before = pair.map((p) => p.sampling.length);
     const [a, b] = await both(pair, (p) =>
@@ -186,7 +218,8 @@ export function everythingParitySuite(setup: Setup): void {
         // Sent at once and then every 5 s at a random level; some will pass the filter.
         const simulated = () => p.logs.slice(from).filter((l) => /level.message/i.test(String(l.data)));
         await until('a simulated log message at warning or above', () => simulated().length > 0, 40_000);
-        for (const l of simulated()) expect(['warning', 'error', 'critical', 'alert', 'emergency']).toContain(l.level);
+        for (const l of simulated())
+          expect(['warning', 'error', 'critical', 'alert', 'emergency']).toContain(l.level);
       } finally {
         await p.client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
         await p.client.setLoggingLevel('debug');
@@ -222,6 +255,7 @@ export function everythingParitySuite(setup: Setup): void {
           await until(
             'the upstream to log notifications/cancelled',
             () => fixture.log.count('notifications/cancelled') > before,
+            10_000,
           ).catch(() => undefined);
           return SAMPLING_ANSWER;
         },
@@ -234,6 +268,7 @@ export function everythingParitySuite(setup: Setup): void {
       await until(
         'notifications/cancelled upstream',
         () => fixture.log.count('notifications/cancelled') > before,
+        10_000,
       );
       expect(fixture.log.count('notifications/cancelled')).toBe(before + 1);
       // The session still works after a cancellation.

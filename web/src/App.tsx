@@ -1,0 +1,164 @@
+import {
+  ActionIcon,
+  AppShell,
+  Burger,
+  Button,
+  Center,
+  Group,
+  Loader,
+  NavLink,
+  SegmentedControl,
+  Text,
+  Title,
+  Tooltip,
+  useMantineColorScheme,
+} from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useCallback, useEffect, useState } from 'react';
+import { api, type Session, setCsrf, setUnauthorizedHandler } from './api';
+import { navigate, useRoute } from './lib/router';
+import { Activity } from './pages/Activity';
+import { Approvals } from './pages/Approvals';
+import { Grants } from './pages/Grants';
+import { Login } from './pages/Login';
+import { PolicyBuilder } from './pages/PolicyBuilder';
+import { Servers } from './pages/Servers';
+
+const PAGES = [
+  { path: '/servers', label: 'Servers & tools' },
+  { path: '/policies', label: 'Policies' },
+  { path: '/grants', label: 'Grants' },
+  { path: '/approvals', label: 'Approvals' },
+  { path: '/activity', label: 'Activity' },
+];
+
+function ThemeToggle() {
+  const { colorScheme, setColorScheme } = useMantineColorScheme();
+  return (
+    <SegmentedControl
+      size="xs"
+      aria-label="Colour scheme"
+      value={colorScheme}
+      onChange={(v) => setColorScheme(v as 'light' | 'dark' | 'auto')}
+      data={[
+        { value: 'light', label: 'Light' },
+        { value: 'dark', label: 'Dark' },
+        { value: 'auto', label: 'System' },
+      ]}
+    />
+  );
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [opened, { toggle, close }] = useDisclosure();
+  const route = useRoute();
+
+  const refresh = useCallback(async () => {
+    try {
+      const s = await api.session();
+      setCsrf(s.csrf ?? '');
+      setSession(s);
+      setError(null);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => setSession((s) => (s ? { ...s, authenticated: false } : s)));
+    void refresh();
+  }, [refresh]);
+
+  if (error && !session)
+    return (
+      <Center h="100vh" p="md">
+        <div>
+          <Title order={3}>The gateway did not answer</Title>
+          <Text c="dimmed" mt="xs">
+            {error}
+          </Text>
+          <Button mt="md" onClick={() => void refresh()}>
+            Try again
+          </Button>
+        </div>
+      </Center>
+    );
+  if (!session)
+    return (
+      <Center h="100vh">
+        <Loader aria-label="Loading" />
+      </Center>
+    );
+  if (session.authRequired && !session.authenticated) return <Login onLoggedIn={refresh} />;
+
+  const top = `/${route.parts[0] ?? 'servers'}`;
+  let page: React.ReactNode;
+  switch (top) {
+    case '/policies':
+      page = <PolicyBuilder server={route.parts[1]} />;
+      break;
+    case '/grants':
+      page = <Grants />;
+      break;
+    case '/approvals':
+      page = <Approvals />;
+      break;
+    case '/activity':
+      page = <Activity />;
+      break;
+    default:
+      page = <Servers />;
+  }
+
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group gap="xs">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Title order={4}>toolgate</Title>
+          </Group>
+          <Group gap="sm">
+            <ThemeToggle />
+            {session.authRequired && (
+              <Tooltip label="End this dashboard session">
+                <ActionIcon
+                  variant="default"
+                  w="auto"
+                  px="xs"
+                  aria-label="Log out"
+                  onClick={() => void api.logout().finally(refresh)}
+                >
+                  Log out
+                </ActionIcon>
+              </Tooltip>
+            )}
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Pages">
+        {PAGES.map((p) => (
+          <NavLink
+            key={p.path}
+            href={p.path}
+            label={p.label}
+            active={top === p.path}
+            aria-current={top === p.path ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate(p.path);
+              close();
+            }}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>{page}</AppShell.Main>
+    </AppShell>
+  );
+}
