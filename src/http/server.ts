@@ -17,6 +17,8 @@ import { checkHostAndOrigin } from './origin.js';
 import { PostResponseSink, StandaloneSink, writeJson } from './sinks.js';
 
 const SESSION_NOT_FOUND = -32001;
+/** 2026-07-28 names this code; 2025-era clients only look at the 400. */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 /** The gateway's HTTP surface: `/mcp/<server>`, `/mcp`, `/healthz`, `/readyz`. */
 export function createHttpServer(
@@ -199,7 +201,7 @@ async function post(
       400,
       errorResponse(
         null,
-        INVALID_REQUEST,
+        UNSUPPORTED_PROTOCOL_VERSION,
         `Bad Request: unsupported MCP-Protocol-Version ${headerVersion}; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`,
       ),
     );
@@ -238,8 +240,9 @@ async function post(
         ),
       );
     }
+    const id = randomBytes(16).toString('hex');
     session = new ClientSession({
-      id: randomBytes(16).toString('hex'),
+      id,
       scope: `${grant.name}\n${key}`,
       caller: { grant: grant.name, claims: grant.claims, sessionId: '' },
       servers,
@@ -249,6 +252,8 @@ async function post(
       log: deps.log,
       sharedLink: (s) => deps.sharedLink(s),
       unknownTool: deps.unknownTool,
+      // A session whose handshake failed must not linger (or count against sessions.max).
+      onFailedInitialize: () => void deps.sessions.remove(id),
     });
     session.caller.sessionId = session.id;
     deps.sessions.add(session);

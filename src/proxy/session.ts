@@ -33,6 +33,8 @@ export interface SessionOptions {
   log: Logger;
   /** How `server` answers a call to a tool it does not have; hidden tools answer the same. */
   unknownTool?: (server: string, id: RequestId, name: string) => JsonRpcResponse;
+  /** Called when initialize failed: the session is useless and its owner should drop it. */
+  onFailedInitialize?: () => void;
   /** Shared links by server name, for servers configured `shared: true`. */
   sharedLink?: (server: string) => UpstreamLink;
 }
@@ -111,7 +113,21 @@ export class ClientSession {
     else if (isResponse(message)) this.onClientResponse(message);
   }
 
-  private onClientRequest(req: JsonRpcRequest, sink: Sink): void {
+  private onClientRequest(req: JsonRpcRequest, given: Sink): void {
+    let sink = given;
+    if (req.method === 'initialize' && this.opts.onFailedInitialize) {
+      const failed = this.opts.onFailedInitialize;
+      sink = {
+        get open() {
+          return given.open;
+        },
+        onClose: given.onClose?.bind(given),
+        send(m, final) {
+          given.send(m, final);
+          if (final && 'error' in m) failed();
+        },
+      };
+    }
     if (this.agg) {
       this.agg.handle(req, sink, (server, method, params) =>
         method === 'tools/call'

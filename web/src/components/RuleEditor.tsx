@@ -3,6 +3,7 @@
 // field is invalid, and the server validates the whole document again.
 import {
   ActionIcon,
+  Autocomplete,
   Button,
   Code,
   Fieldset,
@@ -277,28 +278,15 @@ function LimitRow({
           onChange={(v) => onChange({ ...l, max: typeof v === 'number' ? v : 0 })}
           w={110}
         />
-        <Select
+        <Autocomplete
           label="Per window"
           aria-label={`${label} window`}
-          data={[...new Set([...WINDOWS, String(l.window)])].filter(Boolean)}
+          placeholder="minute, 15m, 90"
+          data={WINDOWS}
           value={String(l.window)}
           error={e.window}
-          searchable
-          allowDeselect={false}
-          onSearchChange={undefined}
-          onChange={(w) => w && onChange({ ...l, window: /^\d+$/.test(w) ? Number(w) : w })}
-          w={130}
-        />
-        <TextInput
-          label="…or a duration"
-          aria-label={`${label} custom window`}
-          placeholder="15m, 1h30m, 90"
-          defaultValue={WINDOWS.includes(String(l.window)) ? '' : String(l.window)}
-          onChange={(ev) => {
-            const w = ev.currentTarget.value.trim();
-            if (w) onChange({ ...l, window: /^\d+$/.test(w) ? Number(w) : w });
-          }}
-          w={130}
+          onChange={(w) => onChange({ ...l, window: /^\d+$/.test(w.trim()) ? Number(w.trim()) : w.trim() })}
+          w={140}
         />
         <Select
           label="Scope"
