@@ -81,7 +81,8 @@ export async function verifyAudit(source: { audit: AuditStore } | AuditStore): P
             ? `record ${prev.seq + 1} is missing`
             : gap > 1
               ? `records ${prev.seq + 1}..${r.seq - 1} are missing`
-              : 'a record is missing (the seq numbers after it were rewritten)';
+              : // Without a gap the cause is ambiguous; name both so the reader knows where to look.
+                `a record was deleted and the seq numbers after it rewritten, or record ${prev.seq} was rewritten together with its hash`;
         report(
           r.seq,
           'deleted',

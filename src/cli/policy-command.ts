@@ -9,6 +9,7 @@ import {
   canonicalPolicy,
   type Decision,
   decide,
+  decisionJson,
   loadPolicyFile,
   PolicyError,
 } from '../policy/index.js';
@@ -124,22 +125,9 @@ function decideCommand(sub: 'test' | 'explain', args: string[], io: PolicyComman
   const policy = load(positionals[0]!, io);
   if (!policy) return 1;
   const d = decide(policy, call);
-  if (values.json) io.stdout(`${JSON.stringify(toJson(d))}\n`);
+  if (values.json) io.stdout(`${JSON.stringify(decisionJson(d))}\n`);
   else io.stdout(sub === 'test' ? brief(d) : explain(d, call));
   return 0;
-}
-
-/** The stable --json shape documented in docs/policy.md. */
-export function toJson(d: Decision) {
-  return {
-    decision: d.outcome,
-    reason: d.reason,
-    rule: d.rule,
-    explanation: d.explanation,
-    limits: d.limits,
-    approval: d.approval ?? null,
-    shadow: d.shadow,
-  };
 }
 
 function limitLine(d: Decision): string {

@@ -59,20 +59,7 @@ export class DecisionGate implements Gate {
     const audit = (
       d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
       extra: Partial<AuditInput> = {},
-    ) => {
-      this.deps.metrics?.decision(server, tool, d.decision);
-      this.deps.audit?.record({
-        grant: caller.grant,
-        session: caller.sessionId,
-        server,
-        tool,
-        method: 'tools/call',
-        args,
-        latencyMs: performance.now() - started,
-        ...d,
-        ...extra,
-      });
-    };
+    ) => this.record(caller, server, tool, args, performance.now() - started, { ...d, ...extra });
 
     // 1. Policy: pure and synchronous.
     let decision: Decision;
@@ -159,17 +146,33 @@ export class DecisionGate implements Gate {
   }
 
   recordUnknown(caller: Caller, server: string, tool: string): void {
-    this.deps.metrics?.decision(server, tool, 'unknown_tool');
+    this.record(caller, server, tool, undefined, 0, {
+      decision: 'deny',
+      rule: 'unknown_tool',
+      reason: `${tool} is not a tool of ${server}`,
+      upstream: 'none',
+    });
+  }
+
+  /** One audit record and one metric per decision. */
+  private record(
+    caller: Caller,
+    server: string,
+    tool: string,
+    args: Record<string, unknown> | undefined,
+    latencyMs: number,
+    d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'> & Partial<AuditInput>,
+  ): void {
+    this.deps.metrics?.decision(server, tool, d.decision);
     this.deps.audit?.record({
       grant: caller.grant,
       session: caller.sessionId,
       server,
       tool,
       method: 'tools/call',
-      decision: 'deny',
-      rule: 'unknown_tool',
-      reason: `${tool} is not a tool of ${server}`,
-      upstream: 'none',
+      args,
+      latencyMs,
+      ...d,
     });
   }
 

@@ -5,6 +5,7 @@
 export { canonicalPolicy } from './canonical.js';
 export { compilePolicy, DENY_ALL } from './compile.js';
 export { decide, isHidden } from './decide.js';
+export { decisionJson } from './decision-json.js';
 export { parseDuration } from './duration.js';
 export { formatIssue, PolicyError } from './errors.js';
 export { loadPolicyFile, parsePolicy } from './parse.js';

@@ -32,10 +32,16 @@ export function auditQuerySql(
 }
 
 /** One page of the full scan used by verify and export (keyset pagination on seq). */
-export function auditPageSql(since: number | undefined, ph: (n: number) => string): string {
-  return (
-    `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit WHERE seq > ${ph(1)}` +
-    (since !== undefined ? ` AND ts >= ${ph(3)}` : '') +
-    ` ORDER BY seq ASC LIMIT ${ph(2)}`
-  );
+export function auditPageSql(
+  page: { afterSeq: number; since?: number; size: number },
+  ph: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [page.afterSeq];
+  let sql = `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit WHERE seq > ${ph(1)}`;
+  if (page.since !== undefined) {
+    params.push(page.since);
+    sql += ` AND ts >= ${ph(params.length)}`;
+  }
+  params.push(page.size);
+  return { sql: `${sql} ORDER BY seq ASC LIMIT ${ph(params.length)}`, params };
 }

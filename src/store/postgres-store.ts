@@ -222,12 +222,11 @@ class PostgresAudit implements AuditStore {
   async *iterate(
     opts: { since?: number; afterSeq?: number; batchSize?: number } = {},
   ): AsyncIterable<AuditRecord> {
-    const sql = auditPageSql(opts.since, ph);
     const size = opts.batchSize ?? 1000;
     let after = opts.afterSeq ?? Number.MIN_SAFE_INTEGER;
     for (;;) {
-      const params = opts.since !== undefined ? [after, size, opts.since] : [after, size];
-      const page = (await this.s.query(sql, params)).map(rowToAudit);
+      const { sql, params } = auditPageSql({ afterSeq: after, since: opts.since, size }, ph);
+      const page = await (await this.s.query(sql, params)).map(rowToAudit);
       yield* page;
       if (page.length < size) return;
       after = page.at(-1)!.seq;

@@ -237,11 +237,10 @@ class SqliteAudit implements AuditStore {
   async *iterate(
     opts: { since?: number; afterSeq?: number; batchSize?: number } = {},
   ): AsyncIterable<AuditRecord> {
-    const sql = auditPageSql(opts.since, ph);
     const size = opts.batchSize ?? 1000;
     let after = opts.afterSeq ?? Number.MIN_SAFE_INTEGER;
     for (;;) {
-      const params = opts.since !== undefined ? [after, size, opts.since] : [after, size];
+      const { sql, params } = auditPageSql({ afterSeq: after, since: opts.since, size }, ph);
       const page = await this.run(() => (this.db.prepare(sql).all(...params) as Row[]).map(rowToAudit));
       yield* page;
       if (page.length < size) return;

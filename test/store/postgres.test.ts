@@ -7,14 +7,18 @@ storeSuite('postgres', postgresHarness);
 
 describe('postgres specifics', () => {
   it('reports an unreachable server as STORE_UNAVAILABLE without leaking the password', async () => {
-    const err = await openStore({ postgres: 'postgres://u:hunter2@127.0.0.1:1/test' }).catch((e: unknown) => e);
+    const err = await openStore({ postgres: 'postgres://u:hunter2@127.0.0.1:1/test' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect((err as Error).message).not.toContain('hunter2');
     expect((err as Error).message).toContain('127.0.0.1:1');
   });
 
   it('rejects a schema name that is not a plain identifier', async () => {
-    await expect(openStore({ postgres: 'postgres://127.0.0.1/test', schema: 'x; DROP TABLE y' })).rejects.toMatchObject({
+    await expect(
+      openStore({ postgres: 'postgres://127.0.0.1/test', schema: 'x; DROP TABLE y' }),
+    ).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
     });
   });
@@ -23,7 +27,10 @@ describe('postgres specifics', () => {
     const h = await postgresHarness();
     const [a, b] = await Promise.all([h.open(), h.open()]);
     expect(a.kind).toBe('postgres');
-    expect(await h.exec('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await h.exec('SELECT version FROM schema_migrations ORDER BY version')).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     expect(b).toBeDefined();
     await h.dispose();
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +22,12 @@ describe('sqlite specifics', () => {
   });
 
   it('reports an unopenable file as STORE_UNAVAILABLE', async () => {
-    await expect(openStore({ sqlite: '/proc/toolgate/nope.db' })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    const dir = mkdtempSync(join(tmpdir(), 'tg-sqlite-'));
+    writeFileSync(join(dir, 'a-file'), '');
+    const err = await openStore({ sqlite: join(dir, 'a-file', 'toolgate.db') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect((err as Error).message).toContain('a-file');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('rejects an empty storage config', async () => {

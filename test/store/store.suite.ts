@@ -53,7 +53,11 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
       });
 
       it('refuses a database migrated by a newer toolgate', async () => {
-        await h.exec('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [99, 'future', 1]);
+        await h.exec('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          99,
+          'future',
+          1,
+        ]);
         await expect(h.open()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW' });
       });
     });
@@ -63,7 +67,12 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
       const base = { name: 'support', tokenSha256: hashToken(token), servers: ['everything', 'memory'] };
 
       it('creates and reads a grant by name and by token hash', async () => {
-        const g = await store.grants.create({ ...base, policy: './p.json', expiresAt: 5000, createdAt: 1000 });
+        const g = await store.grants.create({
+          ...base,
+          policy: './p.json',
+          expiresAt: 5000,
+          createdAt: 1000,
+        });
         expect(g).toEqual({ ...base, policy: './p.json', expiresAt: 5000, createdAt: 1000, source: 'store' });
         expect(await store.grants.get('support')).toEqual(g);
         expect(await store.grants.findByTokenHash(hashToken(token))).toEqual(g);
@@ -79,11 +88,15 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
 
       it('rejects a duplicate name with GRANT_EXISTS and a reused token with TOKEN_REUSED', async () => {
         await store.grants.create(base);
-        const dup = await store.grants.create({ ...base, tokenSha256: hashToken('x') }).catch((e: unknown) => e);
+        const dup = await store.grants
+          .create({ ...base, tokenSha256: hashToken('x') })
+          .catch((e: unknown) => e);
         expect(dup).toBeInstanceOf(StoreError);
         expect(isStoreError(dup, 'GRANT_EXISTS')).toBe(true);
         expect((dup as Error).message).toContain('support');
-        await expect(store.grants.create({ ...base, name: 'other' })).rejects.toMatchObject({ code: 'TOKEN_REUSED' });
+        await expect(store.grants.create({ ...base, name: 'other' })).rejects.toMatchObject({
+          code: 'TOKEN_REUSED',
+        });
       });
 
       it('lists grants by name', async () => {
@@ -143,7 +156,8 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
 
       it('filters, orders and limits queries', async () => {
         await store.audit.append(Array.from({ length: 10 }, (_, i) => entry(i + 1)));
-        const q = (f: Parameters<Store['audit']['query']>[0]) => store.audit.query(f).then((rs) => rs.map((r) => r.seq));
+        const q = (f: Parameters<Store['audit']['query']>[0]) =>
+          store.audit.query(f).then((rs) => rs.map((r) => r.seq));
         expect(await q({ grant: 'alpha' })).toEqual([2, 4, 6, 8, 10]);
         expect(await q({ decision: 'deny' })).toEqual([4, 8]);
         expect(await q({ tool: 'echo', server: 'everything' })).toEqual([3, 6, 9]);
@@ -167,7 +181,12 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
       it('prunes a prefix, keeps a checkpoint, and continues the chain after it', async () => {
         const first = await store.audit.append(Array.from({ length: 5 }, (_, i) => entry(i + 1)));
         expect(await store.audit.prune(entry(4).ts, 42)).toBe(3);
-        expect(await store.audit.checkpoint()).toEqual({ seq: 4, prevHash: first[2]!.hash, prunedAt: 42, prunedCount: 3 });
+        expect(await store.audit.checkpoint()).toEqual({
+          seq: 4,
+          prevHash: first[2]!.hash,
+          prunedAt: 42,
+          prunedCount: 3,
+        });
         expect(await store.audit.prune(entry(4).ts)).toBe(0);
         const [next] = await store.audit.append([entry(6)]);
         expect(next).toMatchObject({ seq: 6, prevHash: first[4]!.hash });

@@ -1,6 +1,6 @@
 import { classifyTool, type ToolDefinition } from '../../catalog/index.js';
 import { isStdioServer } from '../../config/index.js';
-import { canonicalPolicy, decide, PolicyError, parsePolicy } from '../../policy/index.js';
+import { canonicalPolicy, decide, decisionJson, PolicyError, parsePolicy } from '../../policy/index.js';
 import type { AdminDeps } from './deps.js';
 import { ApiError, type Router } from './router.js';
 
@@ -137,14 +137,6 @@ export function serverRoutes(router: Router, deps: AdminDeps): void {
       grant: { name: grant },
       session: { id: 'admin' },
     });
-    return {
-      decision: d.outcome,
-      reason: d.reason,
-      rule: d.rule,
-      explanation: d.explanation,
-      limits: d.limits,
-      approval: d.approval ?? null,
-      shadow: d.shadow,
-    };
+    return decisionJson(d);
   });
 }

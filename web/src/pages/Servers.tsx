@@ -13,7 +13,6 @@ import {
   Text,
   TextInput,
   Title,
-  UnstyledButton,
 } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { api, CATEGORIES, RISKS, type ServerInfo, type ToolInfo } from '../api';
@@ -27,10 +26,11 @@ function ServerCard({ s, selected, onSelect }: { s: ServerInfo; selected: boolea
     <Card
       withBorder
       padding="sm"
-      component={UnstyledButton}
+      component="button"
+      type="button"
       onClick={onSelect}
       aria-pressed={selected}
-      style={selected ? { outline: '2px solid var(--mantine-primary-color-filled)' } : undefined}
+      style={{ textAlign: 'left', cursor: 'pointer', ...(selected ? { outline: '2px solid var(--mantine-primary-color-filled)' } : {}) }}
       data-testid={`server-${s.name}`}
     >
       <Group justify="space-between" wrap="nowrap">

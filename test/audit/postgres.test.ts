@@ -1,0 +1,4 @@
+import { postgresHarness } from '../store/harness.js';
+import { auditSuite } from './audit.suite.js';
+
+auditSuite('postgres', postgresHarness);
