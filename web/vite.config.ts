@@ -19,7 +19,6 @@ export default defineConfig({
     rollupOptions: {
       output: {
         manualChunks: {
-          react: ['react', 'react-dom'],
           mantine: ['@mantine/core', '@mantine/hooks', '@mantine/notifications'],
           charts: ['@mantine/charts', 'recharts'],
         },

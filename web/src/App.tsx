@@ -14,15 +14,17 @@ import {
   useMantineColorScheme,
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api, type Session, setCsrf, setUnauthorizedHandler } from './api';
 import { navigate, useRoute } from './lib/router';
-import { Activity } from './pages/Activity';
 import { Approvals } from './pages/Approvals';
 import { Grants } from './pages/Grants';
 import { Login } from './pages/Login';
 import { PolicyBuilder } from './pages/PolicyBuilder';
 import { Servers } from './pages/Servers';
+
+// The charts library is the largest part of the bundle: load it with the Activity page only.
+const Activity = lazy(() => import('./pages/Activity').then((m) => ({ default: m.Activity })));
 
 const PAGES = [
   { path: '/servers', label: 'Servers & tools' },
@@ -158,7 +160,9 @@ export function App() {
           />
         ))}
       </AppShell.Navbar>
-      <AppShell.Main>{page}</AppShell.Main>
+      <AppShell.Main>
+        <Suspense fallback={<Loader aria-label="Loading" />}>{page}</Suspense>
+      </AppShell.Main>
     </AppShell>
   );
 }

@@ -22,7 +22,15 @@ export interface ServerInfo {
 
 export type Category = 'Read' | 'Write' | 'Delete' | 'Execute' | 'Financial' | 'Admin' | 'Communication';
 export type Risk = 'Low' | 'Medium' | 'High' | 'Critical';
-export const CATEGORIES: Category[] = ['Read', 'Write', 'Delete', 'Execute', 'Financial', 'Admin', 'Communication'];
+export const CATEGORIES: Category[] = [
+  'Read',
+  'Write',
+  'Delete',
+  'Execute',
+  'Financial',
+  'Admin',
+  'Communication',
+];
 export const RISKS: Risk[] = ['Low', 'Medium', 'High', 'Critical'];
 
 export interface Finding {

@@ -24,6 +24,7 @@ export function CodeEditor({
     <div className="tg-editor">
       <pre className="tg-gutter" ref={gutter} aria-hidden="true" style={{ height: rows * 20 + 16 }}>
         {Array.from({ length: lines }, (_, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: line numbers are positional
           <div key={i} className={badLines.has(i + 1) ? 'tg-bad' : undefined}>
             {badLines.has(i + 1) ? `! ${i + 1}` : i + 1}
           </div>
@@ -63,7 +64,7 @@ export function CodeEditor({
 
 export function DiffView({ lines }: { lines: import('../lib/diff').DiffLine[] }) {
   return (
-    <div className="tg-diff" role="region" aria-label="Changes">
+    <section className="tg-diff" aria-label="Changes">
       {lines.map((l, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: diff lines are positional
         <div key={i} className={l.kind === 'same' ? undefined : l.kind}>
@@ -79,6 +80,6 @@ export function DiffView({ lines }: { lines: import('../lib/diff').DiffLine[] })
           )}
         </div>
       ))}
-    </div>
+    </section>
   );
 }

@@ -50,7 +50,15 @@ function defaultValue(kind: ValueKind): unknown {
   }
 }
 
-function ValueInput({ c, onChange, label }: { c: SimpleCondition; onChange: (c: SimpleCondition) => void; label: string }) {
+function ValueInput({
+  c,
+  onChange,
+  label,
+}: {
+  c: SimpleCondition;
+  onChange: (c: SimpleCondition) => void;
+  label: string;
+}) {
   const kinds = valueKinds(c.op);
   if (kinds.length === 0) return null;
   const kind = kinds.includes(kindOf(c.value)) ? kindOf(c.value) : kinds[0]!;
@@ -332,7 +340,8 @@ export function LimitList({
   return (
     <Fieldset legend={title}>
       <Text size="xs" c="dimmed" mb="xs">
-        Counters the call consumes when it is otherwise allowed. Limits naming the same counter share one count.
+        Counters the call consumes when it is otherwise allowed. Limits naming the same counter share one
+        count.
       </Text>
       <Stack gap="xs">
         {items.map((l, i) => (
@@ -352,7 +361,12 @@ export function LimitList({
           onClick={() =>
             onChange([
               ...items,
-              { counter: `${defaultCounter.replace(/[^A-Za-z0-9_.:-]/g, '_')}_rate`, window: 'minute', max: 30, scope: 'grant' },
+              {
+                counter: `${defaultCounter.replace(/[^A-Za-z0-9_.:-]/g, '_')}_rate`,
+                window: 'minute',
+                max: 30,
+                scope: 'grant',
+              },
             ])
           }
         >
@@ -363,7 +377,13 @@ export function LimitList({
   );
 }
 
-function ApprovalEditor({ a, onChange }: { a: ApprovalRule | undefined; onChange: (a: ApprovalRule | undefined) => void }) {
+function ApprovalEditor({
+  a,
+  onChange,
+}: {
+  a: ApprovalRule | undefined;
+  onChange: (a: ApprovalRule | undefined) => void;
+}) {
   return (
     <Fieldset legend="Approval">
       <Switch
@@ -423,7 +443,15 @@ function ApprovalEditor({ a, onChange }: { a: ApprovalRule | undefined; onChange
   );
 }
 
-export function RuleEditor({ tool, rule, onChange }: { tool: string; rule: ToolRule; onChange: (r: ToolRule) => void }) {
+export function RuleEditor({
+  tool,
+  rule,
+  onChange,
+}: {
+  tool: string;
+  rule: ToolRule;
+  onChange: (r: ToolRule) => void;
+}) {
   const set = (key: keyof ToolRule, value: unknown) => {
     const next: ToolRule = { ...rule };
     if (value === undefined || (Array.isArray(value) && value.length === 0)) delete next[key];

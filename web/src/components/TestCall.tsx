@@ -1,10 +1,31 @@
-import { Alert, Autocomplete, Button, Code, Group, JsonInput, Paper, Select, Stack, Text } from '@mantine/core';
+import {
+  Alert,
+  Autocomplete,
+  Button,
+  Code,
+  Group,
+  JsonInput,
+  Paper,
+  Select,
+  Stack,
+  Text,
+} from '@mantine/core';
 import { useState } from 'react';
 import { api, type ExplainResult } from '../api';
 import { OutcomeBadge } from './badges';
 
 /** "Test a call": runs the server's saved policy on a call through `POST /api/policies/:server/explain`. */
-export function TestCall({ server, tools, grants, dirty }: { server: string; tools: string[]; grants: string[]; dirty: boolean }) {
+export function TestCall({
+  server,
+  tools,
+  grants,
+  dirty,
+}: {
+  server: string;
+  tools: string[];
+  grants: string[];
+  dirty: boolean;
+}) {
   const [tool, setTool] = useState('');
   const [args, setArgs] = useState('{}');
   const [grant, setGrant] = useState<string | null>(null);
@@ -16,7 +37,8 @@ export function TestCall({ server, tools, grants, dirty }: { server: string; too
   let parsed: unknown;
   try {
     parsed = JSON.parse(args || '{}');
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) argsError = 'arguments are a JSON object';
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      argsError = 'arguments are a JSON object';
   } catch (err) {
     argsError = (err as Error).message;
   }
@@ -46,7 +68,15 @@ export function TestCall({ server, tools, grants, dirty }: { server: string; too
         )}
         <Group align="flex-start">
           <Autocomplete label="Tool" data={tools} value={tool} onChange={setTool} required w={240} />
-          <Select label="Grant" placeholder="local" data={grants} value={grant} onChange={setGrant} clearable w={180} />
+          <Select
+            label="Grant"
+            placeholder="local"
+            data={grants}
+            value={grant}
+            onChange={setGrant}
+            clearable
+            w={180}
+          />
         </Group>
         <JsonInput
           label="Arguments (JSON)"

@@ -1,6 +1,11 @@
 import { Badge } from '@mantine/core';
 
-const RISK_COLOURS: Record<string, string> = { Low: 'green', Medium: 'yellow', High: 'orange', Critical: 'red' };
+const RISK_COLOURS: Record<string, string> = {
+  Low: 'green',
+  Medium: 'yellow',
+  High: 'orange',
+  Critical: 'red',
+};
 const CATEGORY_COLOURS: Record<string, string> = {
   Read: 'blue',
   Write: 'cyan',

@@ -16,8 +16,12 @@ export function diffLines(before: string, after: string, context = 3): DiffLine[
   const all: DiffLine[] = [];
   if (n * m > 4_000_000) {
     // Too big for the table: show everything removed then added (still correct, just not minimal).
-    a.forEach((text, i) => all.push({ kind: 'del', text, oldNo: i + 1 }));
-    b.forEach((text, i) => all.push({ kind: 'add', text, newNo: i + 1 }));
+    a.forEach((text, i) => {
+      all.push({ kind: 'del', text, oldNo: i + 1 });
+    });
+    b.forEach((text, i) => {
+      all.push({ kind: 'add', text, newNo: i + 1 });
+    });
   } else {
     const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
     for (let i = n - 1; i >= 0; i--)
@@ -54,7 +58,8 @@ export function diffLines(before: string, after: string, context = 3): DiffLine[
       out.push(l);
     } else skipped++;
   });
-  if (skipped && out.length) out.push({ kind: 'gap', text: `${skipped} unchanged line${skipped === 1 ? '' : 's'}` });
+  if (skipped && out.length)
+    out.push({ kind: 'gap', text: `${skipped} unchanged line${skipped === 1 ? '' : 's'}` });
   return out;
 }
 

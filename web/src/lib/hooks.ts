@@ -30,7 +30,6 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], intervalMs?: n
     }
   }, []);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: callers pass the inputs of fn as deps
   useEffect(() => {
     setLoading(true);
     void reload();

@@ -83,7 +83,10 @@ export function isSimple(c: Condition): c is SimpleCondition {
 
 /** `*` any run, `?` one character, everything else literal; the whole name must match. */
 export function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(name);
 }
 
@@ -215,7 +218,8 @@ const NAMED_WINDOWS = ['second', 'minute', 'hour', 'day'];
 
 export function pathError(path: string): string | undefined {
   if (!path) return 'a path is required, e.g. args.amount';
-  if (!PATH_RE.test(path)) return 'use args.<field>, grant.name, grant.claims.<claim>, session.id, server or tool';
+  if (!PATH_RE.test(path))
+    return 'use args.<field>, grant.name, grant.claims.<claim>, session.id, server or tool';
   return undefined;
 }
 

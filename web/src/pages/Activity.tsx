@@ -104,7 +104,11 @@ function Charts() {
           <Stack gap="sm">
             <BarChart
               h={Math.max(120, counters.length * 36 + 40)}
-              data={counters.map((c) => ({ counter: c.label, used: c.used, limit: Math.max(0, c.max - c.used) }))}
+              data={counters.map((c) => ({
+                counter: c.label,
+                used: c.used,
+                limit: Math.max(0, c.max - c.used),
+              }))}
               dataKey="counter"
               orientation="vertical"
               type="stacked"
@@ -179,8 +183,8 @@ function RecordRows({ r }: { r: AuditRecord }) {
           <Table.Td colSpan={6}>
             <Stack gap={4}>
               <Text size="xs">
-                #{r.seq} · rule <code>{r.rule ?? '-'}</code> · session <code>{r.session ?? '-'}</code> · upstream{' '}
-                {r.upstream ?? '-'}
+                #{r.seq} · rule <code>{r.rule ?? '-'}</code> · session <code>{r.session ?? '-'}</code> ·
+                upstream {r.upstream ?? '-'}
                 {r.approver ? ` · approved by ${r.approver}` : ''}
                 {r.note ? ` · note: ${r.note}` : ''}
               </Text>

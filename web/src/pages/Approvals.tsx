@@ -43,7 +43,12 @@ function ApprovalCard({ a, now, onDone }: { a: Approval; now: number; onDone: ()
     }
   }
   return (
-    <Card withBorder data-testid={`approval-${a.id}`} aria-label={`Approval for ${a.tool}`} component="section">
+    <Card
+      withBorder
+      data-testid={`approval-${a.id}`}
+      aria-label={`Approval for ${a.tool}`}
+      component="section"
+    >
       <Group justify="space-between">
         <Text fw={600} ff="monospace" className="tg-untrusted">
           {a.server} / {a.tool}
@@ -69,10 +74,21 @@ function ApprovalCard({ a, now, onDone }: { a: Approval; now: number; onDone: ()
         onChange={(e) => setNote(e.currentTarget.value)}
       />
       <Group mt="sm">
-        <Button color="green" loading={busy === 'approve'} disabled={busy !== null} onClick={() => void decide('approve')}>
+        <Button
+          color="green"
+          loading={busy === 'approve'}
+          disabled={busy !== null}
+          onClick={() => void decide('approve')}
+        >
           Approve
         </Button>
-        <Button color="red" variant="light" loading={busy === 'deny'} disabled={busy !== null} onClick={() => void decide('deny')}>
+        <Button
+          color="red"
+          variant="light"
+          loading={busy === 'deny'}
+          disabled={busy !== null}
+          onClick={() => void decide('deny')}
+        >
           Deny
         </Button>
       </Group>
@@ -102,7 +118,9 @@ export function Approvals() {
       <Title order={2}>Approvals</Title>
       <LoadError error={pending.error} what="approvals" />
       <Text size="sm" c="dimmed" aria-live="polite">
-        {list.length === 0 ? 'Nothing is waiting for a person.' : `${list.length} call${list.length === 1 ? '' : 's'} waiting`}
+        {list.length === 0
+          ? 'Nothing is waiting for a person.'
+          : `${list.length} call${list.length === 1 ? '' : 's'} waiting`}
       </Text>
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         {list.map((a) => (

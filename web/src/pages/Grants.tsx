@@ -29,7 +29,12 @@ function Copy({ value, label }: { value: string; label: string }) {
   return (
     <CopyButton value={value}>
       {({ copied, copy }) => (
-        <Button size="xs" variant={copied ? 'filled' : 'light'} color={copied ? 'teal' : undefined} onClick={copy}>
+        <Button
+          size="xs"
+          variant={copied ? 'filled' : 'light'}
+          color={copied ? 'teal' : undefined}
+          onClick={copy}
+        >
           {copied ? 'Copied' : label}
         </Button>
       )}
@@ -53,15 +58,27 @@ function snippets(origin: string, servers: string[], token: string) {
   return { url, json, vscode, claude };
 }
 
-function CreatedModal({ created, onClose }: { created: { grant: Grant; token: string } | null; onClose: () => void }) {
+function CreatedModal({
+  created,
+  onClose,
+}: {
+  created: { grant: Grant; token: string } | null;
+  onClose: () => void;
+}) {
   if (!created) return null;
   const s = snippets(window.location.origin, created.grant.servers, created.token);
   return (
-    <Modal opened onClose={onClose} title={`Grant ${created.grant.name} created`} size="lg" closeOnClickOutside={false}>
+    <Modal
+      opened
+      onClose={onClose}
+      title={`Grant ${created.grant.name} created`}
+      size="lg"
+      closeOnClickOutside={false}
+    >
       <Stack>
         <Alert color="yellow" title="Copy the token now">
-          This is the only time the token is shown. toolgate keeps only its hash; if it is lost, revoke the grant and
-          create another.
+          This is the only time the token is shown. toolgate keeps only its hash; if it is lost, revoke the
+          grant and create another.
         </Alert>
         <Group wrap="nowrap" align="center">
           <Code block style={{ flex: 1, overflowWrap: 'anywhere' }} data-testid="grant-token">
@@ -95,7 +112,15 @@ function CreatedModal({ created, onClose }: { created: { grant: Grant; token: st
   );
 }
 
-function CreateForm({ servers, existing, onCreated }: { servers: string[]; existing: Set<string>; onCreated: (c: { grant: Grant; token: string }) => void }) {
+function CreateForm({
+  servers,
+  existing,
+  onCreated,
+}: {
+  servers: string[];
+  existing: Set<string>;
+  onCreated: (c: { grant: Grant; token: string }) => void;
+}) {
   const [name, setName] = useState('');
   const [picked, setPicked] = useState<string[]>([]);
   const [policy, setPolicy] = useState('');
@@ -178,7 +203,12 @@ function CreateForm({ servers, existing, onCreated }: { servers: string[]; exist
             {error}
           </Alert>
         )}
-        <Button type="submit" loading={busy} disabled={!name || !!nameError || picked.length === 0} w="fit-content">
+        <Button
+          type="submit"
+          loading={busy}
+          disabled={!name || !!nameError || picked.length === 0}
+          w="fit-content"
+        >
           Create grant
         </Button>
       </Stack>
@@ -204,7 +234,10 @@ export function Grants() {
     setBusy(true);
     try {
       await api.revokeGrant(g.name);
-      notifications.show({ color: 'green', message: `Grant ${g.name} revoked; its token stops working now.` });
+      notifications.show({
+        color: 'green',
+        message: `Grant ${g.name} revoked; its token stops working now.`,
+      });
       setRevoking(null);
       await grants.reload();
     } catch (err) {

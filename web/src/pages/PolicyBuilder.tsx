@@ -172,7 +172,15 @@ function ToolPolicyRow({
   );
 }
 
-function Builder({ doc, onDoc, tools }: { doc: PolicyDoc; onDoc: (d: PolicyDoc) => void; tools: ToolInfo[] }) {
+function Builder({
+  doc,
+  onDoc,
+  tools,
+}: {
+  doc: PolicyDoc;
+  onDoc: (d: PolicyDoc) => void;
+  tools: ToolInfo[];
+}) {
   const listed = new Set(tools.map((t) => t.name));
   const otherKeys = Object.keys(doc.tools ?? {}).filter((k) => !listed.has(k));
   const [filter, setFilter] = useState('');
@@ -203,11 +211,16 @@ function Builder({ doc, onDoc, tools }: { doc: PolicyDoc; onDoc: (d: PolicyDoc) 
           onChange={(v) => {
             if (!v) return;
             const { mode: _m, ...rest } = doc;
-            onDoc(v === 'enforce' ? (rest as PolicyDoc) : { ...rest, mode: 'shadow' } as PolicyDoc);
+            onDoc(v === 'enforce' ? (rest as PolicyDoc) : ({ ...rest, mode: 'shadow' } as PolicyDoc));
           }}
           w={260}
         />
-        <TextInput label="Filter tools" value={filter} onChange={(e) => setFilter(e.currentTarget.value)} w={220} />
+        <TextInput
+          label="Filter tools"
+          value={filter}
+          onChange={(e) => setFilter(e.currentTarget.value)}
+          w={220}
+        />
       </Group>
       <LimitList
         title="Limits on every tool"
@@ -239,8 +252,8 @@ function Builder({ doc, onDoc, tools }: { doc: PolicyDoc; onDoc: (d: PolicyDoc) 
       </Table.ScrollContainer>
       {otherKeys.length > 0 && (
         <Text size="sm" c="dimmed">
-          Other entries (globs, or tools the server does not list now): {otherKeys.join(', ')}. Edit them in the Raw
-          tab.
+          Other entries (globs, or tools the server does not list now): {otherKeys.join(', ')}. Edit them in
+          the Raw tab.
         </Text>
       )}
     </Stack>
@@ -253,7 +266,15 @@ function docValid(doc: PolicyDoc): boolean {
   return rulesOk && limitsOk;
 }
 
-function Editor({ server, policy, reload }: { server: string; policy: PolicyFile; reload: () => Promise<void> }) {
+function Editor({
+  server,
+  policy,
+  reload,
+}: {
+  server: string;
+  policy: PolicyFile;
+  reload: () => Promise<void>;
+}) {
   const [text, setText] = useState(policy.text);
   const [issues, setIssues] = useState<PolicyIssue[]>([]);
   const [checking, setChecking] = useState(false);
@@ -296,7 +317,11 @@ function Editor({ server, policy, reload }: { server: string; policy: PolicyFile
     try {
       await api.savePolicy(server, text, format);
       setReviewing(false);
-      notifications.show({ color: 'green', title: 'Policy saved', message: `${server}: applied to new calls now` });
+      notifications.show({
+        color: 'green',
+        title: 'Policy saved',
+        message: `${server}: applied to new calls now`,
+      });
       await reload();
     } catch (err) {
       if (err instanceof ApiError && (err.body as { issues?: PolicyIssue[] })?.issues)
@@ -374,13 +399,22 @@ function Editor({ server, policy, reload }: { server: string; policy: PolicyFile
             <Stack>
               {issueList}
               <LoadError error={tools.error} what="tools" />
-              <Builder doc={parsed.doc} onDoc={(d) => setText(serializeDoc(d, format))} tools={tools.data ?? []} />
+              <Builder
+                doc={parsed.doc}
+                onDoc={(d) => setText(serializeDoc(d, format))}
+                tools={tools.data ?? []}
+              />
             </Stack>
           )}
         </Tabs.Panel>
         <Tabs.Panel value="raw" pt="md">
           <Stack>
-            <CodeEditor value={text} onChange={setText} badLines={badLines} label={`Policy for ${server} (${format})`} />
+            <CodeEditor
+              value={text}
+              onChange={setText}
+              badLines={badLines}
+              label={`Policy for ${server} (${format})`}
+            />
             {issueList}
           </Stack>
         </Tabs.Panel>
@@ -397,8 +431,8 @@ function Editor({ server, policy, reload }: { server: string; policy: PolicyFile
         <Stack>
           <Text size="sm">
             {counts.added} line{counts.added === 1 ? '' : 's'} added, {counts.removed} removed in{' '}
-            <code>{policy.source}</code>. Saving applies the policy at once; connected agents are told their tool
-            list changed.
+            <code>{policy.source}</code>. Saving applies the policy at once; connected agents are told their
+            tool list changed.
           </Text>
           <DiffView lines={diff} />
           {saveError && (
@@ -423,10 +457,7 @@ function Editor({ server, policy, reload }: { server: string; policy: PolicyFile
 export function PolicyBuilder({ server }: { server: string | undefined }) {
   const servers = useLoad(() => api.servers(), []);
   const current = server ?? servers.data?.[0]?.name;
-  const policy = useLoad(
-    () => (current ? api.policy(current) : Promise.resolve(undefined)),
-    [current],
-  );
+  const policy = useLoad(() => (current ? api.policy(current) : Promise.resolve(undefined)), [current]);
   return (
     <Stack>
       <Group justify="space-between">
@@ -444,7 +475,12 @@ export function PolicyBuilder({ server }: { server: string | undefined }) {
       <LoadError error={policy.error} what="the policy" />
       {current && policy.data && policy.data.server === current && (
         // Keyed by the saved text: after a save (or a switch of server) the draft starts fresh.
-        <Editor key={`${current}:${policy.data.text}`} server={current} policy={policy.data} reload={policy.reload} />
+        <Editor
+          key={`${current}:${policy.data.text}`}
+          server={current}
+          policy={policy.data}
+          reload={policy.reload}
+        />
       )}
     </Stack>
   );

@@ -30,7 +30,11 @@ function ServerCard({ s, selected, onSelect }: { s: ServerInfo; selected: boolea
       type="button"
       onClick={onSelect}
       aria-pressed={selected}
-      style={{ textAlign: 'left', cursor: 'pointer', ...(selected ? { outline: '2px solid var(--mantine-primary-color-filled)' } : {}) }}
+      style={{
+        textAlign: 'left',
+        cursor: 'pointer',
+        ...(selected ? { outline: '2px solid var(--mantine-primary-color-filled)' } : {}),
+      }}
       data-testid={`server-${s.name}`}
     >
       <Group justify="space-between" wrap="nowrap">
@@ -166,10 +170,15 @@ export function Servers() {
             <Title order={3}>
               Tools of <code>{server}</code>
             </Title>
-            <Button variant="light" component="a" href={`/policies/${encodeURIComponent(server)}`} onClick={(e: React.MouseEvent) => {
-              e.preventDefault();
-              navigate(`/policies/${encodeURIComponent(server)}`);
-            }}>
+            <Button
+              variant="light"
+              component="a"
+              href={`/policies/${encodeURIComponent(server)}`}
+              onClick={(e: React.MouseEvent) => {
+                e.preventDefault();
+                navigate(`/policies/${encodeURIComponent(server)}`);
+              }}
+            >
               Edit policy
             </Button>
           </Group>
@@ -181,7 +190,14 @@ export function Servers() {
               onChange={(e) => setSearch(e.currentTarget.value)}
               w={240}
             />
-            <Select label="Category" data={CATEGORIES} value={category} onChange={setCategory} clearable w={160} />
+            <Select
+              label="Category"
+              data={CATEGORIES}
+              value={category}
+              onChange={setCategory}
+              clearable
+              w={160}
+            />
             <Select label="Risk" data={RISKS} value={risk} onChange={setRisk} clearable w={130} />
             <Select
               label="Decision"
@@ -225,7 +241,13 @@ export function Servers() {
           </Table.ScrollContainer>
           <Text size="xs" c="dimmed">
             Decisions are for a call with no arguments by the chosen grant. See the{' '}
-            <Anchor href="/activity" onClick={(e) => (e.preventDefault(), navigate('/activity'))}>
+            <Anchor
+              href="/activity"
+              onClick={(e) => {
+                e.preventDefault();
+                navigate('/activity');
+              }}
+            >
               activity
             </Anchor>{' '}
             page for real calls.

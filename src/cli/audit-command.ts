@@ -1,0 +1,177 @@
+import { parseArgs } from 'node:util';
+import type { AuditRecord } from '../audit/types.js';
+import { verifyAudit } from '../audit/verify.js';
+import { isStoreError, type Store } from '../store/index.js';
+
+export interface AuditCommandContext {
+  store: Store;
+  stdout(s: string): void;
+  stderr(s: string): void;
+  /** Ends `audit tail -f`; when absent, SIGINT/SIGTERM do. */
+  signal?: AbortSignal;
+  /** How often `tail -f` polls the store; default 500 ms. */
+  pollMs?: number;
+  now?(): number;
+}
+
+const USAGE = `usage:
+  toolgate audit tail [-n 20] [-f] [--json]
+  toolgate audit verify [--json]
+  toolgate audit export [--since ISO-TIME|DURATION] [--format jsonl]`;
+
+/** `toolgate audit ...`. argv is what follows `audit`. Exit codes: 0 ok, 1 act on it, 2 usage. */
+export async function runAuditCommand(argv: string[], ctx: AuditCommandContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    if (sub === 'tail') return await tail(rest, ctx);
+    if (sub === 'verify') return await verify(rest, ctx);
+    if (sub === 'export') return await exportJsonl(rest, ctx);
+    return usage(ctx, sub ? `unknown audit command "${sub}"` : 'missing audit command');
+  } catch (err) {
+    if (err instanceof UsageError) return usage(ctx, err.message);
+    if (isStoreError(err)) {
+      ctx.stderr(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function tail(argv: string[], ctx: AuditCommandContext): Promise<number> {
+  const { values } = parse(argv, {
+    n: { type: 'string', short: 'n', default: '20' },
+    follow: { type: 'boolean', short: 'f' },
+    json: { type: 'boolean' },
+  });
+  const n = Number(values.n);
+  if (!Number.isInteger(n) || n < 0 || n > 10_000)
+    throw new UsageError('-n must be a whole number from 0 to 10000');
+  const print = (r: AuditRecord) => ctx.stdout(values.json ? `${JSON.stringify(r)}\n` : `${line(r)}\n`);
+  const last = n === 0 ? [] : (await ctx.store.audit.query({ order: 'desc', limit: n })).reverse();
+  last.forEach(print);
+  if (!values.follow) return 0;
+
+  let after = last.at(-1)?.seq ?? (await ctx.store.audit.head())?.seq ?? 0;
+  const stop = ctx.signal ?? interruptSignal();
+  while (!stop.aborted) {
+    const fresh = await ctx.store.audit.query({ afterSeq: after, limit: 1000 });
+    fresh.forEach(print);
+    after = fresh.at(-1)?.seq ?? after;
+    if (fresh.length < 1000) await sleep(ctx.pollMs ?? 500, stop);
+  }
+  return 0;
+}
+
+async function verify(argv: string[], ctx: AuditCommandContext): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' } });
+  const result = await verifyAudit(ctx.store);
+  if (values.json) {
+    ctx.stdout(`${JSON.stringify(result)}\n`);
+    return result.ok ? 0 : 1;
+  }
+  const pruned = result.checkpoint
+    ? ` The log starts at record ${result.checkpoint.seq}: ${result.checkpoint.prunedCount} older records were pruned.`
+    : '';
+  if (result.ok) {
+    ctx.stdout(
+      result.head
+        ? `Audit log intact: ${result.records} records, chain verified up to record ${result.head.seq} (hash ${result.head.hash}).${pruned}\n`
+        : `Audit log is empty; nothing to verify.${pruned}\n`,
+    );
+    return 0;
+  }
+  for (const p of result.problems) ctx.stdout(`record ${p.seq}: ${p.kind}: ${p.message}\n`);
+  ctx.stdout(
+    `Audit log FAILED verification: ${result.problems.length} problem(s) in ${result.records} records.${pruned}\n` +
+      'Someone changed the stored log. Keep a copy of the database as evidence (toolgate audit export) before changing anything.\n',
+  );
+  return 1;
+}
+
+async function exportJsonl(argv: string[], ctx: AuditCommandContext): Promise<number> {
+  const { values } = parse(argv, { since: { type: 'string' }, format: { type: 'string', default: 'jsonl' } });
+  if (values.format !== 'jsonl')
+    throw new UsageError(`--format ${values.format} is not supported; use --format jsonl`);
+  const since =
+    values.since === undefined ? undefined : parseSince(String(values.since), ctx.now?.() ?? Date.now());
+  for await (const r of ctx.store.audit.iterate({ since })) ctx.stdout(`${JSON.stringify(r)}\n`);
+  return 0;
+}
+
+/** One human line per record: time, seq, decision, who, what, why. */
+function line(r: AuditRecord): string {
+  const what = r.tool ? `${r.server}/${r.tool}` : `${r.server} ${r.method}`;
+  const why = [r.rule, r.reason].filter(Boolean).join(': ');
+  const extra = [r.approver ? `approver=${r.approver}` : '', r.note ? `note=${r.note}` : '']
+    .filter(Boolean)
+    .join(' ');
+  return [
+    new Date(r.ts).toISOString(),
+    `#${r.seq}`,
+    r.decision.padEnd(18),
+    `grant=${r.grant}`,
+    what,
+    why,
+    `${Math.round(r.latencyMs * 10) / 10}ms`,
+    `upstream=${r.upstream}`,
+    extra,
+  ]
+    .filter(Boolean)
+    .join('  ');
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `--since` takes an ISO time (2025-01-31, 2025-01-31T12:00Z) or a duration back from now (24h, 7d). */
+function parseSince(text: string, now: number): number {
+  const m = /^(\d+)\s*(s|m|h|d|w)$/.exec(text.trim());
+  if (m) return now - Number(m[1]) * UNIT_MS[m[2]!]!;
+  const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(t))
+    throw new UsageError(
+      `--since "${text}" must be an ISO time (2025-01-31T12:00:00Z) or a duration (24h, 7d)`,
+    );
+  return t;
+}
+
+function interruptSignal(): AbortSignal {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  ac.signal.addEventListener('abort', () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  });
+  return ac.signal;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+class UsageError extends Error {}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+
+function parse(argv: string[], options: Options): Parsed {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }) as Parsed;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function usage(ctx: AuditCommandContext, problem: string): number {
+  ctx.stderr(`error: ${problem}\n${USAGE}\n`);
+  return 2;
+}

@@ -1,0 +1,233 @@
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateToken, hashToken } from '../auth/tokens.js';
+import { isStoreError, type Store } from '../store/index.js';
+import type { GrantRecord } from '../store/types.js';
+
+export interface GrantsCommandContext {
+  store: Store;
+  knownServers: string[];
+  stdout(s: string): void;
+  stderr(s: string): void;
+  now(): number;
+  /** Base URL printed in the "how to use it" lines; default http://127.0.0.1:8787. */
+  gatewayUrl?: string;
+}
+
+const USAGE = `usage:
+  toolgate grants create --name NAME --server SERVER [--server SERVER2] [--policy FILE] [--expires 30d] [--json]
+  toolgate grants list [--json]
+  toolgate grants revoke NAME`;
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** `toolgate grants ...`. argv is what follows `grants`. Exit codes: 0 ok, 1 act on it, 2 usage. */
+export async function runGrantsCommand(argv: string[], ctx: GrantsCommandContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    if (sub === 'create') return await create(rest, ctx);
+    if (sub === 'list') return await list(rest, ctx);
+    if (sub === 'revoke') return await revoke(rest, ctx);
+    return usage(ctx, sub ? `unknown grants command "${sub}"` : 'missing grants command');
+  } catch (err) {
+    if (err instanceof UsageError) return usage(ctx, err.message);
+    if (isStoreError(err)) {
+      ctx.stderr(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function create(argv: string[], ctx: GrantsCommandContext): Promise<number> {
+  const { values } = parse(argv, {
+    name: { type: 'string' },
+    server: { type: 'string', multiple: true },
+    policy: { type: 'string' },
+    expires: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const name = values.name as string | undefined;
+  const servers = [...new Set((values.server as string[] | undefined) ?? [])];
+  if (!name) throw new UsageError('--name is required');
+  if (!NAME_PATTERN.test(name)) {
+    throw new UsageError(
+      `--name "${name}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  }
+  if (servers.length === 0) throw new UsageError('at least one --server is required');
+  const unknown = servers.filter((s) => !ctx.knownServers.includes(s));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown server ${unknown.map((s) => `"${s}"`).join(', ')}; servers in the config: ${ctx.knownServers.join(', ') || '(none)'}`,
+    );
+  }
+  const now = ctx.now();
+  const expiresAt =
+    values.expires === undefined ? undefined : now + parseDuration(String(values.expires), '--expires');
+  const policy = values.policy === undefined ? undefined : await policyRef(String(values.policy));
+
+  const token = generateToken();
+  const grant = await ctx.store.grants
+    .create({ name, tokenSha256: hashToken(token), servers, policy, expiresAt, createdAt: now })
+    .catch((err: unknown) => {
+      if (isStoreError(err, 'GRANT_EXISTS')) {
+        throw Object.assign(err, {
+          message: `a grant named "${name}" already exists (toolgate grants list)`,
+        });
+      }
+      throw err;
+    });
+
+  if (values.json) {
+    ctx.stdout(`${JSON.stringify({ ...grantJson(grant, now), token })}\n`);
+    return 0;
+  }
+  const base = (ctx.gatewayUrl ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
+  const url = servers.length === 1 ? `${base}/mcp/${servers[0]}` : `${base}/mcp`;
+  ctx.stdout(
+    [
+      `Created grant "${name}" for ${servers.join(', ')}` +
+        (expiresAt ? `, expires ${new Date(expiresAt).toISOString()}` : ', no expiry') +
+        (policy ? `, policy ${policy}` : ''),
+      '',
+      'Token (shown only this once; toolgate keeps only its SHA-256, so store it now):',
+      '',
+      `  ${token}`,
+      '',
+      "Put the gateway in the agent's MCP config in place of the server:",
+      `  url:     ${url}`,
+      '  headers: Authorization: Bearer <the token above>',
+      servers.length > 1 ? `  (or one server at a time: ${base}/mcp/<server>)` : '',
+      `Revoke it with: toolgate grants revoke ${name}`,
+      '',
+    ]
+      .filter((line, i, all) => line !== '' || all[i - 1] !== '')
+      .join('\n'),
+  );
+  return 0;
+}
+
+async function list(argv: string[], ctx: GrantsCommandContext): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' } });
+  const now = ctx.now();
+  const grants = await ctx.store.grants.list();
+  if (values.json) {
+    ctx.stdout(`${JSON.stringify(grants.map((g) => grantJson(g, now)))}\n`);
+    return 0;
+  }
+  if (grants.length === 0) {
+    ctx.stdout('No grants in the store. Create one: toolgate grants create --name NAME --server SERVER\n');
+    return 0;
+  }
+  const rows = grants.map((g) => [
+    g.name,
+    status(g, now),
+    g.servers.join(','),
+    day(g.createdAt),
+    g.expiresAt ? day(g.expiresAt) : '-',
+    g.policy ?? '(server policy)',
+  ]);
+  ctx.stdout(table([['NAME', 'STATUS', 'SERVERS', 'CREATED', 'EXPIRES', 'POLICY'], ...rows]));
+  return 0;
+}
+
+async function revoke(argv: string[], ctx: GrantsCommandContext): Promise<number> {
+  const { positionals } = parse(argv, {}, true);
+  if (positionals.length !== 1) throw new UsageError('grants revoke takes exactly one grant name');
+  const name = positionals[0]!;
+  const existing = await ctx.store.grants.get(name);
+  if (!existing) {
+    ctx.stderr(
+      `error: no grant named "${name}" in the store (toolgate grants list shows them; grants in toolgate.yaml are removed by editing the file)\n`,
+    );
+    return 1;
+  }
+  if (existing.revokedAt !== undefined) {
+    ctx.stdout(`Grant "${name}" was already revoked at ${new Date(existing.revokedAt).toISOString()}.\n`);
+    return 0;
+  }
+  await ctx.store.grants.revoke(name, ctx.now());
+  ctx.stdout(
+    `Revoked grant "${name}". Every gateway sharing this store refuses its token within a second.\n`,
+  );
+  return 0;
+}
+
+/** The documented `--json` shape of a grant: never the token hash; times as ISO strings or null. */
+export function grantJson(g: GrantRecord, now: number) {
+  return {
+    name: g.name,
+    servers: g.servers,
+    policy: g.policy ?? null,
+    status: status(g, now),
+    createdAt: new Date(g.createdAt).toISOString(),
+    expiresAt: g.expiresAt === undefined ? null : new Date(g.expiresAt).toISOString(),
+    revokedAt: g.revokedAt === undefined ? null : new Date(g.revokedAt).toISOString(),
+  };
+}
+
+function status(g: GrantRecord, now: number): 'active' | 'revoked' | 'expired' {
+  if (g.revokedAt !== undefined) return 'revoked';
+  if (g.expiresAt !== undefined && g.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+/** Inline JSON is kept as text; a file path is made absolute so the gateway finds it from any cwd. */
+async function policyRef(value: string): Promise<string> {
+  if (value.trimStart().startsWith('{')) return value;
+  const path = resolve(value);
+  try {
+    await access(path);
+  } catch {
+    throw new UsageError(`--policy file ${path} does not exist`);
+  }
+  return path;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+)\s*(s|m|h|d|w)$/.exec(text.trim());
+  if (!m || Number(m[1]) === 0)
+    throw new UsageError(`${flag} "${text}" must be a duration like 90m, 12h, 30d or 2w`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) => cell.padEnd(widths[c]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+class UsageError extends Error {}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+
+function parse(argv: string[], options: Options, allowPositionals = false): Parsed {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as Parsed;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function usage(ctx: GrantsCommandContext, problem: string): number {
+  ctx.stderr(`error: ${problem}\n${USAGE}\n`);
+  return 2;
+}
