@@ -11,6 +11,8 @@ export interface GrantsCommandContext {
   stdout(s: string): void;
   stderr(s: string): void;
   now(): number;
+  /** Names of grants in toolgate.yaml: a stored grant may not shadow one. */
+  configGrants?: string[];
   /** Base URL printed in the "how to use it" lines; default http://127.0.0.1:8787. */
   gatewayUrl?: string;
 }
@@ -62,6 +64,10 @@ async function create(argv: string[], ctx: GrantsCommandContext): Promise<number
     throw new UsageError(
       `unknown server ${unknown.map((s) => `"${s}"`).join(', ')}; servers in the config: ${ctx.knownServers.join(', ') || '(none)'}`,
     );
+  }
+  if (ctx.configGrants?.includes(name)) {
+    ctx.stderr(`error: "${name}" is already a grant in toolgate.yaml; pick another name\n`);
+    return 1;
   }
   const now = ctx.now();
   const expiresAt =

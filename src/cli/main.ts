@@ -2,11 +2,14 @@
 import { homedir } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from './args.js';
+import { runAuditCommand } from './audit-command.js';
 import type { CliContext } from './context.js';
+import { runGrantsCommand } from './grants-command.js';
 import { runInitCommand } from './init-command.js';
 import { runPolicyCommand } from './policy-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runStdioCommand } from './stdio-command.js';
+import { withStore } from './with-store.js';
 
 const USAGE = `Usage: toolgate <command> [options]
 
@@ -15,6 +18,8 @@ Commands:
   stdio     --server NAME [--config FILE]       serve one server over stdio (for clients that launch commands)
   init      [--rewrite | --undo] [--yes] ...    find your MCP servers (Claude, Cursor, VS Code, Windsurf) and set toolgate up
   policy    validate|test|explain ...           check policies offline
+  grants    create|list|revoke ...              bearer tokens for agents (stored hashed)
+  audit     tail [-f]|verify|export ...         the hash-chained decision log
   help                                          this text
 
 Every command reads --config FILE (default ./toolgate.yaml, or $TOOLGATE_CONFIG).
@@ -27,6 +32,18 @@ const commands: Record<string, Command> = {
   serve: runServeCommand,
   stdio: runStdioCommand,
   policy: (argv, ctx) => runPolicyCommand(argv, ctx),
+  grants: (argv, ctx) =>
+    withStore(argv, ctx, (rest, store, config) =>
+      runGrantsCommand(rest, {
+        ...ctx,
+        store,
+        knownServers: Object.keys(config.servers),
+        configGrants: config.grants.map((g) => g.name),
+        gatewayUrl: `http://${config.listen.host}:${config.listen.port}`,
+        now: Date.now,
+      }),
+    ),
+  audit: (argv, ctx) => withStore(argv, ctx, (rest, store) => runAuditCommand(rest, { ...ctx, store })),
   init: (argv, ctx) =>
     runInitCommand(argv, {
       ...ctx,

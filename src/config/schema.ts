@@ -136,6 +136,21 @@ export const configSchema = z
       })
       .strict()
       .default({ level: 'info' }),
+    /** OpenTelemetry traces of each tools/call (src/telemetry); off unless otlp_endpoint is set. */
+    telemetry: z
+      .object({
+        /** OTLP/HTTP (JSON) traces URL, e.g. http://127.0.0.1:4318/v1/traces. */
+        otlp_endpoint: z
+          .string()
+          .url()
+          .regex(/^https?:\/\//, 'an http:// or https:// URL')
+          .optional(),
+        service_name: z.string().min(1).default('toolgate'),
+        /** Sent with every export (a collector's API key, say). */
+        headers: z.record(z.string(), z.string()).default({}),
+      })
+      .strict()
+      .optional(),
     servers: z.record(
       z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, underscore and dash only'),
       serverSchema,

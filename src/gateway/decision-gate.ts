@@ -3,6 +3,7 @@ import type { AuditInput } from '../audit/types.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
 import type { CallContext, Caller, CallVerdict, Gate } from '../proxy/gate.js';
+import { type CallTrace, NOOP_TRACER, type Tracer } from '../telemetry/index.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PolicySet } from './policies.js';
 import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
@@ -17,7 +18,16 @@ export interface GateDeps {
   grantPolicy?(grant: string): string | undefined;
   log: Logger;
   metrics?: GatewayMetrics;
+  /** Spans of each call (src/telemetry); NOOP_TRACER when tracing is off. */
+  tracer?: Tracer;
   now?: () => number;
+}
+
+/** What makes a call's span an error: the gateway could not decide, or the upstream failed. */
+function callError(d: Pick<AuditInput, 'rule' | 'reason' | 'upstream'>, note: string | undefined) {
+  if (d.upstream === 'error') return note ?? 'upstream error';
+  if (d.rule === 'internal' || d.rule === 'on_backend_error') return d.reason;
+  return undefined;
 }
 
 function counterKey(c: LimitCharge, caller: Caller, server: string): string {
@@ -39,9 +49,11 @@ function counterKey(c: LimitCharge, caller: Caller, server: string): string {
  */
 export class DecisionGate implements Gate {
   private readonly now: () => number;
+  private readonly tracer: Tracer;
 
   constructor(private readonly deps: GateDeps) {
     this.now = deps.now ?? Date.now;
+    this.tracer = deps.tracer ?? NOOP_TRACER;
   }
 
   isHidden(caller: Caller, server: string, tool: string): boolean {
@@ -56,13 +68,19 @@ export class DecisionGate implements Gate {
     context?: CallContext,
   ): Promise<CallVerdict> {
     const started = performance.now();
+    const trace = this.tracer.startCall(server, tool, caller.grant, caller.sessionId, context?.meta);
     const audit = (
       d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
       extra: Partial<AuditInput> = {},
-    ) => this.record(caller, server, tool, args, performance.now() - started, { ...d, ...extra });
+    ) => {
+      // Every outcome is audited exactly once: the call's span ends here too.
+      trace.end(d.decision, d.rule, d.reason, callError(d, extra.note));
+      this.record(caller, server, tool, args, performance.now() - started, { ...d, ...extra });
+    };
 
     // 1. Policy: pure and synchronous.
     let decision: Decision;
+    const policySpan = trace.policy();
     try {
       decision = decide(this.policyFor(caller, server), {
         server,
@@ -71,8 +89,10 @@ export class DecisionGate implements Gate {
         grant: { name: caller.grant, claims: caller.claims },
         session: { id: caller.sessionId },
       });
+      policySpan.end(decision.outcome, undefined, decision.rule);
     } catch (err) {
       // decide() is not supposed to throw; if it does, nobody decided, so nothing passes.
+      policySpan.end('error', (err as Error).message);
       this.deps.log.error({ err: (err as Error).message, server, tool }, 'policy evaluation failed');
       audit({ decision: 'deny', rule: 'internal', reason: 'policy evaluation failed', upstream: 'none' });
       return {
@@ -87,7 +107,7 @@ export class DecisionGate implements Gate {
       return { kind: 'unknown' };
     }
     if (decision.outcome === 'deny') {
-      if (decision.shadow) return this.forwardShadow(decision, audit);
+      if (decision.shadow) return this.forwardShadow(decision, audit, trace);
       audit({ decision: 'deny', rule: decision.rule, reason: decision.reason, upstream: 'none' });
       return { kind: 'answer', result: deniedResult(decision.reason) };
     }
@@ -100,13 +120,19 @@ export class DecisionGate implements Gate {
         max: c.max,
         amount: c.amount,
       }));
+      const countersSpan = trace.counters(this.deps.counters.kind, charges.length);
       try {
         const r = await this.deps.counters.consume(charges, this.now());
+        countersSpan.end(
+          r.ok ? 'ok' : 'limited',
+          undefined,
+          r.ok ? undefined : decision.limits[r.index]?.rule,
+        );
         if (!r.ok) {
           const c = decision.limits[r.index]!;
           const reason = `${c.counter}: ${c.max} per ${c.window} reached`;
           if (decision.shadow)
-            return this.forwardShadow({ ...decision, rule: c.rule, reason }, audit, 'rate_limited');
+            return this.forwardShadow({ ...decision, rule: c.rule, reason }, audit, trace, 'rate_limited');
           audit({ decision: 'rate_limited', rule: c.rule, reason, upstream: 'none' });
           return {
             kind: 'answer',
@@ -116,6 +142,7 @@ export class DecisionGate implements Gate {
       } catch (err) {
         const detail =
           err instanceof CounterBackendError ? err.message : `limit store error: ${(err as Error).message}`;
+        countersSpan.end('error', detail);
         this.deps.log.warn({ server, tool, err: detail }, 'counter backend error');
         this.deps.metrics?.backendError('counters');
         if (this.deps.onBackendError(server) === 'deny') {
@@ -133,9 +160,12 @@ export class DecisionGate implements Gate {
     }
 
     // 5. Allowed: forward, and audit once the upstream answered.
+    const upstreamSpan = trace.upstream();
     return {
       kind: 'forward',
+      meta: trace.outgoingMeta(),
       done: (o) => {
+        upstreamSpan.end(o.upstream, o.error);
         this.deps.metrics?.upstream(server, o.latencyMs / 1000, o.upstream === 'ok');
         audit(
           { decision: 'allow', rule: decision.rule, reason: decision.reason, upstream: o.upstream },
@@ -182,11 +212,15 @@ export class DecisionGate implements Gate {
       d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
       extra?: Partial<AuditInput>,
     ) => void,
+    trace: CallTrace,
     would: 'deny' | 'rate_limited' = 'deny',
   ): CallVerdict {
+    const upstreamSpan = trace.upstream();
     return {
       kind: 'forward',
-      done: (o) =>
+      meta: trace.outgoingMeta(),
+      done: (o) => {
+        upstreamSpan.end(o.upstream, o.error);
         audit(
           {
             decision: 'shadow_deny',
@@ -195,7 +229,8 @@ export class DecisionGate implements Gate {
             upstream: o.upstream,
           },
           o.error ? { note: o.error } : {},
-        ),
+        );
+      },
     };
   }
 

@@ -21,6 +21,7 @@ import { type CounterStore, createCounterStore } from '../limits/index.js';
 import { SessionRegistry } from '../proxy/registry.js';
 import { fromTemplate, unknownTool } from '../proxy/unknown-tool.js';
 import { openStore, type Store } from '../store/index.js';
+import { createTracer, type Tracer } from '../telemetry/index.js';
 import { watchConfig } from './config-watcher.js';
 import { DecisionGate } from './decision-gate.js';
 import { createLogger } from './log.js';
@@ -68,6 +69,8 @@ export interface GatewayCore {
   auth: Authenticator;
   gate: DecisionGate;
   metrics: GatewayMetrics;
+  /** Spans of each call; a no-op unless `telemetry.otlp_endpoint` is set (applies at start only). */
+  tracer: Tracer;
   /** Apply a new config without dropping sessions (servers, grants, policies). */
   reconfigure(next: Config): void;
   sessions: SessionRegistry;
@@ -124,8 +127,10 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   // 4. The gate and the relay.
   let sessionCount = () => 0;
   const metrics = new GatewayMetrics(() => sessionCount());
+  const tracer = await createTracer(config.telemetry, log);
   const gate = new DecisionGate({
     metrics,
+    tracer,
     policies,
     counters,
     audit,
@@ -147,6 +152,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     },
     gate,
     metrics,
+    tracer,
     reconfigure(next: Config) {
       // Build everything that can fail first, then swap: a bad grant leaves all as it was.
       const nextAuth = new Authenticator(config.auth.mode, next.grants, env, store.grants);
@@ -160,6 +166,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     async close() {
       await sessions.closeAll();
       await shared.closeAll();
+      await tracer.shutdown(); // flushes the spans of the calls that just ended
       policies.close();
       await counters.close();
       await audit.close();

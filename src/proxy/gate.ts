@@ -17,7 +17,12 @@ export interface CallOutcome {
 
 export type CallVerdict =
   /** Send it upstream; report how it went with `done` (audit, metrics). */
-  | { kind: 'forward'; done(outcome: CallOutcome): void }
+  | {
+      kind: 'forward';
+      done(outcome: CallOutcome): void;
+      /** Entries to set in the forwarded request's `params._meta` (undefined removes one): trace context. */
+      meta?: Record<string, string | undefined>;
+    }
   /** Answer the client with this tools/call result (a denial, a rate limit) without asking upstream. */
   | { kind: 'answer'; result: Record<string, unknown> }
   /** The tool is hidden: answer exactly as the upstream answers an unknown tool. */
@@ -29,6 +34,8 @@ export interface CallContext {
   signal: AbortSignal;
   /** Send a progress notification to the client, if it asked for progress (a progress token). */
   progress?(progress: number, message: string): void;
+  /** The request's `params._meta` as the client sent it (W3C trace context: `traceparent`). */
+  meta?: Record<string, unknown>;
 }
 
 export interface Gate {

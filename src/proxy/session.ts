@@ -169,7 +169,8 @@ export class ClientSession {
     const abort = new AbortController();
     this.deciding.set(req.id, abort);
     sink.onClose?.(() => abort.abort());
-    const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
+    const meta = params?._meta as Record<string, unknown> | undefined;
+    const token = meta?.progressToken;
     const progress =
       typeof token === 'string' || typeof token === 'number'
         ? (value: number, message: string) =>
@@ -183,7 +184,7 @@ export class ClientSession {
             )
         : undefined;
     this.opts.gate
-      .checkCall(this.caller, server, name, args, { signal: abort.signal, progress })
+      .checkCall(this.caller, server, name, args, { signal: abort.signal, progress, meta })
       .then((verdict) => {
         this.deciding.delete(req.id);
         if (abort.signal.aborted) {
@@ -198,7 +199,9 @@ export class ClientSession {
           sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
         } else {
           const started = performance.now();
-          this.forward(req, sink, server, req.method, params, (res) => {
+          // Tracing: the forwarded request carries the gateway span's trace context.
+          const sent = verdict.meta ? withMeta(params, verdict.meta) : params;
+          this.forward(req, sink, server, req.method, sent, (res) => {
             const latencyMs = performance.now() - started;
             if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
             else verdict.done({ upstream: 'ok', latencyMs });
@@ -324,6 +327,19 @@ export class ClientSession {
     this.closed = true;
     await Promise.all(this.ownLinks.map((l) => l.close()));
   }
+}
+
+/** `params` with `_meta` entries set (or, for undefined values, removed). */
+function withMeta(
+  params: JsonRpcRequest['params'],
+  entries: Record<string, string | undefined>,
+): JsonRpcRequest['params'] {
+  const meta: Record<string, unknown> = { ...(params?._meta as Record<string, unknown> | undefined) };
+  for (const [key, value] of Object.entries(entries)) {
+    if (value === undefined) delete meta[key];
+    else meta[key] = value;
+  }
+  return { ...params, _meta: meta };
 }
 
 const VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';

@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+
+export const ROOT = process.cwd();
+export const WEB_DIST = join(ROOT, 'web/dist');
+export const SHOTS = join(ROOT, 'test-results/dashboard');
+
+/** Builds the dashboard once when `npm run build` has not (e.g. `npx vitest run test/browser`). */
+export function ensureDashboardBuilt(): void {
+  if (existsSync(join(WEB_DIST, 'index.html'))) return;
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+    },
+  );
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * When the gateway under test does not serve the dashboard yet (src/http/static.ts not wired in
+ * gateway.ts), serve web/dist for its origin from the browser side, so the app still runs on the
+ * gateway's own origin and every /api call goes to the real gateway. Returns whether it was needed.
+ */
+export async function serveDashboardIfMissing(context: BrowserContext, gatewayUrl: string): Promise<boolean> {
+  const res = await fetch(`${gatewayUrl}/servers`);
+  if ((res.headers.get('content-type') ?? '').startsWith('text/html')) return false;
+  await context.route(`${gatewayUrl}/**`, async (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (/^\/(api|mcp|metrics|healthz|readyz)(\/|$)/.test(path)) return route.continue();
+    const file = join(WEB_DIST, path);
+    if (path !== '/' && existsSync(file) && file.startsWith(WEB_DIST)) return route.fulfill({ path: file });
+    return route.fulfill({ path: join(WEB_DIST, 'index.html'), contentType: 'text/html; charset=utf-8' });
+  });
+  return true;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Polls until the locator's text matches (Playwright's own `expect` is not used under Vitest). */
+export async function waitForText(locator: Locator, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < end) {
+    last = (await locator.textContent({ timeout: 1000 }).catch(() => '')) ?? '';
+    if (pattern.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${pattern} in ${locator}; last text: ${JSON.stringify(last)}`);
+}
+
+export async function until<T>(
+  fn: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
