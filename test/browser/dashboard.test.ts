@@ -54,7 +54,7 @@ describe('dashboard', () => {
 
   async function openPolicy(server: string) {
     await page.getByRole('link', { name: 'Policies' }).click();
-    await page.getByRole('textbox', { name: 'Server' }).click();
+    await page.getByLabel('Server', { exact: true }).click();
     await page.getByRole('option', { name: server, exact: true }).click();
     await page.locator(`[data-testid^="policy-row-"]`).first().waitFor();
   }
@@ -97,6 +97,7 @@ describe('dashboard', () => {
     if (servedByTest)
       console.warn('gateway does not serve web/dist yet: the test serves it for the gateway origin');
     page = await context.newPage();
+    page.setDefaultTimeout(8_000);
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
@@ -178,7 +179,7 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Discard' }).click();
     await page.getByText('valid', { exact: true }).waitFor();
     await page.getByRole('tab', { name: 'Test a call' }).click();
-    await page.getByRole('textbox', { name: 'Tool' }).fill('echo');
+    await page.getByLabel(/^Tool/).fill('echo');
     await page.getByRole('button', { name: 'Explain' }).click();
     await waitForText(page.getByTestId('explain-result'), /tools\.echo\.deny/);
     await screenshot(page, 'policy-test-call');
@@ -190,7 +191,7 @@ describe('dashboard', () => {
     await row.getByText('Custom', { exact: true }).click();
     const editor = page.getByTestId('rule-editor-echo');
     await editor.getByRole('button', { name: 'Add limit' }).click();
-    const max = editor.getByRole('textbox', { name: 'Limits 1 max' });
+    const max = editor.getByLabel('Limits 1 max');
     await max.fill('0');
     await editor.getByText('a number above 0').waitFor();
     expect(await page.getByRole('button', { name: 'Review & save' }).isDisabled()).toBe(true);
@@ -220,8 +221,8 @@ describe('dashboard', () => {
   it('searches the audit log by grant, tool and outcome', async () => {
     await page.getByRole('tab', { name: 'Audit log' }).click();
     await page.getByLabel('Grant').fill('agent');
-    await page.getByLabel('Tool').fill('echo');
-    await page.getByRole('textbox', { name: 'Outcome' }).click();
+    await page.getByLabel('Tool', { exact: true }).fill('echo');
+    await page.getByLabel('Outcome').click();
     await page.getByRole('option', { name: 'rate_limited', exact: true }).click();
     await page.getByRole('button', { name: 'Search' }).click();
     await until(async () => (await page.getByTestId('audit-row').count()) === 1, 'one rate-limited row');
@@ -232,7 +233,7 @@ describe('dashboard', () => {
   it('creates a grant (token shown once, with a config snippet) and revokes it', async () => {
     await page.getByRole('link', { name: 'Grants' }).click();
     await page.getByLabel('Name').fill('ui-agent');
-    await page.getByRole('textbox', { name: 'Servers' }).click();
+    await page.getByLabel(/^Servers/).click();
     await page.getByRole('option', { name: 'everything', exact: true }).click();
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Create grant' }).click();

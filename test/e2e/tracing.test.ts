@@ -281,6 +281,23 @@ describe('tracing through toolgate', () => {
     await s.close();
   });
 
+  it("an unsampled client trace: no spans recorded, the upstream still gets the trace's context", async () => {
+    const s = await McpSession.open(`${gw.url}/mcp/echo`);
+    const reply = await s.request('tools/call', {
+      name: 'echo_meta',
+      arguments: {},
+      _meta: { [TRACEPARENT_META_KEY]: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-00` },
+    });
+    const seenUpstream = JSON.parse(text(reply)) as Record<string, unknown>;
+    await gw.core.tracer.flush();
+    expect(receiver.spans.filter((x) => x.traceId === CLIENT_TRACE_ID)).toEqual([]);
+    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/.exec(String(seenUpstream[TRACEPARENT_META_KEY]));
+    expect(m, JSON.stringify(seenUpstream)).not.toBeNull();
+    expect(m![1]).toBe(CLIENT_TRACE_ID);
+    expect(m![2]).not.toBe(CLIENT_SPAN_ID);
+    await s.close();
+  });
+
   it('without a client traceparent the upstream still gets the call span as parent', async () => {
     const s = await McpSession.open(`${gw.url}/mcp/echo`);
     const seenUpstream = JSON.parse(text(await s.callTool('echo_meta'))) as Record<string, unknown>;

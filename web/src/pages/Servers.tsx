@@ -81,7 +81,7 @@ function ToolRow({ t }: { t: ToolInfo }) {
           </Text>
         </Spoiler>
       </Table.Td>
-      <Table.Td>
+      <Table.Td style={{ minWidth: 120 }}>
         <Stack gap={4} align="flex-start">
           <CategoryBadge category={c.category} />
           <RiskBadge risk={c.risk} />
@@ -114,7 +114,7 @@ function ToolRow({ t }: { t: ToolInfo }) {
           </List>
         </Spoiler>
       </Table.Td>
-      <Table.Td>
+      <Table.Td style={{ minWidth: 120 }}>
         <OutcomeBadge outcome={t.decision.outcome} />
         {t.decision.rule && (
           <Text size="xs" c="dimmed" ff="monospace">
