@@ -165,7 +165,7 @@ export function toEntry(
   let argsDigest: string;
   let args: unknown;
   try {
-    argsDigest = sha256(canonicalJson(input.args ?? null));
+    argsDigest = input.argsDigest ?? sha256(canonicalJson(input.args ?? null));
     args = input.args === undefined ? undefined : JSON.parse(canonicalJson(redactArgs(input.args, redact)));
   } catch {
     argsDigest = sha256('unserializable');

@@ -35,6 +35,11 @@ export interface AuditInput {
   tool?: string;
   method: string;
   args?: unknown;
+  /**
+   * Only for records written from already-redacted arguments (an approval decided from the CLI):
+   * the digest taken from the raw arguments when the call arrived.
+   */
+  argsDigest?: string;
   decision: AuditDecision;
   rule?: string;
   reason?: string;

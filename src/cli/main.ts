@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import { homedir } from 'node:os';
 import { createInterface } from 'node:readline/promises';
+import { AuditLog } from '../audit/index.js';
 import { UsageError } from './args.js';
+import { runApprovalsCommand } from './approvals-command.js';
 import { runAuditCommand } from './audit-command.js';
+import { runCatalogCommand } from './catalog-command.js';
 import type { CliContext } from './context.js';
 import { runGrantsCommand } from './grants-command.js';
 import { runInitCommand } from './init-command.js';
+import { initProposer } from './init-propose.js';
 import { runPolicyCommand } from './policy-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runStdioCommand } from './stdio-command.js';
@@ -17,9 +21,11 @@ Commands:
   serve     [--config FILE] [--port N]          start the gateway (HTTP)
   stdio     --server NAME [--config FILE]       serve one server over stdio (for clients that launch commands)
   init      [--rewrite | --undo] [--yes] ...    find your MCP servers (Claude, Cursor, VS Code, Windsurf) and set toolgate up
+  catalog   [SERVER] [--json] [--propose] ...   classified tools, pins, proposed policies; catalog accept SERVER TOOL
   policy    validate|test|explain ...           check policies offline
   grants    create|list|revoke ...              bearer tokens for agents (stored hashed)
   audit     tail [-f]|verify|export ...         the hash-chained decision log
+  approvals list|approve ID|deny ID [--note]    calls waiting for a person
   help                                          this text
 
 Every command reads --config FILE (default ./toolgate.yaml, or $TOOLGATE_CONFIG).
@@ -43,12 +49,33 @@ const commands: Record<string, Command> = {
         now: Date.now,
       }),
     ),
+  approvals: (argv, ctx) =>
+    withStore(argv, ctx, async (rest, store, config) => {
+      // The decision is audited from here: the CLI may run where no gateway is.
+      const audit = new AuditLog(store.audit, { redact: config.audit.redact });
+      try {
+        return await runApprovalsCommand(rest, { ...ctx, store, audit, now: Date.now });
+      } finally {
+        await audit.close();
+      }
+    }),
   audit: (argv, ctx) => withStore(argv, ctx, (rest, store) => runAuditCommand(rest, { ...ctx, store })),
+  catalog: (argv, ctx) =>
+    withStore(argv, ctx, (rest, store, config) =>
+      runCatalogCommand(rest, {
+        ...ctx,
+        store,
+        config,
+        // NO_COLOR (no-color.org): any non-empty value turns colour off.
+        color: Boolean(process.stdout.isTTY) && !ctx.env.NO_COLOR,
+      }),
+    ),
   init: (argv, ctx) =>
     runInitCommand(argv, {
       ...ctx,
       home: ctx.env.HOME ?? homedir(),
       isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      propose: initProposer({ home: ctx.env.HOME ?? homedir(), cwd: ctx.cwd, env: ctx.env }),
       prompt: async (question) => {
         const rl = createInterface({ input: process.stdin, output: process.stdout });
         try {

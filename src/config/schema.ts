@@ -151,6 +151,29 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** Approvals (src/approvals): who is told when a call waits for a person. */
+    approvals: z
+      .object({
+        webhooks: z
+          .array(
+            z
+              .object({
+                url: z
+                  .string()
+                  .url()
+                  .regex(/^https?:\/\//, 'an http:// or https:// URL'),
+                /** Environment variable holding the HMAC secret for X-Toolgate-Signature. */
+                secret_env: z.string().min(1).optional(),
+                format: z.enum(['json', 'slack']).default('json'),
+              })
+              .strict(),
+          )
+          .default([]),
+        /** For approvals whose decision carries no timeout of its own. */
+        default_timeout: duration.default(600_000),
+      })
+      .strict()
+      .default({ webhooks: [], default_timeout: 600_000 }),
     servers: z.record(
       z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, underscore and dash only'),
       serverSchema,

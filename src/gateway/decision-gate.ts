@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
+import type { ApprovalGate } from '../approvals/index.js';
 import type { AuditInput } from '../audit/types.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
 import type { CallContext, Caller, CallVerdict, Gate } from '../proxy/gate.js';
 import { type CallTrace, NOOP_TRACER, type Tracer } from '../telemetry/index.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { PinRegistry } from './pins.js';
 import type { PolicySet } from './policies.js';
 import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
 
@@ -21,6 +23,10 @@ export interface GateDeps {
   /** Spans of each call (src/telemetry); NOOP_TRACER when tracing is off. */
   tracer?: Tracer;
   now?: () => number;
+  /** Asks a person (src/approvals); absent: calls that need approval fail closed. */
+  approvals?: ApprovalGate;
+  /** Tool pins: rug-pull check and quarantine of new tools (absent: no pin checks). */
+  pins?: PinRegistry;
 }
 
 /** What makes a call's span an error: the gateway could not decide, or the upstream failed. */
@@ -57,7 +63,16 @@ export class DecisionGate implements Gate {
   }
 
   isHidden(caller: Caller, server: string, tool: string): boolean {
-    return isHidden(this.policyFor(caller, server), tool);
+    const policy = this.policyFor(caller, server);
+    return isHidden(policy, tool) || this.deps.pins?.quarantined(policy, server, tool) === true;
+  }
+
+  /** Every tools/list result: definitions are pinned on first use, changes and new tools noted. */
+  observeTools(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void {
+    this.deps.pins?.observe(server, tools, caller, [
+      this.policyFor(caller, server),
+      this.deps.policies.sourceOf(server).policy,
+    ]);
   }
 
   async checkCall(
@@ -77,6 +92,10 @@ export class DecisionGate implements Gate {
       trace.end(d.decision, d.rule, d.reason, callError(d, extra.note));
       this.record(caller, server, tool, args, performance.now() - started, { ...d, ...extra });
     };
+
+    // 0. Pin check: a quarantined tool is unknown, a changed definition is denied until accepted.
+    const pinned = this.deps.pins ? await this.pinCheck(caller, server, tool, audit, trace) : undefined;
+    if (pinned) return pinned;
 
     // 1. Policy: pure and synchronous.
     let decision: Decision;
@@ -152,11 +171,25 @@ export class DecisionGate implements Gate {
       }
     }
 
-    // 4. Approval: until a person can be asked on this gateway, a call that needs one fails closed.
+    // 4. Approval: a person decides (src/approvals); with nobody to ask, the call fails closed.
+    let approvedBy: Partial<AuditInput> = {};
     if (decision.outcome === 'approval') {
-      const reason = `${tool} needs a person's approval (${decision.rule}) and this gateway has no approval queue configured`;
-      audit({ decision: 'deny', rule: decision.rule, reason, upstream: 'none' });
-      return { kind: 'answer', result: deniedResult(reason) };
+      if (!this.deps.approvals) {
+        const reason = `${tool} needs a person's approval (${decision.rule}) and this gateway has no approval queue configured`;
+        audit({ decision: 'deny', rule: decision.rule, reason, upstream: 'none' });
+        return { kind: 'answer', result: deniedResult(reason) };
+      }
+      const v = await this.deps.approvals.request({ caller, server, tool, args, decision, context });
+      if (v.kind === 'refused') {
+        if (v.audit) audit({ decision: v.decision, rule: decision.rule, reason: v.reason, upstream: 'none' });
+        else {
+          // The approval service (or the approver) already wrote this outcome's audit record.
+          trace.end(v.decision, decision.rule, v.reason, undefined);
+          this.deps.metrics?.decision(server, tool, v.decision);
+        }
+        return { kind: 'answer', result: v.result };
+      }
+      approvedBy = { approver: v.approver, note: `approval ${v.id}${v.note ? `: ${v.note}` : ''}` };
     }
 
     // 5. Allowed: forward, and audit once the upstream answered.
@@ -167,9 +200,11 @@ export class DecisionGate implements Gate {
       done: (o) => {
         upstreamSpan.end(o.upstream, o.error);
         this.deps.metrics?.upstream(server, o.latencyMs / 1000, o.upstream === 'ok');
+        const reason = approvedBy.approver ? `approved by ${approvedBy.approver}` : decision.reason;
+        const note = [approvedBy.note, o.error].filter(Boolean).join('; ');
         audit(
-          { decision: 'allow', rule: decision.rule, reason: decision.reason, upstream: o.upstream },
-          o.error ? { note: o.error } : {},
+          { decision: 'allow', rule: decision.rule, reason, upstream: o.upstream },
+          { ...approvedBy, ...(note ? { note } : {}) },
         );
       },
     };
@@ -231,6 +266,49 @@ export class DecisionGate implements Gate {
           o.error ? { note: o.error } : {},
         );
       },
+    };
+  }
+
+  /** Undefined when the call may go on to the policy (see PinRegistry.check). */
+  private async pinCheck(
+    caller: Caller,
+    server: string,
+    tool: string,
+    audit: (
+      d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
+      extra?: Partial<AuditInput>,
+    ) => void,
+    trace: CallTrace,
+  ): Promise<CallVerdict | undefined> {
+    const policy = this.policyFor(caller, server);
+    // A tool the policy hides answers as unknown (policy step): never say it changed.
+    if (isHidden(policy, tool)) return undefined;
+    const pending = this.deps.pins!.check(caller, policy, server, tool);
+    const v = pending instanceof Promise ? await pending : pending;
+    if (!v) return undefined;
+    if (v.kind === 'quarantined') {
+      audit({ decision: 'hide', rule: 'new_tools', reason: v.reason, upstream: 'none' });
+      return { kind: 'unknown' };
+    }
+    const reason = `tool definition changed since it was approved (${v.changes.join('; ') || 'definition changed'})`;
+    if (policy.mode === 'shadow') {
+      const d: Decision = {
+        outcome: 'deny',
+        rule: 'pin',
+        reason,
+        explanation: reason,
+        limits: [],
+        shadow: true,
+      };
+      return this.forwardShadow(d, audit, trace);
+    }
+    audit({ decision: 'deny', rule: 'pin', reason, upstream: 'none' });
+    // The agent gets the fact, not the diff: the new text may itself be the attack.
+    return {
+      kind: 'answer',
+      result: deniedResult(
+        `tool definition changed since it was approved; an operator must review and accept it (toolgate catalog accept ${server} ${tool}) before it can be called`,
+      ),
     };
   }
 

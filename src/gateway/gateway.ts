@@ -2,7 +2,10 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { startApprovals } from '../approvals/from-config.js';
+import type { ApprovalService } from '../approvals/index.js';
 import { AuditLog } from '../audit/index.js';
 import { adminAuthorized, adminTokenHash } from '../auth/admin.js';
 import { Authenticator } from '../auth/authenticator.js';
@@ -15,20 +18,27 @@ import {
   validateConfigSemantics,
 } from '../config/index.js';
 import { AdminSessions, createAdminApi, type Router } from '../http/admin/index.js';
+import { approvalRoutes } from '../http/admin/routes-approvals.js';
 import type { HttpDeps } from '../http/deps.js';
 import { createHttpServer } from '../http/server.js';
+import { serveStatic } from '../http/static.js';
 import { type CounterStore, createCounterStore } from '../limits/index.js';
 import { SessionRegistry } from '../proxy/registry.js';
 import { fromTemplate, unknownTool } from '../proxy/unknown-tool.js';
 import { openStore, type Store } from '../store/index.js';
 import { createTracer, type Tracer } from '../telemetry/index.js';
+import { catalogRoutes } from './catalog-routes.js';
 import { watchConfig } from './config-watcher.js';
 import { DecisionGate } from './decision-gate.js';
 import { createLogger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
+import { PinRegistry } from './pins.js';
 import { PolicySet } from './policies.js';
 import { PROBE_TOOL, probeServer, type ServerState } from './server-health.js';
 import { SharedLinks } from './shared-links.js';
+
+/** The built dashboard (npm run build:web); the same relative path from src/ and dist/. */
+const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface GatewayOptions {
   log?: Logger;
@@ -41,6 +51,8 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Skip the start-up probe of every server (tests that count upstream processes). */
   probe?: boolean;
+  /** How often tool pins are re-read from the store (accepts by the CLI or another replica); default 5000 ms. */
+  pinPollMs?: number;
 }
 
 export interface Gateway {
@@ -68,6 +80,10 @@ export interface GatewayCore {
   audit: AuditLog;
   auth: Authenticator;
   gate: DecisionGate;
+  /** Calls waiting for a person (src/approvals). */
+  approvals: ApprovalService;
+  /** Accepted tool definitions (rug-pull check, quarantine of new tools). */
+  pins: PinRegistry;
   metrics: GatewayMetrics;
   /** Spans of each call; a no-op unless `telemetry.otlp_endpoint` is set (applies at start only). */
   tracer: Tracer;
@@ -123,12 +139,18 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       ),
   });
   let auth = new Authenticator(config.auth.mode, config.grants, env, store.grants);
+  // Pins are loaded before the first call: quarantine and the rug-pull check need them.
+  const pins = new PinRegistry({ store, log });
+  await pins.load();
+  pins.startPolling(opts.pinPollMs ?? 5000);
 
   // 4. The gate and the relay.
   let sessionCount = () => 0;
   const metrics = new GatewayMetrics(() => sessionCount());
   const tracer = await createTracer(config.telemetry, log);
+  const approvals = await startApprovals({ config, store, audit, log, env });
   const gate = new DecisionGate({
+    approvals,
     metrics,
     tracer,
     policies,
@@ -136,6 +158,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     audit,
     log,
     onBackendError: (s) => servers.get(s)?.on_backend_error ?? 'deny',
+    pins,
   });
   const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
   sessionCount = () => sessions.size;
@@ -151,6 +174,8 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       return auth;
     },
     gate,
+    approvals,
+    pins,
     metrics,
     tracer,
     reconfigure(next: Config) {
@@ -166,8 +191,10 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     async close() {
       await sessions.closeAll();
       await shared.closeAll();
+      await approvals.close(); // after the sessions: their held calls are withdrawn first
       await tracer.shutdown(); // flushes the spans of the calls that just ended
       policies.close();
+      pins.stop();
       await counters.close();
       await audit.close();
       await store.close();
@@ -197,6 +224,27 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
         );
   const states = new Map<string, ServerState>([...servers.keys()].map((n) => [n, { status: 'starting' }]));
 
+  // Readiness re-probes of servers that are down (see `readiness` below): one in flight per server.
+  const REPROBE_MS = 2_000;
+  const reprobing = new Set<string>();
+  const reprobe = (name: string) => {
+    const cfg = servers.get(name);
+    const st = states.get(name);
+    if (!cfg || !st || reprobing.has(name) || Date.now() - (st.checkedAt ?? 0) < REPROBE_MS) return;
+    reprobing.add(name);
+    probeServer(name, cfg, log)
+      .then((next) => {
+        if (!reprobing.delete(name) || states.get(name) !== st) return; // superseded meanwhile
+        states.set(name, next);
+        if (next.status === 'up') {
+          if (next.toolList)
+            core.pins.observe(name, next.toolList, undefined, [policies.sourceOf(name).policy]);
+          log.info({ server: name, tools: next.tools }, 'server up');
+        }
+      })
+      .catch(() => reprobing.delete(name));
+  };
+
   const deps: HttpDeps = {
     log,
     listen: {
@@ -223,7 +271,13 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     readiness: async () => {
       const problems: Record<string, string> = {};
       for (const [name, st] of states)
-        if (st.status === 'down') problems[`server:${name}`] = st.reason ?? 'down';
+        if (st.status === 'down') {
+          problems[`server:${name}`] = st.reason ?? 'down';
+          // Fix: a server down at start-up used to stay "down" (503) forever, as nothing probed
+          // it again. Re-probe it in the background, at most every REPROBE_MS, so /readyz turns
+          // 200 once it is up, without a restart (this request answers from the current state).
+          reprobe(name);
+        }
       try {
         await counters.ping();
       } catch (err) {
@@ -237,11 +291,13 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       return problems;
     },
   };
-  // A policy edit can show or hide tools: tell every connected client to list them again.
-  policies.onChange(() => {
+  // A policy edit or an accepted tool can show or hide tools: tell every client to list them again.
+  const listChanged = () => {
     for (const s of sessions.values())
       s.notifyClient({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
-  });
+  };
+  policies.onChange(listChanged);
+  core.pins.onChange(listChanged);
   const adminHash = adminTokenHash(config.admin, opts.env ?? process.env);
   const api = createAdminApi(
     {
@@ -254,7 +310,11 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       counters,
     },
     new AdminSessions(adminHash, isLoopbackHost(config.listen.host)),
-    opts.adminRoutes ?? [],
+    [
+      catalogRoutes({ config: () => config_, states, policies, pins: core.pins, log }),
+      approvalRoutes({ store: core.store, audit: core.audit }),
+      ...(opts.adminRoutes ?? []),
+    ],
   );
   const metricsRoute = (req: IncomingMessage, res: ServerResponse): boolean => {
     if ((req.url ?? '/').split('?')[0] !== '/metrics') return false;
@@ -270,7 +330,8 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     );
     return true;
   };
-  const routes = [metricsRoute, api];
+  // The dashboard is served last: it answers every other GET with index.html (SPA fallback).
+  const routes = [metricsRoute, api, serveStatic(WEB_ROOT)];
   const http = createHttpServer(deps, (req, res) => routes.some((route) => route(req, res)));
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -288,7 +349,11 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       : Promise.all(
           [...servers].map(async ([name, cfg]) => {
             const st = await probeServer(name, cfg, log);
+            reprobing.delete(name); // a start-up probe supersedes a readiness re-probe
             states.set(name, st);
+            // The probe is the gateway's first look at the tools: pin them (or quarantine new ones).
+            if (st.toolList)
+              core.pins.observe(name, st.toolList, undefined, [policies.sourceOf(name).policy]);
             if (st.status === 'up')
               log.info(
                 { server: name, tools: st.tools, transport: isStdioServer(cfg) ? 'stdio' : 'http' },

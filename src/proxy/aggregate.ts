@@ -46,14 +46,22 @@ export class Aggregator {
         reply({ jsonrpc: '2.0', id: req.id, result: {} });
         return;
       case 'tools/list': {
-        const seen = new Map<string, string[]>();
+        const seen = new Map<string, Record<string, unknown>[]>();
         this.collect('tools/list', 'tools', (server, t) => {
-          const names = seen.get(server) ?? [];
-          names.push(String(t.name));
-          seen.set(server, names);
+          const tools = seen.get(server) ?? [];
+          tools.push(t);
+          seen.set(server, tools);
           return this.gate.isHidden(this.caller, server, String(t.name)) ? undefined : this.rename(server, t);
         }).then((res) => {
-          for (const [server, names] of seen) this.directory.page(server, names, true, true);
+          for (const [server, tools] of seen) {
+            this.directory.page(
+              server,
+              tools.map((t) => String(t.name)),
+              true,
+              true,
+            );
+            this.gate.observeTools?.(this.caller, server, tools);
+          }
           reply(res);
         });
         return;

@@ -49,6 +49,8 @@ export interface Gate {
     args: Record<string, unknown>,
     context?: CallContext,
   ): Promise<CallVerdict>;
+  /** Every tools/list result an upstream sent (before filtering): tool pinning sees definitions here. */
+  observeTools?(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void;
   /** A call to a tool the upstream never listed (answered as unknown without asking the policy). */
   recordUnknown?(caller: Caller, server: string, tool: string): void;
 }

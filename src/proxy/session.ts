@@ -242,6 +242,7 @@ export class ClientSession {
   private filterTools(server: string, res: JsonRpcResponse, first: boolean): JsonRpcResponse {
     if (!('result' in res) || !Array.isArray(res.result.tools)) return res;
     const tools = res.result.tools as { name: string }[];
+    this.opts.gate.observeTools?.(this.caller, server, res.result.tools as Record<string, unknown>[]);
     this.directory.page(
       server,
       tools.map((t) => t.name),

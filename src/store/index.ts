@@ -4,8 +4,19 @@ import { openSqliteStore } from './sqlite-store.js';
 import type { Store, StoreConfig } from './types.js';
 
 export type { AuditCheckpoint, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
+export {
+  APPROVAL_STATUSES,
+  type ApprovalFilter,
+  type ApprovalMatch,
+  type ApprovalMode,
+  type ApprovalRecord,
+  type ApprovalStatus,
+  type ApprovalStore,
+  type NewApproval,
+} from './approval-types.js';
 export { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
 export { type Migration, postgresMigrations, sqliteMigrations } from './migrations.js';
+export type { PinStore, ToolPin } from './pin-types.js';
 export type { GrantRecord, GrantStore, NewGrant, Store, StoreConfig } from './types.js';
 
 /** Opens the configured store and brings its schema up to date before returning it. */

@@ -99,6 +99,17 @@ const commonIndexes2 = [
   'CREATE INDEX tool_pins_server_tool ON tool_pins (server, tool, accepted_at)',
 ];
 
+/** Migration 3: what approvals need beyond migration 2's columns (mode, single use, the holder's lease). */
+function approvalsColumns(int: string): string[] {
+  return [
+    "ALTER TABLE approvals ADD COLUMN mode TEXT NOT NULL DEFAULT 'hold'",
+    `ALTER TABLE approvals ADD COLUMN consumed_at ${int}`,
+    'ALTER TABLE approvals ADD COLUMN holder TEXT',
+    `ALTER TABLE approvals ADD COLUMN held_until ${int}`,
+    'CREATE INDEX approvals_match ON approvals (grant_name, server, tool, args_digest)',
+  ];
+}
+
 export const sqliteMigrations: Migration[] = [
   {
     version: 1,
@@ -115,6 +126,7 @@ export const sqliteMigrations: Migration[] = [
     name: 'approvals and tool pins',
     statements: [approvalsTable('INTEGER'), toolPinsTable('INTEGER'), ...commonIndexes2],
   },
+  { version: 3, name: 'approval mode and lease', statements: approvalsColumns('INTEGER') },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -133,6 +145,7 @@ export const postgresMigrations: Migration[] = [
     name: 'approvals and tool pins',
     statements: [approvalsTable('BIGINT'), toolPinsTable('BIGINT'), ...commonIndexes2],
   },
+  { version: 3, name: 'approval mode and lease', statements: approvalsColumns('BIGINT') },
 ];
 
 /** Migrations not yet applied, in order; throws when the database is newer than this build. */

@@ -2,9 +2,13 @@ import type { Pool, PoolClient } from 'pg';
 import { GENESIS_HASH, sealEntries } from '../audit/chain.js';
 import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
 import { tokensEqual } from '../auth/tokens.js';
+import type { ApprovalStore } from './approval-types.js';
+import { SqlApprovals } from './approvals-sql.js';
 import { auditPageSql, auditQuerySql } from './audit-sql.js';
 import { StoreError } from './errors.js';
 import { MIGRATIONS_TABLE, pendingMigrations, postgresMigrations } from './migrations.js';
+import type { PinStore } from './pin-types.js';
+import { PostgresPins } from './pins-sql.js';
 import { mapPgError } from './postgres-errors.js';
 import { AUDIT_COLUMNS, auditParams, rowToAudit, rowToCheckpoint, rowToGrant } from './rows.js';
 import type { GrantRecord, GrantStore, NewGrant, Store } from './types.js';
@@ -74,6 +78,8 @@ class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly grants: GrantStore;
   readonly audit: AuditStore;
+  readonly approvals: ApprovalStore;
+  readonly pins: PinStore;
   private closed = false;
 
   constructor(
@@ -82,6 +88,11 @@ class PostgresStore implements Store {
   ) {
     this.grants = new PostgresGrants(this);
     this.audit = new PostgresAudit(this);
+    this.approvals = new SqlApprovals((sql, params) => this.query(sql, params), {
+      ph,
+      lockClause: ' FOR UPDATE SKIP LOCKED',
+    });
+    this.pins = new PostgresPins(this);
   }
 
   async query(sql: string, params: unknown[] = []): Promise<Row[]> {

@@ -4,9 +4,13 @@ import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealEntries } from '../audit/chain.js';
 import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
 import { tokensEqual } from '../auth/tokens.js';
+import type { ApprovalStore } from './approval-types.js';
+import { SqlApprovals } from './approvals-sql.js';
 import { auditPageSql, auditQuerySql } from './audit-sql.js';
 import { StoreError } from './errors.js';
 import { MIGRATIONS_TABLE, pendingMigrations, sqliteMigrations } from './migrations.js';
+import type { PinStore } from './pin-types.js';
+import { SqlitePins } from './pins-sql.js';
 import { AUDIT_COLUMNS, auditParams, rowToAudit, rowToCheckpoint, rowToGrant } from './rows.js';
 import type { GrantRecord, GrantStore, NewGrant, Store } from './types.js';
 
@@ -65,12 +69,23 @@ class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly grants: GrantStore;
   readonly audit: AuditStore;
+  readonly approvals: ApprovalStore;
+  readonly pins: PinStore;
   private closed = false;
 
   constructor(private readonly db: Database.Database) {
     const run = <T>(fn: () => T): Promise<T> => this.run(fn);
     this.grants = new SqliteGrants(db, run);
     this.audit = new SqliteAudit(db, run);
+    this.approvals = new SqlApprovals(
+      (sql, params) =>
+        run(() => {
+          const stmt = db.prepare(sql);
+          return stmt.reader ? (stmt.all(...params) as Row[]) : (stmt.run(...params), []);
+        }),
+      { ph, lockClause: '' },
+    );
+    this.pins = new SqlitePins(db, run);
   }
 
   /** Every operation goes through here: closed-store checks and error mapping live in one place. */

@@ -1,4 +1,6 @@
 import type { AuditStore } from '../audit/types.js';
+import type { ApprovalStore } from './approval-types.js';
+import type { PinStore } from './pin-types.js';
 
 /** A grant made at run time (CLI or API). Grants from toolgate.yaml never live in the store. */
 export interface GrantRecord {
@@ -44,6 +46,9 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly grants: GrantStore;
   readonly audit: AuditStore;
+  readonly approvals: ApprovalStore;
+  /** Accepted tool definitions (rug-pull detection, quarantine of new tools). */
+  readonly pins: PinStore;
   /** Cheap round trip for /readyz; throws StoreError 'STORE_UNAVAILABLE'. */
   ping(): Promise<void>;
   close(): Promise<void>;

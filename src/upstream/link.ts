@@ -159,6 +159,18 @@ export class UpstreamLink {
     return result;
   }
 
+  /**
+   * Eras (issue 9): hand a pending request's progress and context to a new caller. A 2026 client
+   * retries an `input_required` call as a new request while the 2025 upstream is still working on
+   * the first one; its progress belongs on the retry's stream from then on.
+   */
+  retarget(upstreamId: number, context: unknown, progressToken?: string | number): void {
+    const entry = this.pending.get(upstreamId);
+    if (!entry) return;
+    entry.context = context;
+    if (progressToken !== undefined && entry.upstreamToken) entry.progressToken = progressToken;
+  }
+
   /** The upstream id a caller's request got, for cancellation; undefined when not in flight. */
   cancel(upstreamId: number, reason?: string): void {
     if (!this.pending.has(upstreamId)) return;
@@ -251,6 +263,8 @@ export class UpstreamLink {
 
   private armTimer(id: number, entry: Pending): void {
     if (entry.timer) clearTimeout(entry.timer);
+    // Eras (issue 9): a 2026 `subscriptions/listen` stays open by design; it ends when cancelled.
+    if (entry.method === 'subscriptions/listen') return;
     const ms = this.cfg.timeout;
     entry.timer = setTimeout(() => {
       this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });

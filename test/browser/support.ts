@@ -41,19 +41,6 @@ export async function launchChromium(): Promise<Browser> {
  * gateway.ts), serve web/dist for its origin from the browser side, so the app still runs on the
  * gateway's own origin and every /api call goes to the real gateway. Returns whether it was needed.
  */
-export async function serveDashboardIfMissing(context: BrowserContext, gatewayUrl: string): Promise<boolean> {
-  const res = await fetch(`${gatewayUrl}/servers`);
-  if ((res.headers.get('content-type') ?? '').startsWith('text/html')) return false;
-  await context.route(`${gatewayUrl}/**`, async (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (/^\/(api|mcp|metrics|healthz|readyz)(\/|$)/.test(path)) return route.continue();
-    const file = join(WEB_DIST, path);
-    if (path !== '/' && existsSync(file) && file.startsWith(WEB_DIST)) return route.fulfill({ path: file });
-    return route.fulfill({ path: join(WEB_DIST, 'index.html'), contentType: 'text/html; charset=utf-8' });
-  });
-  return true;
-}
-
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });

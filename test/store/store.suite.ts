@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/types.js';
 import { hashToken } from '../../src/auth/tokens.js';
 import { isStoreError, type Store, StoreError } from '../../src/store/index.js';
+import { approvalCases } from './approvals.cases.js';
 import type { HarnessFactory, StoreHarness } from './harness.js';
 
 export function entry(i: number, over: Partial<AuditEntry> = {}): AuditEntry {
@@ -37,9 +38,9 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
     describe('migrations', () => {
       it('applies every migration once, in order, and records them', async () => {
         const rows = await h.exec('SELECT version, name FROM schema_migrations ORDER BY version');
-        expect(rows.map((r) => Number(r.version))).toEqual([1, 2]);
+        expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3]);
         const again = await h.open();
-        expect(await h.exec('SELECT version FROM schema_migrations')).toHaveLength(2);
+        expect(await h.exec('SELECT version FROM schema_migrations')).toHaveLength(3);
         await again.close();
       });
 
@@ -61,6 +62,8 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
         await expect(h.open()).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW' });
       });
     });
+
+    approvalCases({ store: () => store, harness: () => h });
 
     describe('grants', () => {
       const token = 'tg_' + 'a'.repeat(43);
@@ -198,6 +201,63 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
         expect(await store.audit.count()).toBe(0);
         const [next] = await store.audit.append([entry(3)]);
         expect(next).toMatchObject({ seq: 3, prevHash: all[1]!.hash });
+      });
+    });
+
+    describe('pins', () => {
+      const def = (d: string) => ({ name: 'echo', description: d });
+      it('has no pin before the first accept, then the accepted one', async () => {
+        expect(await store.pins.get('everything', 'echo')).toBeUndefined();
+        const pin = await store.pins.accept('everything', 'echo', 'a'.repeat(64), def('v1'), 1000);
+        expect(pin).toEqual({
+          server: 'everything',
+          tool: 'echo',
+          hash: 'a'.repeat(64),
+          definition: def('v1'),
+          acceptedAt: 1000,
+        });
+        expect(await store.pins.get('everything', 'echo')).toEqual(pin);
+      });
+
+      it('makes the last accepted hash current, also one seen before, and never ties', async () => {
+        await store.pins.accept('everything', 'echo', 'a'.repeat(64), def('v1'), 1000);
+        // Same clock reading: the new pin is still strictly later.
+        const b = await store.pins.accept('everything', 'echo', 'b'.repeat(64), def('v2'), 1000);
+        expect(b.acceptedAt).toBe(1001);
+        expect((await store.pins.get('everything', 'echo'))?.hash).toBe('b'.repeat(64));
+        const back = await store.pins.accept('everything', 'echo', 'a'.repeat(64), def('v1'), 1001);
+        expect(back.acceptedAt).toBe(1002);
+        expect(await store.pins.get('everything', 'echo')).toMatchObject({
+          hash: 'a'.repeat(64),
+          acceptedAt: 1002,
+        });
+        expect(await h.exec('SELECT hash FROM tool_pins')).toHaveLength(2);
+      });
+
+      it('is idempotent for the current hash', async () => {
+        const first = await store.pins.accept('everything', 'echo', 'a'.repeat(64), def('v1'), 1000);
+        expect(await store.pins.accept('everything', 'echo', 'a'.repeat(64), def('v1'), 5000)).toEqual(first);
+      });
+
+      it('lists the current pin of every tool, optionally of one server', async () => {
+        await store.pins.accept('memory', 'read_graph', 'c'.repeat(64), { name: 'read_graph' }, 10);
+        await store.pins.accept('everything', 'echo', 'a'.repeat(64), def('v1'), 20);
+        await store.pins.accept('everything', 'echo', 'b'.repeat(64), def('v2'), 30);
+        await store.pins.accept('everything', 'add', 'd'.repeat(64), { name: 'add' }, 40);
+        const all = await store.pins.list();
+        expect(all.map((p) => `${p.server}/${p.tool}/${p.hash[0]}`)).toEqual([
+          'everything/add/d',
+          'everything/echo/b',
+          'memory/read_graph/c',
+        ]);
+        expect((await store.pins.list('memory')).map((p) => p.tool)).toEqual(['read_graph']);
+        expect(await store.pins.list('nope')).toEqual([]);
+      });
+
+      it('is shared by two writers on the same database', async () => {
+        const other = await h.open();
+        await other.pins.accept('everything', 'echo', 'e'.repeat(64), def('v9'), 50);
+        expect((await store.pins.get('everything', 'echo'))?.definition).toEqual(def('v9'));
       });
     });
 

@@ -177,6 +177,8 @@ function CreateForm({
             data={servers}
             value={picked}
             onChange={setPicked}
+            searchable
+            placeholder={picked.length ? undefined : 'pick servers'}
             required
             w={280}
           />

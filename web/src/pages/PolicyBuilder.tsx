@@ -61,7 +61,10 @@ function ToolPolicyRow({
   doc: PolicyDoc;
   onDoc: (d: PolicyDoc) => void;
 }) {
-  const mode = toolMode(doc, tool.name);
+  const entryMode = toolMode(doc, tool.name);
+  // "Custom" on a plain entry ({}) stays Custom while the person edits it, though it means Allow.
+  const [wantsCustom, setWantsCustom] = useState(false);
+  const mode: ToolMode = wantsCustom && entryMode === 'allow' ? 'custom' : entryMode;
   const [open, setOpen] = useState(mode === 'custom');
   const rule = doc.tools?.[tool.name];
   const glob = mode === 'default' ? governingKey(doc, tool.name) : undefined;
@@ -88,6 +91,7 @@ function ToolPolicyRow({
             data={MODES}
             onChange={(m) => {
               onDoc(setToolMode(doc, tool.name, m as ToolMode));
+              setWantsCustom(m === 'custom');
               setOpen(m === 'custom');
             }}
           />

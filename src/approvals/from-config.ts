@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { AuditInput } from '../audit/types.js';
+import type { Config } from '../config/index.js';
+import type { Store } from '../store/index.js';
+import { ApprovalService } from './service.js';
+import { WebhookNotifier } from './webhooks.js';
+
+/** The gateway's approval service from toolgate.yaml (`approvals:` and `audit.redact`), started. */
+export async function startApprovals(deps: {
+  config: Config;
+  store: Store;
+  audit: { record(input: AuditInput): void };
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+}): Promise<ApprovalService> {
+  const { approvals } = deps.config;
+  const service = new ApprovalService({
+    store: deps.store,
+    audit: deps.audit,
+    log: deps.log,
+    redact: deps.config.audit.redact,
+    defaultTimeoutMs: approvals.default_timeout,
+    webhooks:
+      approvals.webhooks.length > 0 ? new WebhookNotifier(approvals.webhooks, deps.env, deps.log) : undefined,
+  });
+  await service.start();
+  return service;
+}

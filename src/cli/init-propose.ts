@@ -1,0 +1,53 @@
+// The catalogue's proposal for `toolgate init`: probe one discovered server and return the
+// proposed policy YAML. Init falls back to its starter policy (with a warning) when this throws.
+import pino from 'pino';
+import { proposePolicy, type ToolDefinition } from '../catalog/index.js';
+import { interpolate } from '../config/interpolate.js';
+import { type ServerConfig, serverSchema } from '../config/schema.js';
+import { probeServer } from '../gateway/server-health.js';
+import { type ServerSpec, scan } from '../init/index.js';
+
+/** How long init waits for one server (npx may download it the first time). */
+const PROBE_TIMEOUT = '60s';
+
+export function specToServer(spec: ServerSpec, env: NodeJS.ProcessEnv): ServerConfig {
+  const missing: string[] = [];
+  const sub = (v: string) => interpolate(v, env, (name) => missing.push(name));
+  const subAll = (o: Record<string, string>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, sub(v)]));
+  const raw =
+    spec.kind === 'stdio'
+      ? {
+          command: sub(spec.command),
+          args: spec.args.map(sub),
+          env: subAll(spec.env),
+          ...(spec.cwd ? { cwd: sub(spec.cwd) } : {}),
+          timeout: PROBE_TIMEOUT,
+        }
+      : {
+          url: sub(spec.url),
+          headers: subAll(spec.headers),
+          transport: spec.transport,
+          timeout: PROBE_TIMEOUT,
+        };
+  if (missing.length) throw new Error(`needs ${[...new Set(missing)].join(', ')} set to connect`);
+  return serverSchema.parse(raw);
+}
+
+/** `propose(server)` for runInit: the server is looked up by its toolgate name in a fresh scan. */
+export function initProposer(opts: {
+  home: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+}): (server: string) => Promise<string> {
+  let servers: ReturnType<typeof scan>['servers'] | undefined;
+  return async (name) => {
+    servers ??= scan({ home: opts.home, cwd: opts.cwd, platform: opts.platform }).servers;
+    const found = servers.find((s) => s.name === name);
+    if (!found) throw new Error(`no discovered server named ${name}`);
+    const state = await probeServer(name, specToServer(found.spec, opts.env), pino({ level: 'silent' }));
+    if (state.status !== 'up') throw new Error(`could not list its tools: ${state.reason ?? 'no answer'}`);
+    return proposePolicy(name, (state.toolList ?? []) as unknown as ToolDefinition[]).yaml;
+  };
+}
