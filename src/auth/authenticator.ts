@@ -4,10 +4,16 @@ import { hashToken, tokensEqual } from './tokens.js';
 
 export interface StoredGrantLookup {
   /** A grant made at run time (CLI/API), by the SHA-256 of its token. */
-  findByTokenHash(
-    sha256Hex: string,
-  ): Promise<
-    | { name: string; tokenSha256: string; servers: string[]; expiresAt?: number; revokedAt?: number }
+  findByTokenHash(sha256Hex: string): Promise<
+    | {
+        name: string;
+        tokenSha256: string;
+        servers: string[];
+        expiresAt?: number;
+        revokedAt?: number;
+        /** `grants create --policy`: a file path or inline JSON that overrides the server policy. */
+        policy?: string;
+      }
     | undefined
   >;
 }
@@ -36,6 +42,8 @@ export class Authenticator {
     { at: number; grant: Awaited<ReturnType<StoredGrantLookup['findByTokenHash']>> }
   >();
   private readonly failures = new Map<string, { count: number; since: number }>();
+  /** The policy reference of each stored grant, as of its last successful authentication. */
+  private readonly storedPolicies = new Map<string, string>();
 
   constructor(
     private readonly mode: 'tokens' | 'none',
@@ -97,12 +105,22 @@ export class Authenticator {
       if (stored.expiresAt !== undefined && stored.expiresAt <= this.now()) {
         return { ok: false, error: 'invalid_token', message: `grant "${stored.name}" expired` };
       }
+      // Fix: a stored grant's own policy (`grants create --policy`, `POST /api/grants` with
+      // `policy`) used to be dropped here, so its calls were decided by the server's policy
+      // instead. Remember it for the gate (`policyOf`), refreshed on every authentication.
+      if (stored.policy) this.storedPolicies.set(stored.name, stored.policy);
+      else this.storedPolicies.delete(stored.name);
       return {
         ok: true,
         grant: { name: stored.name, servers: stored.servers.includes('*') ? '*' : new Set(stored.servers) },
       };
     }
     return { ok: false, error: 'invalid_token', message: 'unknown or revoked token' };
+  }
+
+  /** The policy reference a stored grant was created with (undefined: the server's policy). */
+  policyOf(grant: string): string | undefined {
+    return this.storedPolicies.get(grant);
   }
 
   private async lookupStored(hash: string) {

@@ -65,7 +65,8 @@ export function modernResponse(method: string, res: JsonRpcResponse, serverInfo:
     result.cacheScope ??= 'private';
   }
   const meta = (result._meta as Result | undefined) ?? {};
-  if (serverInfo && meta[SERVER_INFO_KEY] === undefined) result._meta = { ...meta, [SERVER_INFO_KEY]: serverInfo };
+  if (serverInfo && meta[SERVER_INFO_KEY] === undefined)
+    result._meta = { ...meta, [SERVER_INFO_KEY]: serverInfo };
   return { ...res, result };
 }
 
@@ -97,7 +98,8 @@ export function inputRequiredResult(
 ): Result {
   const inputRequests: Result = {};
   for (const [key, req] of requests)
-    inputRequests[key] = req.params === undefined ? { method: req.method } : { method: req.method, params: req.params };
+    inputRequests[key] =
+      req.params === undefined ? { method: req.method } : { method: req.method, params: req.params };
   return {
     resultType: 'input_required',
     inputRequests,

@@ -20,11 +20,14 @@ export function catalogRoutes(deps: CatalogRouteDeps): (router: Router) => void 
   const serverOr404 = (name: string) => {
     if (!deps.config().servers[name]) throw new ApiError(404, 'unknown_server', `no server named "${name}"`);
   };
-  /** What the gateway saw last: the probe's list, updated by every tools/list since. */
-  const toolsOf = (server: string): ToolDefinition[] =>
-    ((deps.states.get(server)?.toolList ?? []) as unknown as ToolDefinition[]).map(
-      (t) => deps.pins.seen(server, t.name)?.def ?? t,
-    );
+  /** What the gateway saw last: the probe's list, updated and extended by every tools/list since. */
+  const toolsOf = (server: string): ToolDefinition[] => {
+    const byName = new Map<string, ToolDefinition>();
+    for (const t of (deps.states.get(server)?.toolList ?? []) as unknown as ToolDefinition[])
+      byName.set(t.name, t);
+    for (const t of deps.pins.seenTools(server)) byName.set(t.name, t);
+    return [...byName.values()];
+  };
 
   return (router) => {
     router.on('GET', '/api/catalog/:server', ({ params, query }) => {

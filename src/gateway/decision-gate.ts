@@ -131,8 +131,8 @@ export class DecisionGate implements Gate {
       return { kind: 'answer', result: deniedResult(decision.reason) };
     }
 
-    // 3. Limits, all counters of the call at once.
-    if (decision.limits.length > 0) {
+    // 3. Limits, all counters of the call at once (an input_required retry was charged already).
+    if (decision.limits.length > 0 && context?.alreadyCharged !== true) {
       const charges: CounterCharge[] = decision.limits.map((c) => ({
         key: counterKey(c, caller, server),
         windowSeconds: c.windowSeconds,

@@ -17,6 +17,7 @@ import {
   type ServerConfig,
   validateConfigSemantics,
 } from '../config/index.js';
+import { EraRegistry } from '../era/registry.js';
 import { AdminSessions, createAdminApi, type Router } from '../http/admin/index.js';
 import { approvalRoutes } from '../http/admin/routes-approvals.js';
 import type { HttpDeps } from '../http/deps.js';
@@ -24,6 +25,7 @@ import { createHttpServer } from '../http/server.js';
 import { serveStatic } from '../http/static.js';
 import { type CounterStore, createCounterStore } from '../limits/index.js';
 import { SessionRegistry } from '../proxy/registry.js';
+import { RetryCharges } from '../proxy/retry-charges.js';
 import { fromTemplate, unknownTool } from '../proxy/unknown-tool.js';
 import { openStore, type Store } from '../store/index.js';
 import { createTracer, type Tracer } from '../telemetry/index.js';
@@ -158,6 +160,8 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     audit,
     log,
     onBackendError: (s) => servers.get(s)?.on_backend_error ?? 'deny',
+    // Fix: stored grants' own policies were never consulted (this hook was not wired).
+    grantPolicy: (g) => auth.policyOf(g),
     pins,
   });
   const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
@@ -247,6 +251,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
 
   const deps: HttpDeps = {
     log,
+    // Eras (issue 9): each upstream's protocol era, probed on first use; charged MRTR retries.
+    eras: new EraRegistry(log),
+    retryCharges: new RetryCharges(),
     listen: {
       host: config.listen.host,
       port: opts.port ?? config.listen.port,

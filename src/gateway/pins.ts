@@ -103,6 +103,11 @@ export class PinRegistry {
     return at(this.latest, server, tool);
   }
 
+  /** Every definition of `server` seen so far (the latest of each tool), in first-seen order. */
+  seenTools(server: string): ToolDefinition[] {
+    return [...(this.latest.get(server)?.values() ?? [])].map((s) => s.def);
+  }
+
   /** New under this policy and never accepted: hidden from lists, answered as unknown. */
   quarantined(policy: CompiledPolicy, server: string, tool: string): boolean {
     return quarantines(policy, tool) && !at(this.accepted, server, tool);

@@ -47,7 +47,14 @@ export class PolicySet {
   /** The policy for one caller on one server. */
   for(grant: string, server: string, grantPolicyRef?: string): CompiledPolicy {
     if (grantPolicyRef) {
-      const p = this.byRef.get(grantPolicyRef) ?? this.resolve(grantPolicyRef, `grant ${grant}`);
+      // A stored grant's policy is a file path or, from `grants create --policy '{...}'`, the
+      // document itself: compile inline JSON once, instead of reading it as a file name.
+      let inline = this.byRef.get(grantPolicyRef);
+      if (!inline && grantPolicyRef.trimStart().startsWith('{')) {
+        inline = this.resolve(JSON.parse(grantPolicyRef) as Record<string, unknown>, `grant ${grant}`);
+        if (inline) this.byRef.set(grantPolicyRef, inline);
+      }
+      const p = inline ?? this.resolve(grantPolicyRef, `grant ${grant}`);
       if (p) return p;
     }
     return this.grantPolicy.get(grant) ?? this.serverPolicy.get(server) ?? DENY_ALL;

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
+import type { EraRegistry } from '../era/registry.js';
 import type { Gate } from '../proxy/gate.js';
 import type { JsonRpcResponse, RequestId } from '../proxy/jsonrpc.js';
 import type { SessionRegistry } from '../proxy/registry.js';
+import type { RetryCharges } from '../proxy/retry-charges.js';
 import type { UpstreamLink } from '../upstream/link.js';
 
 export interface AuthenticatedGrant {
@@ -28,6 +30,10 @@ export interface HttpDeps {
   sharedLink(server: string): UpstreamLink;
   /** How a server answers an unknown tool (hidden tools answer the same). */
   unknownTool?(server: string, id: RequestId, name: string): JsonRpcResponse;
+  /** Eras (issue 9): each upstream's protocol era; absent means pass-through only. */
+  eras?: EraRegistry;
+  /** Eras (issue 9): charged `input_required` calls, shared by every session. */
+  retryCharges?: RetryCharges;
   /** Readiness: name -> problem, empty when ready. */
   readiness(): Promise<Record<string, string>>;
 }

@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ServerConfig } from '../config/index.js';
+import { readEnvelope } from '../era/envelope.js';
 import {
   envelopeProblem,
   errorResponse,
   INVALID_REQUEST,
   isRequest,
   type JsonRpcMessage,
+  type JsonRpcRequest,
   PARSE_ERROR,
 } from '../proxy/jsonrpc.js';
 import { ClientSession } from '../proxy/session.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import type { AuthenticatedGrant, HttpDeps } from './deps.js';
+import { planEras, statelessId } from './era-routing.js';
 import { envelopeVersion, HEADER_MISMATCH_CODE, headerMismatch, SUPPORTED_VERSIONS } from './headers.js';
 import { checkHostAndOrigin } from './origin.js';
 import { PostResponseSink, StandaloneSink, writeJson } from './sinks.js';
@@ -211,7 +214,7 @@ async function post(
 
   // The 2026-07-28 era has no sessions: every request carries its own envelope.
   if (isRequest(message) && envelopeVersion(message) !== undefined && !req.headers['mcp-session-id']) {
-    const session = statelessSession(deps, grant, servers, key);
+    const session = await statelessSession(deps, grant, servers, key, message);
     session.handle(message, new PostResponseSink(res, sseAllowed));
     return;
   }
@@ -241,7 +244,11 @@ async function post(
       );
     }
     const id = randomBytes(16).toString('hex');
+    // Eras (issue 9): a 2026 upstream gets this 2025 client's handshake translated.
+    const plan = await planEras(deps, servers, '2025');
     session = new ClientSession({
+      eraLink: plan.eraLink,
+      retryCharges: deps.retryCharges,
       id,
       scope: `${grant.name}\n${key}`,
       caller: { grant: grant.name, claims: grant.claims, sessionId: '' },
@@ -339,17 +346,25 @@ function openStream(
   session.attachStandalone(new StandaloneSink(res));
 }
 
-/** Stateless (2026-07-28) requests share one upstream link per grant and target. */
-function statelessSession(
+/**
+ * Stateless (2026-07-28) requests share one upstream link per grant and target; with a 2025
+ * upstream (issue 9) the gateway keeps that upstream session per client identity too (era-routing).
+ */
+async function statelessSession(
   deps: HttpDeps,
   grant: AuthenticatedGrant,
   servers: Map<string, ServerConfig>,
   key: string,
-): ClientSession {
-  const id = `stateless:${grant.name}:${key}`;
+  message: JsonRpcRequest,
+): Promise<ClientSession> {
+  const envelope = readEnvelope(message.params);
+  const plan = await planEras(deps, servers, '2026', envelope);
+  const id = statelessId(grant.name, key, plan, envelope);
   let session = deps.sessions.get(id);
   if (!session) {
     session = new ClientSession({
+      eraLink: plan.eraLink,
+      retryCharges: deps.retryCharges,
       id,
       scope: `${grant.name}\n${key}`,
       caller: { grant: grant.name, claims: grant.claims, sessionId: id },

@@ -36,6 +36,11 @@ export interface CallContext {
   progress?(progress: number, message: string): void;
   /** The request's `params._meta` as the client sent it (W3C trace context: `traceparent`). */
   meta?: Record<string, unknown>;
+  /**
+   * Eras (issue 9): this call retries an `input_required` answer whose first attempt already
+   * consumed the call's limits (see RetryCharges): decide it again, but do not charge it twice.
+   */
+  alreadyCharged?: boolean;
 }
 
 export interface Gate {

@@ -11,7 +11,14 @@ import {
 } from '../era/envelope.js';
 import { discoverFromInitialize, inputRequiredResult, MRTR_METHODS, modernResponse } from '../era/results.js';
 import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
-import { errorResponse, INVALID_PARAMS, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, type RequestId } from './jsonrpc.js';
+import {
+  errorResponse,
+  INVALID_PARAMS,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type RequestId,
+} from './jsonrpc.js';
 import type { Sink } from './sink.js';
 
 /** What the session passes as a request's context (its InFlight entry): where the answer goes. */
@@ -73,7 +80,13 @@ export class LegacyUpstreamLink extends UpstreamLink {
   private readonly listeners = new Set<Listener>();
   private readonly subscribed = new Map<string, number>();
 
-  constructor(server: string, cfg: ServerConfig, hooks: LinkHooks, log: Logger, private readonly env: Envelope) {
+  constructor(
+    server: string,
+    cfg: ServerConfig,
+    hooks: LinkHooks,
+    log: Logger,
+    private readonly env: Envelope,
+  ) {
     const box: { self?: LegacyUpstreamLink } = {};
     super(
       server,
@@ -116,20 +129,30 @@ export class LegacyUpstreamLink extends UpstreamLink {
 
   private ready(): Promise<JsonRpcResponse> {
     this.init ??= this.initializeWith(initializeFromEnvelope(this.env)).then((res) => {
-      if ('error' in res) this.init = undefined; // the next request tries again
+      if ('error' in res)
+        this.init = undefined; // the next request tries again
       else this.serverInfo = res.result.serverInfo;
       return res;
     });
     return this.init;
   }
 
-  private async handle(id: number, method: string, params: Params, ctx: RequestContext): Promise<JsonRpcResponse> {
+  private async handle(
+    id: number,
+    method: string,
+    params: Params,
+    ctx: RequestContext,
+  ): Promise<JsonRpcResponse> {
     const ok = (result: Record<string, unknown>): JsonRpcResponse => ({ jsonrpc: '2.0', id, result });
     const state = params?.requestState;
     if (typeof state === 'string') {
       const cont = this.parked.get(state);
       if (!cont || cont.method !== method)
-        return errorResponse(id, INVALID_PARAMS, 'unknown or expired requestState; send the request again without it');
+        return errorResponse(
+          id,
+          INVALID_PARAMS,
+          'unknown or expired requestState; send the request again without it',
+        );
       return this.resume(cont, id, params, ctx);
     }
     const init = await this.ready();
@@ -170,7 +193,12 @@ export class LegacyUpstreamLink extends UpstreamLink {
   }
 
   /** The client's retry: answer what the upstream asked, then wait for more questions or the result. */
-  private resume(cont: Continuation, id: number, params: Params, ctx: RequestContext): Promise<JsonRpcResponse> {
+  private resume(
+    cont: Continuation,
+    id: number,
+    params: Params,
+    ctx: RequestContext,
+  ): Promise<JsonRpcResponse> {
     const responses = (params?.inputResponses ?? {}) as Record<string, unknown>;
     for (const [key, req] of cont.asked) {
       if (!(key in responses)) continue; // asked again below
@@ -179,7 +207,11 @@ export class LegacyUpstreamLink extends UpstreamLink {
     }
     this.real.set(id, cont.upstreamId);
     const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
-    this.retarget(cont.upstreamId, ctx, typeof token === 'string' || typeof token === 'number' ? token : undefined);
+    this.retarget(
+      cont.upstreamId,
+      ctx,
+      typeof token === 'string' || typeof token === 'number' ? token : undefined,
+    );
     if (cont.final) {
       this.parked.delete(cont.requestState);
       return Promise.resolve({ ...cont.final, id });
@@ -194,7 +226,10 @@ export class LegacyUpstreamLink extends UpstreamLink {
   }
 
   private onUpstreamRequest(req: JsonRpcRequest): void {
-    if (req.method === 'ping') return super.respond(req.id, { result: {} });
+    if (req.method === 'ping') {
+      super.respond(req.id, { result: {} });
+      return;
+    }
     // The newest multi-round-trip request is the one the server is asking about (one at a time is
     // the common case; with several in flight on one kept session, the latest is the best guess).
     const cont = this.running[this.running.length - 1];
@@ -248,7 +283,10 @@ export class LegacyUpstreamLink extends UpstreamLink {
         l.end();
         continue;
       }
-      const meta = { ...(n.params?._meta as Record<string, unknown> | undefined), [SUBSCRIPTION_ID_KEY]: l.subscriptionId };
+      const meta = {
+        ...(n.params?._meta as Record<string, unknown> | undefined),
+        [SUBSCRIPTION_ID_KEY]: l.subscriptionId,
+      };
       this.out.onProgress({ ...n, params: { ...n.params, _meta: meta } }, l.context);
     }
     // Anything else has no 2026 stream to go to (there is no standalone GET stream): dropped.
@@ -261,16 +299,23 @@ export class LegacyUpstreamLink extends UpstreamLink {
   }
 
   /** `subscriptions/listen`: list_changed by opt-in, resource updates through resources/subscribe. */
-  private async listen(id: number, params: Params, ctx: RequestContext, init: Record<string, unknown>): Promise<JsonRpcResponse> {
+  private async listen(
+    id: number,
+    params: Params,
+    ctx: RequestContext,
+    init: Record<string, unknown>,
+  ): Promise<JsonRpcResponse> {
     const asked = (params?.notifications ?? {}) as Record<string, unknown>;
     const caps = (init.capabilities ?? {}) as Record<string, Record<string, unknown> | undefined>;
     const honored: Record<string, unknown> = {};
     if (asked.toolsListChanged === true && caps.tools?.listChanged) honored.toolsListChanged = true;
     if (asked.promptsListChanged === true && caps.prompts?.listChanged) honored.promptsListChanged = true;
-    if (asked.resourcesListChanged === true && caps.resources?.listChanged) honored.resourcesListChanged = true;
-    const uris = Array.isArray(asked.resourceSubscriptions) && caps.resources?.subscribe
-      ? asked.resourceSubscriptions.filter((u): u is string => typeof u === 'string')
-      : [];
+    if (asked.resourcesListChanged === true && caps.resources?.listChanged)
+      honored.resourcesListChanged = true;
+    const uris =
+      Array.isArray(asked.resourceSubscriptions) && caps.resources?.subscribe
+        ? asked.resourceSubscriptions.filter((u): u is string => typeof u === 'string')
+        : [];
     for (const uri of uris) {
       const n = this.subscribed.get(uri) ?? 0;
       this.subscribed.set(uri, n + 1);
@@ -297,7 +342,11 @@ export class LegacyUpstreamLink extends UpstreamLink {
               if (this.isUp) void super.send('resources/unsubscribe', { uri }, undefined).response;
             }
           }
-          resolve({ jsonrpc: '2.0', id, result: { resultType: 'complete', _meta: { [SUBSCRIPTION_ID_KEY]: subscriptionId } } });
+          resolve({
+            jsonrpc: '2.0',
+            id,
+            result: { resultType: 'complete', _meta: { [SUBSCRIPTION_ID_KEY]: subscriptionId } },
+          });
         },
       };
       this.listeners.add(listener);

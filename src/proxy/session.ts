@@ -16,6 +16,7 @@ import {
   METHOD_NOT_FOUND,
   type RequestId,
 } from './jsonrpc.js';
+import type { RetryCharges } from './retry-charges.js';
 import type { Sink } from './sink.js';
 import { ToolDirectory } from './tool-directory.js';
 import { unknownTool } from './unknown-tool.js';
@@ -37,6 +38,13 @@ export interface SessionOptions {
   onFailedInitialize?: () => void;
   /** Shared links by server name, for servers configured `shared: true`. */
   sharedLink?: (server: string) => UpstreamLink;
+  /**
+   * Eras (issue 9): the link for a server whose protocol era differs from the client's (an era
+   * adapter, see src/proxy/legacy-upstream.ts and modern-upstream.ts); undefined for a plain link.
+   */
+  eraLink?: (server: string, cfg: ServerConfig, hooks: LinkHooks) => UpstreamLink | undefined;
+  /** Eras (issue 9): shared record of charged `input_required` calls, so a retry is not charged twice. */
+  retryCharges?: RetryCharges;
 }
 
 interface InFlight {
@@ -84,7 +92,7 @@ export class ClientSession {
     };
     for (const [name, cfg] of opts.servers) {
       const shared = cfg.shared && opts.sharedLink ? opts.sharedLink(name) : undefined;
-      const link = shared ?? new UpstreamLink(name, cfg, hooks, opts.log);
+      const link = shared ?? opts.eraLink?.(name, cfg, hooks) ?? new UpstreamLink(name, cfg, hooks, opts.log);
       if (!shared) this.ownLinks.push(link);
       this.links.set(name, link);
     }
@@ -184,7 +192,12 @@ export class ClientSession {
             )
         : undefined;
     this.opts.gate
-      .checkCall(this.caller, server, name, args, { signal: abort.signal, progress, meta })
+      .checkCall(this.caller, server, name, args, {
+        signal: abort.signal,
+        progress,
+        meta,
+        alreadyCharged: this.opts.retryCharges?.takeRetry(this.scope, server, params),
+      })
       .then((verdict) => {
         this.deciding.delete(req.id);
         if (abort.signal.aborted) {
@@ -203,6 +216,7 @@ export class ClientSession {
           const sent = verdict.meta ? withMeta(params, verdict.meta) : params;
           this.forward(req, sink, server, req.method, sent, (res) => {
             const latencyMs = performance.now() - started;
+            this.opts.retryCharges?.noteAnswer(this.scope, server, params, res);
             if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
             else verdict.done({ upstream: 'ok', latencyMs });
             return res;

@@ -61,8 +61,6 @@ const resultText = (r: HttpReply) =>
   ((r.body?.result as { content?: { text?: string }[] } | undefined)?.content ?? [])
     .map((c) => c.text ?? '')
     .join('\n');
-const errorMessage = (r: HttpReply) => (r.body?.error as { message?: string } | undefined)?.message ?? '';
-
 describe('toolgate grants, end to end', () => {
   const env = { ...process.env, TG_GRANTS_CLI_YAML: YAML_TOKEN };
   let dir: string;
@@ -190,7 +188,7 @@ describe('toolgate grants, end to end', () => {
     }
   }, 60_000);
 
-  it('--expires 1s: the token works, then is refused as expired', async () => {
+  it('--expires 1s: the running gateway refuses the token as expired once the second is over', async () => {
     const r = await create('--name', 'short-lived', '--server', 'everything', '--expires', '1s');
     expect(await refusedWithin(r.token, 4_000)).toBe('Unauthorized: grant "short-lived" expired');
     const list = JSON.parse((await toolgate('grants', 'list', '--json')).stdout) as {
@@ -220,6 +218,21 @@ describe('toolgate grants, end to end', () => {
       expect(resultText(await s.callTool('get-sum', { a: 1, b: 2 }))).toMatch(/3/);
     } finally {
       await s.close();
+    }
+    // An inline document works the same way.
+    const inline = await create(
+      '--name',
+      'inline-deny',
+      '--server',
+      'everything',
+      '--policy',
+      '{"version":"1","default":"deny"}',
+    );
+    const t = await McpSession.open(`${gw.url}/mcp/everything`, { authorization: `Bearer ${inline.token}` });
+    try {
+      expect(resultText(await t.callTool('get-sum', { a: 1, b: 2 }))).toMatch(/^\[POLICY DENIED\] /);
+    } finally {
+      await t.close();
     }
   }, 60_000);
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RUG_PULL_STDIO_COMMAND, type RugState } from '../fixtures/servers/rug-pull-server.js';
 import { CLI, ensureFreshBuild, ROOT } from '../support/e2e.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -29,7 +29,11 @@ function toolgate(args: string[]) {
   });
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms = 10_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -150,7 +154,9 @@ describe('rug pull: a tool whose definition changes after it was pinned', () => 
     const after = await client.callTool({ name: 'get_weather', arguments: { city: 'Oslo' } });
     expect(after.isError, text(after)).toBeFalsy();
     expect(text(after)).toContain('sunny in Oslo');
-    expect((await gw.store.pins.get('weather', 'get_weather'))?.definition).toMatchObject({ description: V2 });
+    expect((await gw.store.pins.get('weather', 'get_weather'))?.definition).toMatchObject({
+      description: V2,
+    });
   });
 
   it('refuses an accept whose --hash is not the current definition', async () => {
@@ -158,7 +164,16 @@ describe('rug pull: a tool whose definition changes after it was pinned', () => 
       { version: '1', default: 'deny', tools: { get_weather: {} } },
       { description: V1 },
     );
-    const r = toolgate(['catalog', 'accept', 'weather', 'get_weather', '--hash', 'f'.repeat(64), '--config', config]);
+    const r = toolgate([
+      'catalog',
+      'accept',
+      'weather',
+      'get_weather',
+      '--hash',
+      'f'.repeat(64),
+      '--config',
+      config,
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('review it again');
     const missing = toolgate(['catalog', 'accept', 'weather', 'no_such_tool', '--config', config]);
@@ -189,8 +204,15 @@ describe('quarantine: a tool added after the policy was written', () => {
       expect(names).toEqual(['get_weather']);
       return gw.core.pins.seen('weather', 'delete_notes');
     });
-    const hidden = await client.callTool({ name: 'delete_notes', arguments: {} });
-    const missing = await client.callTool({ name: 'no_such_tool', arguments: {} });
+    // This upstream answers an unknown tool with a protocol error; a quarantined one must too.
+    const answer = (name: string) =>
+      client.callTool({ name, arguments: {} }).then(
+        (r) => r as unknown,
+        (e: { code?: number; message?: string }) => ({ error: { code: e.code, message: e.message } }),
+      );
+    const hidden = await answer('delete_notes');
+    const missing = await answer('no_such_tool');
+    expect(JSON.stringify(hidden)).toContain('delete_notes not found');
     const normalise = (r: unknown, name: string) => JSON.stringify(r).split(name).join('<name>');
     expect(normalise(hidden, 'delete_notes')).toBe(normalise(missing, 'no_such_tool'));
     expect(text(hidden)).not.toContain('deleted');
@@ -200,7 +222,12 @@ describe('quarantine: a tool added after the policy was written', () => {
     // The catalogue API shows it quarantined; accepting it releases it.
     const catalog = (await (await api('/api/catalog/weather')).json()) as {
       newTools: string;
-      tools: { name: string; quarantined: boolean; pin: { state: string; hash: string }; decision: { outcome: string } }[];
+      tools: {
+        name: string;
+        quarantined: boolean;
+        pin: { state: string; hash: string };
+        decision: { outcome: string };
+      }[];
     };
     expect(catalog.newTools).toBe('quarantine');
     const entry = catalog.tools.find((t) => t.name === 'delete_notes')!;
@@ -222,24 +249,30 @@ describe('quarantine: a tool added after the policy was written', () => {
     expect(await ok.json()).toMatchObject({ server: 'weather', tool: 'delete_notes', hash: entry.pin.hash });
     expect((await api('/api/catalog/weather/nope/accept', { method: 'POST', body: '{}' })).status).toBe(404);
 
-    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['delete_notes', 'get_weather']);
-    expect(text(await client.callTool({ name: 'delete_notes', arguments: {} }))).toContain('all notes deleted');
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual([
+      'delete_notes',
+      'get_weather',
+    ]);
+    expect(text(await client.callTool({ name: 'delete_notes', arguments: {} }))).toContain(
+      'all notes deleted',
+    );
   });
 
   it('releases a quarantined tool accepted by the CLI, in lists too (polled)', async () => {
-    const { gw, state, connect, config } = await setup(
+    const { gw, connect, config } = await setup(
       { version: '1', default: 'allow', new_tools: 'quarantine', tools: { get_weather: {} } },
       { description: V1, extra: true },
     );
     // Present at the first start but not named by the policy and never pinned: quarantined.
     const client = await connect();
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['get_weather']);
-    state({ description: V1, extra: true });
     const r = toolgate(['catalog', 'accept', 'weather', 'delete_notes', '--config', config]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('accepted weather/delete_notes (new');
     // A call re-reads the store at once; tools/list follows within the poll interval.
-    expect(text(await client.callTool({ name: 'delete_notes', arguments: {} }))).toContain('all notes deleted');
+    expect(text(await client.callTool({ name: 'delete_notes', arguments: {} }))).toContain(
+      'all notes deleted',
+    );
     await waitFor('the released tool in tools/list', async () =>
       (await client.listTools()).tools.some((t) => t.name === 'delete_notes') ? true : undefined,
     );
@@ -257,8 +290,38 @@ describe('quarantine: a tool added after the policy was written', () => {
     await waitFor('the new tool', async () =>
       (await client.listTools()).tools.some((t) => t.name === 'delete_notes') ? true : undefined,
     );
-    expect(text(await client.callTool({ name: 'delete_notes', arguments: {} }))).toContain('all notes deleted');
+    expect(text(await client.callTool({ name: 'delete_notes', arguments: {} }))).toContain(
+      'all notes deleted',
+    );
     // Pinned on first use: a later change would be caught.
     await waitFor('the first-use pin', () => gw.store.pins.get('weather', 'delete_notes'));
+  });
+
+  it('works the same through the aggregate endpoint /mcp', async () => {
+    const { gw, state } = await setup(
+      { version: '1', default: 'allow', new_tools: 'quarantine', tools: { get_weather: {} } },
+      { description: V1, extra: true },
+    );
+    await waitFor('the first-use pin', () => gw.store.pins.get('weather', 'get_weather'));
+    const client = new Client({ name: 'pin-aggregate', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`)));
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['weather__get_weather']);
+      const hidden = await client.callTool({ name: 'weather__delete_notes', arguments: {} }).then(
+        (r) => JSON.stringify(r),
+        (e: Error) => e.message,
+      );
+      expect(hidden).toContain('delete_notes not found');
+
+      state({ description: V2, extra: true });
+      await waitFor('the changed definition', async () =>
+        (await client.listTools()).tools[0]?.description === V2 ? true : undefined,
+      );
+      expect(text(await client.callTool({ name: 'weather__get_weather', arguments: {} }))).toContain(
+        '[POLICY DENIED] tool definition changed since it was approved',
+      );
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -21,7 +21,11 @@ export interface EraClient {
  * `input_required` through its handlers); a 2025 client keeps the default `initialize` handshake.
  * Both declare sampling and elicitation and answer them the same way, so results compare.
  */
-export async function connectEra(url: string, era: Era, headers: Record<string, string> = {}): Promise<EraClient> {
+export async function connectEra(
+  url: string,
+  era: Era,
+  headers: Record<string, string> = {},
+): Promise<EraClient> {
   const client = new Client(
     { name: `era-suite-${era}`, version: '1.0.0' },
     {
@@ -61,8 +65,6 @@ export async function connectEra(url: string, era: Era, headers: Record<string, 
   client.setNotificationHandler('notifications/resources/updated', (n) => {
     seen.updated.push(n.params.uri);
   });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }),
-  );
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return seen;
 }

@@ -1,0 +1,65 @@
+import type { ServerConfig } from '../config/index.js';
+import { clientIdentity, type Envelope } from '../era/envelope.js';
+import type { Era } from '../era/registry.js';
+import { LegacyUpstreamLink } from '../proxy/legacy-upstream.js';
+import { ListenRelayLink } from '../proxy/listen-relay.js';
+import { ModernUpstreamLink } from '../proxy/modern-upstream.js';
+import type { SessionOptions } from '../proxy/session.js';
+import type { HttpDeps } from './deps.js';
+
+export interface EraPlan {
+  /** Link factory for the session: era adapters where the upstream's era differs from the client's. */
+  eraLink?: SessionOptions['eraLink'];
+  /** Whether any upstream is translated (then a 2026 client's session is its own: see below). */
+  translated: boolean;
+}
+
+/**
+ * Eras (issue 9): which of the reachable servers speak the other era than the client, and the
+ * adapters that bridge them. Shared links (`shared: true`) are used as they are: one upstream
+ * session for everybody cannot carry one client's capabilities.
+ */
+export async function planEras(
+  deps: HttpDeps,
+  servers: ReadonlyMap<string, ServerConfig>,
+  client: Era,
+  envelope?: Envelope,
+): Promise<EraPlan> {
+  const eras = deps.eras;
+  if (!eras) return { translated: false };
+  const other = new Set<string>();
+  await Promise.all(
+    [...servers].map(async ([name, cfg]) => {
+      if (!cfg.shared && (await eras.eraOf(name, cfg)) !== client) other.add(name);
+    }),
+  );
+  return {
+    translated: other.size > 0,
+    eraLink: (name, cfg, hooks) => {
+      if (cfg.shared) return undefined;
+      // Same era: 2025 passes through as it is; 2026 needs its listen streams re-tagged.
+      if (!other.has(name))
+        return client === '2026' ? new ListenRelayLink(name, cfg, hooks, deps.log) : undefined;
+      return client === '2026'
+        ? new LegacyUpstreamLink(name, cfg, hooks, deps.log, envelope ?? fallbackEnvelope)
+        : new ModernUpstreamLink(name, cfg, hooks, deps.log);
+    },
+  };
+}
+
+const fallbackEnvelope: Envelope = {
+  protocolVersion: '2026-07-28',
+  clientCapabilities: {},
+  clientInfo: { name: 'unknown', version: '0' },
+};
+
+/**
+ * The registry id of a 2026 client's stateless session. Pass-through sessions are shared per
+ * grant and endpoint (the upstream is stateless too); a session that keeps 2025 upstream sessions
+ * is per grant, endpoint and client identity, because the upstream fixed that client's
+ * capabilities at `initialize`.
+ */
+export function statelessId(grant: string, key: string, plan: EraPlan, envelope?: Envelope): string {
+  const base = `stateless:${grant}:${key}`;
+  return plan.translated && envelope ? `${base}:${clientIdentity(envelope)}` : base;
+}
