@@ -57,6 +57,8 @@ interface CpuPerCall {
 
 interface Row {
   cpuPerCallC32: CpuPerCall;
+  /** Every round's figures, for a look at the spread behind the medians. */
+  rounds: { c1: Stats; c32: Stats; cpu: CpuPerCall }[];
   setup: string;
   group: string;
   baseline: string;
@@ -124,6 +126,7 @@ async function measureAll(setups: Setup[]): Promise<Row[]> {
     baseline: '',
     c1: medianStats(s.c1),
     c32: medianStats(s.c32),
+    rounds: s.c1.map((c1, i) => ({ c1, c32: s.c32[i]!, cpu: s.cpu[i]! })),
     cpuPerCallC32: {
       clientUs: median(s.cpu.map((c) => c.clientUs)),
       gatewayUs: s.pids?.gateway ? median(s.cpu.map((c) => c.gatewayUs!)) : undefined,

@@ -19,7 +19,6 @@ export async function startApprovals(deps: {
     audit: deps.audit,
     log: deps.log,
     redact: deps.config.audit.redact,
-    defaultTimeoutMs: approvals.default_timeout,
     webhooks:
       approvals.webhooks.length > 0 ? new WebhookNotifier(approvals.webhooks, deps.env, deps.log) : undefined,
   });

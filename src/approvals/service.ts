@@ -45,7 +45,6 @@ export interface ApprovalServiceOptions {
   /** `audit.redact`: the same redaction the audit log applies, for what approvers see. */
   redact?: readonly string[];
   /** Used when a decision carries no timeout of its own. */
-  defaultTimeoutMs?: number;
   /** How often a held call reads its approval (another replica may decide it). Default 250 ms. */
   pollMs?: number;
   /** Progress notifications to a waiting client that sent a token. Default every 3 s. */
@@ -159,10 +158,8 @@ export class ApprovalService implements ApprovalGate {
     mode: 'hold' | 'retry',
   ): Promise<ApprovalRecord> {
     const now = this.now();
-    const timeoutMs =
-      call.decision.approval?.timeoutSeconds !== undefined
-        ? call.decision.approval.timeoutSeconds * 1000
-        : (this.o.defaultTimeoutMs ?? 600_000);
+    // The policy always fills in the timeout (10 minutes unless `approval.timeout` says otherwise).
+    const timeoutMs = (call.decision.approval?.timeoutSeconds ?? 600) * 1000;
     const approval = await this.o.store.approvals.create({
       id: newApprovalId(),
       grant: call.caller.grant,

@@ -2,8 +2,8 @@
 import { homedir } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { AuditLog } from '../audit/index.js';
-import { UsageError } from './args.js';
 import { runApprovalsCommand } from './approvals-command.js';
+import { UsageError } from './args.js';
 import { runAuditCommand } from './audit-command.js';
 import { runCatalogCommand } from './catalog-command.js';
 import type { CliContext } from './context.js';

@@ -169,11 +169,9 @@ export const configSchema = z
               .strict(),
           )
           .default([]),
-        /** For approvals whose decision carries no timeout of its own. */
-        default_timeout: duration.default(600_000),
       })
       .strict()
-      .default({ webhooks: [], default_timeout: 600_000 }),
+      .default({ webhooks: [] }),
     servers: z.record(
       z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, underscore and dash only'),
       serverSchema,

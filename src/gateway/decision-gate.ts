@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import type { ApprovalGate } from '../approvals/index.js';
 import type { AuditInput } from '../audit/types.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
-import { type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
+import { type CompiledPolicy, type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
 import type { CallContext, Caller, CallVerdict, Gate } from '../proxy/gate.js';
 import { type CallTrace, NOOP_TRACER, type Tracer } from '../telemetry/index.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { PinRegistry } from './pins.js';
+import type { PinRegistry, PinVerdict } from './pins.js';
 import type { PolicySet } from './policies.js';
 import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
 
@@ -94,8 +94,12 @@ export class DecisionGate implements Gate {
     };
 
     // 0. Pin check: a quarantined tool is unknown, a changed definition is denied until accepted.
-    const pinned = this.deps.pins ? await this.pinCheck(caller, server, tool, audit, trace) : undefined;
-    if (pinned) return pinned;
+    // Synchronous when nothing is wrong: the hot path awaits nothing here.
+    const pinned = this.deps.pins ? this.pinCheck(caller, server, tool, audit, trace) : undefined;
+    if (pinned) {
+      const verdict = await pinned;
+      if (verdict) return verdict;
+    }
 
     // 1. Policy: pure and synchronous.
     let decision: Decision;
@@ -270,7 +274,7 @@ export class DecisionGate implements Gate {
   }
 
   /** Undefined when the call may go on to the policy (see PinRegistry.check). */
-  private async pinCheck(
+  private pinCheck(
     caller: Caller,
     server: string,
     tool: string,
@@ -279,13 +283,28 @@ export class DecisionGate implements Gate {
       extra?: Partial<AuditInput>,
     ) => void,
     trace: CallTrace,
-  ): Promise<CallVerdict | undefined> {
+  ): Promise<CallVerdict | undefined> | undefined {
     const policy = this.policyFor(caller, server);
     // A tool the policy hides answers as unknown (policy step): never say it changed.
     if (isHidden(policy, tool)) return undefined;
     const pending = this.deps.pins!.check(caller, policy, server, tool);
-    const v = pending instanceof Promise ? await pending : pending;
-    if (!v) return undefined;
+    if (pending === undefined) return undefined;
+    return Promise.resolve(pending).then((v) =>
+      v ? this.pinVerdict(v, policy, server, tool, audit, trace) : undefined,
+    );
+  }
+
+  private pinVerdict(
+    v: PinVerdict,
+    policy: CompiledPolicy,
+    server: string,
+    tool: string,
+    audit: (
+      d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
+      extra?: Partial<AuditInput>,
+    ) => void,
+    trace: CallTrace,
+  ): CallVerdict {
     if (v.kind === 'quarantined') {
       audit({ decision: 'hide', rule: 'new_tools', reason: v.reason, upstream: 'none' });
       return { kind: 'unknown' };

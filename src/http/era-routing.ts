@@ -1,4 +1,4 @@
-import type { ServerConfig } from '../config/index.js';
+import { isStdioServer, type ServerConfig } from '../config/index.js';
 import { clientIdentity, type Envelope } from '../era/envelope.js';
 import type { Era } from '../era/registry.js';
 import { LegacyUpstreamLink } from '../proxy/legacy-upstream.js';
@@ -30,7 +30,11 @@ export async function planEras(
   const other = new Set<string>();
   await Promise.all(
     [...servers].map(async ([name, cfg]) => {
-      if (!cfg.shared && (await eras.eraOf(name, cfg)) !== client) other.add(name);
+      if (cfg.shared) return;
+      // A 2026 stdio server (SDK `serveStdio`) also serves a 2025 session on its own connection,
+      // server-to-client requests included, so a 2025 client needs no probe (nor a spawn) for it.
+      if (client === '2025' && isStdioServer(cfg)) return;
+      if ((await eras.eraOf(name, cfg)) !== client) other.add(name);
     }),
   );
   return {

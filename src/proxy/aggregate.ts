@@ -11,7 +11,6 @@ import {
 import { joinName, splitName } from './names.js';
 import type { Sink } from './sink.js';
 import type { ToolDirectory } from './tool-directory.js';
-import { unknownTool } from './unknown-tool.js';
 
 type Forward = (server: string, method: string, params: JsonRpcRequest['params']) => void;
 

@@ -13,6 +13,8 @@ import type { JsonRpcNotification, JsonRpcResponse, RequestId } from './jsonrpc.
 
 /** Rounds of `input_required` the gateway fulfils for one call before it gives up (a loop guard). */
 const MAX_ROUNDS = 8;
+/** How long one server-to-client request made for an `input_required` may wait for the client. */
+const ASK_TIMEOUT_MS = 600_000;
 
 /**
  * Eras (issue 9), 2025 client -> 2026 server: the client's handshake is answered from the
@@ -92,6 +94,13 @@ export class ModernUpstreamLink extends UpstreamLink {
     return { id: first.id, response: this.drive(first.id, method, params, context, first.response) };
   }
 
+  override async close(): Promise<void> {
+    for (const waiter of [...this.waiting.values()])
+      waiter({ error: { code: -32001, message: 'the gateway closed this session' } });
+    this.waiting.clear();
+    await super.close();
+  }
+
   override cancel(upstreamId: number, reason?: string): void {
     super.cancel(this.current.get(upstreamId) ?? upstreamId, reason);
   }
@@ -153,7 +162,17 @@ export class ModernUpstreamLink extends UpstreamLink {
   private ask(method: string, params: Record<string, unknown> | undefined) {
     const id = `mrtr-${this.nextAsk++}`;
     return new Promise<{ result: unknown } | { error: unknown }>((resolve) => {
-      this.waiting.set(id, resolve);
+      // Human-paced (an elicitation waits for a person), but bounded: a client that never answers
+      // must not hold the call forever.
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve({ error: { code: -32001, message: `the client did not answer ${method} in time` } });
+      }, ASK_TIMEOUT_MS);
+      timer.unref();
+      this.waiting.set(id, (body) => {
+        clearTimeout(timer);
+        resolve(body);
+      });
       this.out.onServerRequest(
         params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params },
         this,

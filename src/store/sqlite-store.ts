@@ -77,14 +77,10 @@ class SqliteStore implements Store {
     const run = <T>(fn: () => T): Promise<T> => this.run(fn);
     this.grants = new SqliteGrants(db, run);
     this.audit = new SqliteAudit(db, run);
-    this.approvals = new SqlApprovals(
-      (sql, params) =>
-        run(() => {
-          const stmt = db.prepare(sql);
-          return stmt.reader ? (stmt.all(...params) as Row[]) : (stmt.run(...params), []);
-        }),
-      { ph, lockClause: '' },
-    );
+    this.approvals = new SqlApprovals((sql, params) => run(() => db.prepare(sql).all(...params) as Row[]), {
+      ph,
+      lockClause: '',
+    });
     this.pins = new SqlitePins(db, run);
   }
 
