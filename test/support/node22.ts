@@ -2,8 +2,10 @@
  * Installs what the conformance suite needs, outside the project's dependencies:
  * - Node 22 (the npm package `node@22`) into `.cache/node22`: the conformance CLI crashes on
  *   Node 20 at import (`fs.globSync`), and the project tests on the machine's Node 20;
- * - `@modelcontextprotocol/conformance` into `.cache/conformance`.
- * Both are cached (a marker file records a finished install) and guarded by a lock file, so
+ * - `@modelcontextprotocol/conformance` into `.cache/conformance` (the default, 2025-era
+ *   {@link CONFORMANCE_VERSION}) or, for another version, its own folder (see {@link CONFORMANCE_DIRS}:
+ *   `0.2.0-alpha.12`, with the 2026-07-28 scenarios, goes to `.cache/conformance-0.2`).
+ * All are cached (a marker file records a finished install) and guarded by a lock file, so
  * test files calling this at the same time install once.
  */
 import { execFile } from 'node:child_process';
@@ -13,13 +15,20 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CONFORMANCE_VERSION = '0.1.16';
+/** The release with the 2026-07-28 server scenarios (`--spec-version 2026-07-28`). */
+export const CONFORMANCE_2026_VERSION = '0.2.0-alpha.12';
 const NODE_SPEC = 'node@22';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // TOOLGATE_CACHE_DIR moves the side installs (e.g. to a CI cache); default `<repo>/.cache`.
 const CACHE = process.env.TOOLGATE_CACHE_DIR ? resolve(process.env.TOOLGATE_CACHE_DIR) : join(ROOT, '.cache');
 const NODE_DIR = join(CACHE, 'node22');
-const CLI_DIR = join(CACHE, 'conformance');
+/** Install folder (under the cache) per CLI version; a version not listed gets `conformance-<version>`. */
+export const CONFORMANCE_DIRS: Record<string, string> = {
+  [CONFORMANCE_VERSION]: 'conformance',
+  [CONFORMANCE_2026_VERSION]: 'conformance-0.2',
+};
+const cliDir = (version: string) => join(CACHE, CONFORMANCE_DIRS[version] ?? `conformance-${version}`);
 const LOCK = join(CACHE, 'conformance-install.lock');
 const MARKER = '.toolgate-installed';
 
@@ -36,20 +45,27 @@ export interface ConformanceCli {
 }
 
 const nodeBin = join(NODE_DIR, 'node_modules', 'node', 'bin', 'node');
-const cliEntry = join(CLI_DIR, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
+const cliEntry = (version: string) =>
+  join(cliDir(version), 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
 
-export async function ensureConformanceCli(): Promise<ConformanceCli> {
-  const ready = await cached();
+/** Node 22 plus the conformance CLI `version` (default {@link CONFORMANCE_VERSION}), installed once. */
+export async function ensureConformanceCli(version: string = CONFORMANCE_VERSION): Promise<ConformanceCli> {
+  const ready = await cached(version);
   if (ready) return ready;
   await mkdir(CACHE, { recursive: true });
+  // One lock for all versions: they share the Node 22 install.
   const release = await lock();
   try {
     // Another process may have finished the install while we waited for the lock.
-    const again = await cached();
+    const again = await cached(version);
     if (again) return again;
-    const node = hostNodeIs22() ? process.execPath : await installNode();
-    await installCli(node);
-    return { node, cli: cliEntry };
+    const node = hostNodeIs22()
+      ? process.execPath
+      : (await marked(NODE_DIR, NODE_SPEC))
+        ? nodeBin
+        : await installNode();
+    await installCli(node, version);
+    return { node, cli: cliEntry(version) };
   } finally {
     await release();
   }
@@ -59,10 +75,11 @@ function hostNodeIs22(): boolean {
   return Number(process.versions.node.split('.')[0]) >= 22;
 }
 
-async function cached(): Promise<ConformanceCli | undefined> {
+async function cached(version: string): Promise<ConformanceCli | undefined> {
   const node = hostNodeIs22() ? process.execPath : (await marked(NODE_DIR, NODE_SPEC)) ? nodeBin : undefined;
-  if (!node || !(await marked(CLI_DIR, CONFORMANCE_VERSION)) || !existsSync(cliEntry)) return undefined;
-  return { node, cli: cliEntry };
+  const cli = cliEntry(version);
+  if (!node || !(await marked(cliDir(version), version)) || !existsSync(cli)) return undefined;
+  return { node, cli };
 }
 
 async function marked(dir: string, expected: string): Promise<boolean> {
@@ -90,12 +107,14 @@ async function installNode(): Promise<string> {
   return nodeBin;
 }
 
-async function installCli(node: string): Promise<void> {
-  await prepareDir(CLI_DIR, { name: 'toolgate-conformance', private: true });
+async function installCli(node: string, version: string): Promise<void> {
+  const dir = cliDir(version);
+  await prepareDir(dir, { name: 'toolgate-conformance', private: true });
   // npm runs under Node 22 here so engine checks of the CLI's dependencies see the Node that runs it.
-  await npmInstall(CLI_DIR, `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`, node);
-  if (!existsSync(cliEntry)) throw new Error(`npm finished but ${cliEntry} is missing`);
-  await writeFile(join(CLI_DIR, MARKER), CONFORMANCE_VERSION);
+  await npmInstall(dir, `@modelcontextprotocol/conformance@${version}`, node);
+  const cli = cliEntry(version);
+  if (!existsSync(cli)) throw new Error(`npm finished but ${cli} is missing`);
+  await writeFile(join(dir, MARKER), version);
 }
 
 async function prepareDir(dir: string, manifest: object): Promise<void> {
