@@ -1,5 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { HEADER_MISMATCH, type JsonRpcMessage } from '../proxy/jsonrpc.js';
+import {
+  errorResponse,
+  HEADER_MISMATCH,
+  INVALID_PARAMS,
+  type JsonRpcError,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  METHOD_NOT_FOUND,
+} from '../proxy/jsonrpc.js';
 
 export const MODERN_VERSION = '2026-07-28';
 export const SUPPORTED_VERSIONS = new Set([
@@ -52,3 +60,72 @@ export function headerMismatch(req: IncomingMessage, message: JsonRpcMessage): s
 }
 
 export const HEADER_MISMATCH_CODE = HEADER_MISMATCH;
+
+/** 2025-era methods the 2026-07-28 revision removed: a stateless request for one is 404 / -32601. */
+const REMOVED_IN_2026 = new Set([
+  'initialize',
+  'ping',
+  'logging/setLevel',
+  'resources/subscribe',
+  'resources/unsubscribe',
+]);
+/** Methods whose body names a target that the `Mcp-Name` header must carry (SEP-2243). */
+const NAMED = new Map([
+  ['tools/call', 'name'],
+  ['prompts/get', 'name'],
+  ['resources/read', 'uri'],
+]);
+
+/**
+ * What a 2026-07-28 server must refuse before serving a stateless request (SEP-2575, SEP-2243):
+ * an envelope without `protocolVersion` or `clientCapabilities` (400, -32602), a removed 2025
+ * method (404, -32601), a missing `Mcp-Method` header or a missing `Mcp-Name` header when the body
+ * names a tool, prompt or resource (400, -32020). A 2026 upstream checks this itself, but a 2025
+ * upstream behind the gateway never sees the 2026 request, so the gateway checks every one.
+ * The caller sets the response id.
+ */
+export function modernRequestProblem(
+  req: IncomingMessage,
+  message: JsonRpcRequest,
+): { status: number; error: JsonRpcError } | undefined {
+  const meta = message.params?._meta as Record<string, unknown> | undefined;
+  const caps = meta?.['io.modelcontextprotocol/clientCapabilities'];
+  if (typeof meta?.[VERSION_META_KEY] !== 'string' || typeof caps !== 'object' || caps === null)
+    return {
+      status: 400,
+      error: errorResponse(
+        null,
+        INVALID_PARAMS,
+        'Invalid params: a 2026-07-28 request needs _meta io.modelcontextprotocol/protocolVersion and io.modelcontextprotocol/clientCapabilities',
+      ),
+    };
+  if (REMOVED_IN_2026.has(message.method))
+    return {
+      status: 404,
+      error: errorResponse(
+        null,
+        METHOD_NOT_FOUND,
+        `Method not found: ${message.method} (removed in 2026-07-28)`,
+      ),
+    };
+  const mismatch = (text: string) => ({
+    status: 400,
+    error: errorResponse(null, HEADER_MISMATCH, `Header mismatch: ${text}`),
+  });
+  if (req.headers['mcp-method'] === undefined) return mismatch('the Mcp-Method header is required');
+  const field = NAMED.get(message.method);
+  const named = field ? message.params?.[field] : undefined;
+  if (named !== undefined && req.headers['mcp-name'] === undefined)
+    return mismatch(`the Mcp-Name header is required for ${message.method}`);
+  return undefined;
+}
+
+/**
+ * The HTTP status of a JSON-RPC error answered to a 2026-07-28 request as plain JSON, as the SDK
+ * maps them (`LADDER_ERROR_HTTP_STATUS`): method not found 404; parse error, invalid request,
+ * unsupported version, missing client capability, header mismatch 400; anything else 200.
+ */
+export function modernErrorStatus(code: number): number {
+  if (code === METHOD_NOT_FOUND) return 404;
+  return [-32700, -32600, -32022, -32021, HEADER_MISMATCH].includes(code) ? 400 : 200;
+}

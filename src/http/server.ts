@@ -15,7 +15,14 @@ import { ClientSession } from '../proxy/session.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import type { AuthenticatedGrant, HttpDeps } from './deps.js';
 import { planEras, statelessId } from './era-routing.js';
-import { envelopeVersion, HEADER_MISMATCH_CODE, headerMismatch, SUPPORTED_VERSIONS } from './headers.js';
+import {
+  envelopeVersion,
+  HEADER_MISMATCH_CODE,
+  headerMismatch,
+  MODERN_VERSION,
+  modernRequestProblem,
+  SUPPORTED_VERSIONS,
+} from './headers.js';
 import { checkHostAndOrigin } from './origin.js';
 import { PostResponseSink, StandaloneSink, writeJson } from './sinks.js';
 
@@ -194,28 +201,48 @@ async function post(
     );
   }
   const message = parsed as JsonRpcMessage;
+  // Errors answer with the request's id (2026-07-28 requires it of every error response).
+  const requestId = isRequest(message) ? message.id : null;
   const mismatch = headerMismatch(req, message);
   if (mismatch)
-    return writeJson(res, 400, errorResponse(null, HEADER_MISMATCH_CODE, `Header mismatch: ${mismatch}`));
+    return writeJson(
+      res,
+      400,
+      errorResponse(requestId, HEADER_MISMATCH_CODE, `Header mismatch: ${mismatch}`),
+    );
   const headerVersion = req.headers['mcp-protocol-version'];
   if (typeof headerVersion === 'string' && !SUPPORTED_VERSIONS.has(headerVersion)) {
+    // 2026-07-28 UnsupportedProtocolVersionError: `data` names the supported and requested
+    // versions; an envelope can only ask for a stateless revision, so those are the ones listed.
+    const supported = envelopeVersion(message) !== undefined ? [MODERN_VERSION] : [...SUPPORTED_VERSIONS];
     return writeJson(
       res,
       400,
       errorResponse(
-        null,
+        requestId,
         UNSUPPORTED_PROTOCOL_VERSION,
         `Bad Request: unsupported MCP-Protocol-Version ${headerVersion}; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`,
+        { supported, requested: headerVersion },
       ),
     );
   }
   const accept = String(req.headers.accept ?? '');
   const sseAllowed = accept === '' || accept.includes('text/event-stream') || accept.includes('*/*');
 
-  // The 2026-07-28 era has no sessions: every request carries its own envelope.
-  if (isRequest(message) && envelopeVersion(message) !== undefined && !req.headers['mcp-session-id']) {
+  // The 2026-07-28 era has no sessions: every request carries its own envelope. A request that
+  // names 2026-07-28 in its header but whose envelope is incomplete is a broken 2026 request (400
+  // -32602), not a 2025 request without a session. When a 2025 server sits behind the gateway,
+  // these front-end checks are the gateway's to make (the upstream never sees a 2026 request).
+  const stateless =
+    isRequest(message) &&
+    !req.headers['mcp-session-id'] &&
+    (envelopeVersion(message) !== undefined || headerVersion === MODERN_VERSION);
+  if (stateless) {
+    const refusal = modernRequestProblem(req, message);
+    if (refusal) return writeJson(res, refusal.status, { ...refusal.error, id: message.id });
     const session = await statelessSession(deps, grant, servers, key, message);
-    session.handle(message, new PostResponseSink(res, sseAllowed));
+    // 2026 maps a few JSON-RPC errors onto HTTP statuses (-32601 is 404, ...).
+    session.handle(message, new PostResponseSink(res, sseAllowed, true));
     return;
   }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
 import type { Sink } from '../proxy/sink.js';
+import { modernErrorStatus } from './headers.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -19,6 +20,8 @@ export class PostResponseSink implements Sink {
   constructor(
     private readonly res: ServerResponse,
     private readonly sseAllowed: boolean,
+    /** A 2026-07-28 request: a JSON error answer gets the HTTP status the revision maps it to. */
+    private readonly modern = false,
   ) {}
 
   get open(): boolean {
@@ -36,7 +39,8 @@ export class PostResponseSink implements Sink {
     const body = JSON.stringify(message);
     if (this.mode === 'pending' && final) {
       this.mode = 'json';
-      this.res.writeHead(200, {
+      const code = 'error' in message ? message.error.code : undefined;
+      this.res.writeHead(this.modern && code !== undefined ? modernErrorStatus(code) : 200, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body),
       });

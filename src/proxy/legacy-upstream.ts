@@ -258,6 +258,10 @@ export class LegacyUpstreamLink extends UpstreamLink {
     const shown = new Map(cont.queued);
     cont.queued.clear();
     for (const [k, v] of shown) cont.asked.set(k, v);
+    // Each round gets a fresh requestState (SEP-2322: the state evolves between rounds, and a
+    // client must not be able to answer round 2 with round 1's token). The old one stops working.
+    this.parked.delete(cont.requestState);
+    cont.requestState = randomBytes(16).toString('base64url');
     this.parked.set(cont.requestState, cont);
     leg.resolve({
       jsonrpc: '2.0',

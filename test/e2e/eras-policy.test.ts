@@ -37,6 +37,9 @@ async function rawCall(
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': '2026-07-28',
+      // SEP-2243 standard headers: a 2026 request without them is refused (400, -32020).
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
     },
     body: JSON.stringify({
       jsonrpc: '2.0',

@@ -15,6 +15,13 @@ export interface ConformanceOptions {
   outDir?: string;
   /** Bound on the whole run (default 180 s); the CLI is killed past it. */
   timeoutMs?: number;
+  /** CLI version (default `CONFORMANCE_VERSION`, 0.1.16); each version has its own install under .cache/. */
+  version?: string;
+  /**
+   * `--spec-version` (0.2.x only): run the scenarios of this protocol revision, e.g. `2026-07-28`
+   * (the suite's client then speaks that revision: stateless, envelope in `_meta`).
+   */
+  specVersion?: string;
 }
 
 export interface ConformanceResult {
@@ -37,7 +44,8 @@ const SINGLE_LINE = /^Passed: (\d+)\/(\d+), (\d+) failed, (\d+) warnings/m;
 
 export async function runConformance(url: string, opts: ConformanceOptions = {}): Promise<ConformanceResult> {
   const started = Date.now();
-  const { node, cli } = await ensureConformanceCli();
+  const { node, cli } = await ensureConformanceCli(opts.version);
+  const spec = opts.specVersion ? ['--spec-version', opts.specVersion] : [];
   const outDir = opts.outDir ?? (await mkdtemp(join(tmpdir(), 'toolgate-conformance-')));
   const deadline = started + (opts.timeoutMs ?? 180_000);
   try {
@@ -53,7 +61,7 @@ export async function runConformance(url: string, opts: ConformanceOptions = {})
       for (const scenario of opts.scenarios) {
         const out = await runCli(
           node,
-          [cli, 'server', '--url', url, '--scenario', scenario, '-o', outDir],
+          [cli, 'server', '--url', url, '--scenario', scenario, ...spec, '-o', outDir],
           deadline,
         );
         result.raw += out;
@@ -62,7 +70,11 @@ export async function runConformance(url: string, opts: ConformanceOptions = {})
         (Number(line[3]) === 0 ? result.passed : result.failed).push(scenario);
       }
     } else {
-      const out = await runCli(node, [cli, 'server', '--url', url, '--suite', 'all', '-o', outDir], deadline);
+      const out = await runCli(
+        node,
+        [cli, 'server', '--url', url, '--suite', 'all', ...spec, '-o', outDir],
+        deadline,
+      );
       result.raw = out;
       if (!TOTAL_LINE.test(out)) throw new Error(`conformance printed no Total line:\n${out.slice(-3000)}`);
       for (const text of out.split('\n')) {
@@ -78,10 +90,17 @@ export async function runConformance(url: string, opts: ConformanceOptions = {})
   }
 }
 
-/** Server scenario names as the installed CLI lists them (`conformance list`). */
-export async function listServerScenarios(timeoutMs = 30_000): Promise<string[]> {
-  const { node, cli } = await ensureConformanceCli();
-  const out = await runCli(node, [cli, 'list'], Date.now() + timeoutMs);
+/**
+ * Server scenario names as the installed CLI lists them (`conformance list`); with `specVersion`
+ * (0.2.x), only that revision's (`list --spec-version`).
+ */
+export async function listServerScenarios(
+  timeoutMs = 30_000,
+  opts: Pick<ConformanceOptions, 'version' | 'specVersion'> = {},
+): Promise<string[]> {
+  const { node, cli } = await ensureConformanceCli(opts.version);
+  const spec = opts.specVersion ? ['--spec-version', opts.specVersion] : [];
+  const out = await runCli(node, [cli, 'list', ...spec], Date.now() + timeoutMs);
   const server = out.split(/^Client scenarios/m)[0] ?? '';
   return [...server.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1] as string);
 }
