@@ -56,6 +56,7 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
       lines.push(`  ${e.server.padEnd(16)} ${e.url}  (${state})`);
     }
     lines.push(`  ${'(all servers)'.padEnd(16)} ${gateway.url}/mcp`, '');
+    lines.push(`Dashboard: ${gateway.url}/   Metrics: ${gateway.url}/metrics`, '');
     const mcpServers = Object.fromEntries(endpoints.map((e) => [e.server, { type: 'http', url: e.url }]));
     lines.push('Paste into your MCP client config (Claude Code .mcp.json, Cursor, VS Code "servers"):');
     lines.push(JSON.stringify({ mcpServers }, null, 2));
