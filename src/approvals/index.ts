@@ -1,4 +1,5 @@
 export { type DecideOutcome, decideApproval } from './decide.js';
+export { approvalJson } from './json.js';
 export {
   type ApprovalCall,
   type ApprovalGate,

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ApprovalRecord } from '../store/index.js';
+import { approvalJson } from './json.js';
 
 export interface WebhookConfig {
   url: string;
@@ -12,19 +13,7 @@ export interface WebhookConfig {
 export function approvalPayload(a: ApprovalRecord): Record<string, unknown> {
   return {
     type: 'approval.requested',
-    id: a.id,
-    status: a.status,
-    mode: a.mode,
-    server: a.server,
-    tool: a.tool,
-    grant: a.grant,
-    session: a.session ?? null,
-    args: a.args ?? null,
-    argsDigest: a.argsDigest,
-    rule: a.rule ?? null,
-    reason: a.reason ?? null,
-    createdAt: a.createdAt,
-    expiresAt: a.expiresAt,
+    ...approvalJson(a),
     decide: {
       approve: `toolgate approvals approve ${a.id} --note "..."`,
       deny: `toolgate approvals deny ${a.id} --note "..."`,

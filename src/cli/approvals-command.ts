@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { decideApproval } from '../approvals/index.js';
+import { approvalJson, decideApproval } from '../approvals/index.js';
 import type { AuditInput } from '../audit/types.js';
 import {
   APPROVAL_STATUSES,
@@ -131,19 +131,7 @@ async function decide(
 
 function json(a: ApprovalRecord) {
   return {
-    id: a.id,
-    status: a.status,
-    mode: a.mode,
-    server: a.server,
-    tool: a.tool,
-    grant: a.grant,
-    session: a.session ?? null,
-    args: a.args ?? null,
-    argsDigest: a.argsDigest,
-    rule: a.rule ?? null,
-    reason: a.reason ?? null,
-    createdAt: a.createdAt,
-    expiresAt: a.expiresAt,
+    ...approvalJson(a),
     decidedAt: a.decidedAt ?? null,
     decidedBy: a.approver ?? null,
     note: a.note ?? null,

@@ -1,7 +1,8 @@
-import { parseArgs } from 'node:util';
 import type { AuditRecord } from '../audit/types.js';
 import { verifyAudit } from '../audit/verify.js';
-import { isStoreError, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
+import { UsageError } from './args.js';
+import { durationMs, parseFlags, runSubcommand } from './subcommands.js';
 
 export interface AuditCommandContext {
   store: Store;
@@ -20,25 +21,12 @@ const USAGE = `usage:
   toolgate audit export [--since ISO-TIME|DURATION] [--format jsonl]`;
 
 /** `toolgate audit ...`. argv is what follows `audit`. Exit codes: 0 ok, 1 act on it, 2 usage. */
-export async function runAuditCommand(argv: string[], ctx: AuditCommandContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  try {
-    if (sub === 'tail') return await tail(rest, ctx);
-    if (sub === 'verify') return await verify(rest, ctx);
-    if (sub === 'export') return await exportJsonl(rest, ctx);
-    return usage(ctx, sub ? `unknown audit command "${sub}"` : 'missing audit command');
-  } catch (err) {
-    if (err instanceof UsageError) return usage(ctx, err.message);
-    if (isStoreError(err)) {
-      ctx.stderr(`error: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+export function runAuditCommand(argv: string[], ctx: AuditCommandContext): Promise<number> {
+  return runSubcommand('audit', USAGE, { tail, verify, export: exportJsonl }, argv, ctx);
 }
 
 async function tail(argv: string[], ctx: AuditCommandContext): Promise<number> {
-  const { values } = parse(argv, {
+  const { values } = parseFlags(argv, {
     n: { type: 'string', short: 'n', default: '20' },
     follow: { type: 'boolean', short: 'f' },
     json: { type: 'boolean' },
@@ -63,7 +51,7 @@ async function tail(argv: string[], ctx: AuditCommandContext): Promise<number> {
 }
 
 async function verify(argv: string[], ctx: AuditCommandContext): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean' } });
+  const { values } = parseFlags(argv, { json: { type: 'boolean' } });
   const result = await verifyAudit(ctx.store);
   if (values.json) {
     ctx.stdout(`${JSON.stringify(result)}\n`);
@@ -89,7 +77,10 @@ async function verify(argv: string[], ctx: AuditCommandContext): Promise<number>
 }
 
 async function exportJsonl(argv: string[], ctx: AuditCommandContext): Promise<number> {
-  const { values } = parse(argv, { since: { type: 'string' }, format: { type: 'string', default: 'jsonl' } });
+  const { values } = parseFlags(argv, {
+    since: { type: 'string' },
+    format: { type: 'string', default: 'jsonl' },
+  });
   if (values.format !== 'jsonl')
     throw new UsageError(`--format ${values.format} is not supported; use --format jsonl`);
   const since =
@@ -120,12 +111,10 @@ function line(r: AuditRecord): string {
     .join('  ');
 }
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** `--since` takes an ISO time (2025-01-31, 2025-01-31T12:00Z) or a duration back from now (24h, 7d). */
 function parseSince(text: string, now: number): number {
-  const m = /^(\d+)\s*(s|m|h|d|w)$/.exec(text.trim());
-  if (m) return now - Number(m[1]) * UNIT_MS[m[2]!]!;
+  const back = durationMs(text);
+  if (back !== undefined) return now - back;
   const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(t))
     throw new UsageError(
@@ -156,22 +145,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-class UsageError extends Error {}
-
-type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
-
-function parse(argv: string[], options: Options): Parsed {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }) as Parsed;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-function usage(ctx: AuditCommandContext, problem: string): number {
-  ctx.stderr(`error: ${problem}\n${USAGE}\n`);
-  return 2;
 }

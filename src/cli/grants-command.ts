@@ -1,9 +1,10 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { generateToken, hashToken } from '../auth/tokens.js';
 import { isStoreError, type Store } from '../store/index.js';
 import type { GrantRecord } from '../store/types.js';
+import { UsageError } from './args.js';
+import { durationMs, parseFlags, runSubcommand } from './subcommands.js';
 
 export interface GrantsCommandContext {
   store: Store;
@@ -25,25 +26,12 @@ const USAGE = `usage:
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** `toolgate grants ...`. argv is what follows `grants`. Exit codes: 0 ok, 1 act on it, 2 usage. */
-export async function runGrantsCommand(argv: string[], ctx: GrantsCommandContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  try {
-    if (sub === 'create') return await create(rest, ctx);
-    if (sub === 'list') return await list(rest, ctx);
-    if (sub === 'revoke') return await revoke(rest, ctx);
-    return usage(ctx, sub ? `unknown grants command "${sub}"` : 'missing grants command');
-  } catch (err) {
-    if (err instanceof UsageError) return usage(ctx, err.message);
-    if (isStoreError(err)) {
-      ctx.stderr(`error: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+export function runGrantsCommand(argv: string[], ctx: GrantsCommandContext): Promise<number> {
+  return runSubcommand('grants', USAGE, { create, list, revoke }, argv, ctx);
 }
 
 async function create(argv: string[], ctx: GrantsCommandContext): Promise<number> {
-  const { values } = parse(argv, {
+  const { values } = parseFlags(argv, {
     name: { type: 'string' },
     server: { type: 'string', multiple: true },
     policy: { type: 'string' },
@@ -116,7 +104,7 @@ async function create(argv: string[], ctx: GrantsCommandContext): Promise<number
 }
 
 async function list(argv: string[], ctx: GrantsCommandContext): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean' } });
+  const { values } = parseFlags(argv, { json: { type: 'boolean' } });
   const now = ctx.now();
   const grants = await ctx.store.grants.list();
   if (values.json) {
@@ -140,7 +128,7 @@ async function list(argv: string[], ctx: GrantsCommandContext): Promise<number> 
 }
 
 async function revoke(argv: string[], ctx: GrantsCommandContext): Promise<number> {
-  const { positionals } = parse(argv, {}, true);
+  const { positionals } = parseFlags(argv, {}, true);
   if (positionals.length !== 1) throw new UsageError('grants revoke takes exactly one grant name');
   const name = positionals[0]!;
   const existing = await ctx.store.grants.get(name);
@@ -192,13 +180,10 @@ async function policyRef(value: string): Promise<string> {
   return path;
 }
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+)\s*(s|m|h|d|w)$/.exec(text.trim());
-  if (!m || Number(m[1]) === 0)
-    throw new UsageError(`${flag} "${text}" must be a duration like 90m, 12h, 30d or 2w`);
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
+  const ms = durationMs(text);
+  if (!ms) throw new UsageError(`${flag} "${text}" must be a duration like 90m, 12h, 30d or 2w`);
+  return ms;
 }
 
 function day(ms: number): string {
@@ -217,23 +202,4 @@ function table(rows: string[][]): string {
       )
       .join('\n') + '\n'
   );
-}
-
-class UsageError extends Error {}
-
-type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-
-type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
-
-function parse(argv: string[], options: Options, allowPositionals = false): Parsed {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as Parsed;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-function usage(ctx: GrantsCommandContext, problem: string): number {
-  ctx.stderr(`error: ${problem}\n${USAGE}\n`);
-  return 2;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ApprovalGate } from '../approvals/index.js';
 import type { AuditInput } from '../audit/types.js';
+import type { ParamHeaderRegistry } from '../http/param-headers.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { type CompiledPolicy, type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
 import type { CallContext, Caller, CallVerdict, Gate } from '../proxy/gate.js';
@@ -27,7 +28,15 @@ export interface GateDeps {
   approvals?: ApprovalGate;
   /** Tool pins: rug-pull check and quarantine of new tools (absent: no pin checks). */
   pins?: PinRegistry;
+  /** SEP-2243: `x-mcp-header` declarations of listed tools, for the HTTP front end's header check. */
+  paramHeaders?: ParamHeaderRegistry;
 }
+
+/** What every audit record of a decision says. */
+type AuditFields = Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>;
+
+/** Audits a call's outcome and ends its span: exactly once per call. */
+type AuditCall = (d: AuditFields, extra?: Partial<AuditInput>) => void;
 
 /** What makes a call's span an error: the gateway could not decide, or the upstream failed. */
 function callError(d: Pick<AuditInput, 'rule' | 'reason' | 'upstream'>, note: string | undefined) {
@@ -69,6 +78,8 @@ export class DecisionGate implements Gate {
 
   /** Every tools/list result: definitions are pinned on first use, changes and new tools noted. */
   observeTools(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void {
+    // SEP-2243: remember which tools declare `x-mcp-header` (checked on 2026 calls, never trusted).
+    this.deps.paramHeaders?.observe(server, tools);
     this.deps.pins?.observe(server, tools, caller, [
       this.policyFor(caller, server),
       this.deps.policies.sourceOf(server).policy,
@@ -84,10 +95,7 @@ export class DecisionGate implements Gate {
   ): Promise<CallVerdict> {
     const started = performance.now();
     const trace = this.tracer.startCall(server, tool, caller.grant, caller.sessionId, context?.meta);
-    const audit = (
-      d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
-      extra: Partial<AuditInput> = {},
-    ) => {
+    const audit: AuditCall = (d, extra = {}) => {
       // Every outcome is audited exactly once: the call's span ends here too.
       trace.end(d.decision, d.rule, d.reason, callError(d, extra.note));
       this.record(caller, server, tool, args, performance.now() - started, { ...d, ...extra });
@@ -230,7 +238,7 @@ export class DecisionGate implements Gate {
     tool: string,
     args: Record<string, unknown> | undefined,
     latencyMs: number,
-    d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'> & Partial<AuditInput>,
+    d: AuditFields & Partial<AuditInput>,
   ): void {
     this.deps.metrics?.decision(server, tool, d.decision);
     this.deps.audit?.record({
@@ -247,10 +255,7 @@ export class DecisionGate implements Gate {
 
   private forwardShadow(
     decision: Decision,
-    audit: (
-      d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
-      extra?: Partial<AuditInput>,
-    ) => void,
+    audit: AuditCall,
     trace: CallTrace,
     would: 'deny' | 'rate_limited' = 'deny',
   ): CallVerdict {
@@ -278,10 +283,7 @@ export class DecisionGate implements Gate {
     caller: Caller,
     server: string,
     tool: string,
-    audit: (
-      d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
-      extra?: Partial<AuditInput>,
-    ) => void,
+    audit: AuditCall,
     trace: CallTrace,
   ): Promise<CallVerdict | undefined> | undefined {
     const policy = this.policyFor(caller, server);
@@ -299,10 +301,7 @@ export class DecisionGate implements Gate {
     policy: CompiledPolicy,
     server: string,
     tool: string,
-    audit: (
-      d: Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>,
-      extra?: Partial<AuditInput>,
-    ) => void,
+    audit: AuditCall,
     trace: CallTrace,
   ): CallVerdict {
     if (v.kind === 'quarantined') {

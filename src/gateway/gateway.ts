@@ -21,6 +21,7 @@ import { EraRegistry } from '../era/registry.js';
 import { AdminSessions, createAdminApi, type Router } from '../http/admin/index.js';
 import { approvalRoutes } from '../http/admin/routes-approvals.js';
 import type { HttpDeps } from '../http/deps.js';
+import { ParamHeaderRegistry } from '../http/param-headers.js';
 import { createHttpServer } from '../http/server.js';
 import { serveStatic } from '../http/static.js';
 import { type CounterStore, createCounterStore } from '../limits/index.js';
@@ -86,6 +87,8 @@ export interface GatewayCore {
   approvals: ApprovalService;
   /** Accepted tool definitions (rug-pull check, quarantine of new tools). */
   pins: PinRegistry;
+  /** SEP-2243: `x-mcp-header` declarations of the tools upstreams listed (relayed lists, probes). */
+  paramHeaders: ParamHeaderRegistry;
   metrics: GatewayMetrics;
   /** Spans of each call; a no-op unless `telemetry.otlp_endpoint` is set (applies at start only). */
   tracer: Tracer;
@@ -151,6 +154,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const metrics = new GatewayMetrics(() => sessionCount());
   const tracer = await createTracer(config.telemetry, log);
   const approvals = await startApprovals({ config, store, audit, log, env });
+  const paramHeaders = new ParamHeaderRegistry(log);
   const gate = new DecisionGate({
     approvals,
     metrics,
@@ -163,6 +167,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     // Fix: stored grants' own policies were never consulted (this hook was not wired).
     grantPolicy: (g) => auth.policyOf(g),
     pins,
+    paramHeaders,
   });
   const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
   sessionCount = () => sessions.size;
@@ -180,6 +185,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     gate,
     approvals,
     pins,
+    paramHeaders,
     metrics,
     tracer,
     reconfigure(next: Config) {
@@ -241,8 +247,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
         if (!reprobing.delete(name) || states.get(name) !== st) return; // superseded meanwhile
         states.set(name, next);
         if (next.status === 'up') {
-          if (next.toolList)
+          if (next.toolList) {
             core.pins.observe(name, next.toolList, undefined, [policies.sourceOf(name).policy]);
+            core.paramHeaders.observe(name, next.toolList); // SEP-2243 declarations
+          }
           log.info({ server: name, tools: next.tools }, 'server up');
         }
       })
@@ -269,6 +277,8 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       return result;
     },
     gate,
+    // SEP-2243: 2026 tools/call requests' Mcp-Param-* headers are checked against these.
+    paramHeaders: core.paramHeaders,
     sessions,
     sharedLink: (s) => shared.get(s),
     unknownTool: (server, id, name) => {
@@ -359,8 +369,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
             reprobing.delete(name); // a start-up probe supersedes a readiness re-probe
             states.set(name, st);
             // The probe is the gateway's first look at the tools: pin them (or quarantine new ones).
-            if (st.toolList)
+            if (st.toolList) {
               core.pins.observe(name, st.toolList, undefined, [policies.sourceOf(name).policy]);
+              core.paramHeaders.observe(name, st.toolList); // SEP-2243 declarations
+            }
             if (st.status === 'up')
               log.info(
                 { server: name, tools: st.tools, transport: isStdioServer(cfg) ? 'stdio' : 'http' },

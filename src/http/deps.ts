@@ -6,6 +6,7 @@ import type { JsonRpcResponse, RequestId } from '../proxy/jsonrpc.js';
 import type { SessionRegistry } from '../proxy/registry.js';
 import type { RetryCharges } from '../proxy/retry-charges.js';
 import type { UpstreamLink } from '../upstream/link.js';
+import type { ParamHeaderRegistry } from './param-headers.js';
 
 export interface AuthenticatedGrant {
   name: string;
@@ -34,6 +35,11 @@ export interface HttpDeps {
   eras?: EraRegistry;
   /** Eras (issue 9): charged `input_required` calls, shared by every session. */
   retryCharges?: RetryCharges;
+  /**
+   * SEP-2243: the `x-mcp-header` declarations of listed tools; a 2026 `tools/call` whose
+   * `Mcp-Param-*` headers disagree with its body is refused (absent: not checked).
+   */
+  paramHeaders?: ParamHeaderRegistry;
   /** Readiness: name -> problem, empty when ready. */
   readiness(): Promise<Record<string, string>>;
 }

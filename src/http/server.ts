@@ -7,10 +7,12 @@ import {
   errorResponse,
   INVALID_REQUEST,
   isRequest,
+  type JsonRpcError,
   type JsonRpcMessage,
   type JsonRpcRequest,
   PARSE_ERROR,
 } from '../proxy/jsonrpc.js';
+import { splitName } from '../proxy/names.js';
 import { ClientSession } from '../proxy/session.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import type { AuthenticatedGrant, HttpDeps } from './deps.js';
@@ -24,6 +26,7 @@ import {
   SUPPORTED_VERSIONS,
 } from './headers.js';
 import { checkHostAndOrigin } from './origin.js';
+import { paramHeaderProblem } from './param-headers.js';
 import { PostResponseSink, StandaloneSink, writeJson } from './sinks.js';
 
 const SESSION_NOT_FOUND = -32001;
@@ -240,6 +243,9 @@ async function post(
   if (stateless) {
     const refusal = modernRequestProblem(req, message);
     if (refusal) return writeJson(res, refusal.status, { ...refusal.error, id: message.id });
+    // SEP-2243: `Mcp-Param-*` headers must agree with the body (checked here, never used for policy).
+    const paramRefusal = paramHeaderRefusal(deps, req, message, grant, servers, key);
+    if (paramRefusal) return writeJson(res, 400, paramRefusal);
     const session = await statelessSession(deps, grant, servers, key, message);
     // 2026 maps a few JSON-RPC errors onto HTTP statuses (-32601 is 404, ...).
     session.handle(message, new PostResponseSink(res, sseAllowed, true));
@@ -371,6 +377,35 @@ function openStream(
     return;
   }
   session.attachStandalone(new StandaloneSink(res));
+}
+
+/**
+ * SEP-2243 custom headers: a 2026 `tools/call` to a tool whose listed `inputSchema` declares
+ * `x-mcp-header` must carry matching `Mcp-Param-*` headers (src/http/param-headers.ts); otherwise
+ * 400 / -32020 naming the header. A 2025 upstream cannot check this, so the gateway does, for every
+ * upstream era. Tools never listed (or declaring nothing) are not checked. A hidden tool is not
+ * checked either: it must answer exactly like a missing one, so its declarations never show.
+ */
+function paramHeaderRefusal(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  message: JsonRpcRequest,
+  grant: AuthenticatedGrant,
+  servers: Map<string, ServerConfig>,
+  key: string,
+): JsonRpcError | undefined {
+  const name = message.params?.name;
+  if (message.method !== 'tools/call' || !deps.paramHeaders || typeof name !== 'string') return undefined;
+  const target = key === '*' ? splitName(name, deps.separator, servers) : { server: key, name };
+  const declarations = target && deps.paramHeaders.get(target.server, target.name);
+  if (!target || !declarations) return undefined;
+  const caller = { grant: grant.name, claims: grant.claims, sessionId: '' };
+  if (deps.gate.isHidden(caller, target.server, target.name)) return undefined;
+  const problem = paramHeaderProblem(declarations, message.params?.arguments, req.headers);
+  if (!problem) return undefined;
+  return errorResponse(message.id, HEADER_MISMATCH_CODE, `Header mismatch: ${problem.message}`, {
+    header: problem.header,
+  });
 }
 
 /**

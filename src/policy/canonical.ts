@@ -3,24 +3,15 @@
  * order and scopes spelled out. Compiling it again gives the same decisions.
  */
 import { isObj, type Obj } from './check.js';
+import { TOP_FIELDS } from './compile.js';
+import { LIMIT_FIELDS } from './compile-limits.js';
+import { APPROVAL_FIELDS, TOOL_FIELDS } from './compile-tool.js';
+import { COMBINATORS, LEAF_FIELDS } from './conditions.js';
 import type { PolicyInternals } from './model.js';
 import type { CompiledPolicy } from './types.js';
 
-const TOP_ORDER = [
-  'version',
-  'name',
-  'description',
-  'mode',
-  'default',
-  'new_tools',
-  'hide',
-  'all_tools',
-  'tools',
-];
-const TOOL_ORDER = ['deny', 'reason', 'require', 'deny_if', 'approval', 'limits'];
-const COND_ORDER = ['path', 'op', 'value', 'flags', 'all', 'any', 'not', 'reason'];
-const LIMIT_ORDER = ['counter', 'window', 'max', 'scope', 'sum'];
-const APPROVAL_ORDER = ['if', 'timeout', 'mode', 'reason'];
+// The orders are the field lists the compiler checks, so a field it accepts is never dropped here.
+const COND_ORDER = [...LEAF_FIELDS, ...COMBINATORS, 'reason'];
 
 function ordered(
   obj: Obj,
@@ -43,7 +34,7 @@ function condition(raw: unknown): unknown {
 
 function limit(raw: unknown, defaults: { scope: string; counter?: string }): Obj {
   const l = raw as Obj;
-  return ordered({ counter: defaults.counter, ...l, scope: l.scope ?? defaults.scope }, LIMIT_ORDER);
+  return ordered({ counter: defaults.counter, ...l, scope: l.scope ?? defaults.scope }, LIMIT_FIELDS);
 }
 
 function tool(key: string, raw: Obj): Obj {
@@ -51,18 +42,18 @@ function tool(key: string, raw: Obj): Obj {
     case 'allow':
       return {};
     case 'deny':
-      return ordered({ deny: true, reason: raw.reason }, TOOL_ORDER);
+      return ordered({ deny: true, reason: raw.reason }, TOOL_FIELDS);
     case 'require_approval':
       return { approval: {} };
     case 'rate_limit':
       return { limits: [limit(raw.rate_limit, { scope: 'session', counter: key })] };
   }
-  return ordered(raw, TOOL_ORDER, (k, v) => {
+  return ordered(raw, TOOL_FIELDS, (k, v) => {
     if (k === 'require' || k === 'deny_if') return (v as unknown[]).map(condition);
     if (k === 'limits') return (v as unknown[]).map((l) => limit(l, { scope: 'grant' }));
     if (k === 'approval') {
       const a = v as Obj;
-      return ordered(a, APPROVAL_ORDER, (ak, av) => (ak === 'if' ? (av as unknown[]).map(condition) : av));
+      return ordered(a, APPROVAL_FIELDS, (ak, av) => (ak === 'if' ? (av as unknown[]).map(condition) : av));
     }
     return v;
   });
@@ -70,7 +61,7 @@ function tool(key: string, raw: Obj): Obj {
 
 export function canonicalPolicy(policy: CompiledPolicy): object {
   const doc = (policy as PolicyInternals).doc;
-  return ordered({ ...doc, version: '1' }, TOP_ORDER, (k, v) => {
+  return ordered({ ...doc, version: '1' }, TOP_FIELDS, (k, v) => {
     if (k === 'tools') {
       const tools: Obj = {};
       // defineProperty, so a tool literally named "__proto__" stays a key and not a prototype.

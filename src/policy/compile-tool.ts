@@ -8,7 +8,7 @@ import { type DocPath, formatPath } from './path.js';
 
 export const TOOL_FIELDS = ['deny', 'reason', 'require', 'deny_if', 'approval', 'limits'];
 export const ACTIONS = ['allow', 'deny', 'require_approval', 'rate_limit'] as const;
-const APPROVAL_FIELDS = ['if', 'timeout', 'mode', 'reason'];
+export const APPROVAL_FIELDS = ['if', 'timeout', 'mode', 'reason'];
 const DEFAULT_TIMEOUT = '10m';
 
 export interface ToolContext {

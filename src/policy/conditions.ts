@@ -20,8 +20,8 @@ export interface RuleCondition {
   readonly reason: string | undefined;
 }
 
-const LEAF_FIELDS = ['path', 'op', 'value', 'flags'];
-const COMBINATORS = ['all', 'any', 'not'] as const;
+export const LEAF_FIELDS = ['path', 'op', 'value', 'flags'];
+export const COMBINATORS = ['all', 'any', 'not'] as const;
 
 /**
  * Compiles one condition. `reasonAllowed` is true for top-level entries, whose `reason` is shown

@@ -1,4 +1,4 @@
-import type { AuditQuery } from '../audit/types.js';
+import type { AuditQuery, AuditRecord } from '../audit/types.js';
 import { AUDIT_COLUMNS } from './rows.js';
 
 export const MAX_QUERY_LIMIT = 10_000;
@@ -32,7 +32,7 @@ export function auditQuerySql(
 }
 
 /** One page of the full scan used by verify and export (keyset pagination on seq). */
-export function auditPageSql(
+function auditPageSql(
   page: { afterSeq: number; since?: number; size: number },
   ph: (n: number) => string,
 ): { sql: string; params: unknown[] } {
@@ -44,4 +44,24 @@ export function auditPageSql(
   }
   params.push(page.size);
   return { sql: `${sql} ORDER BY seq ASC LIMIT ${ph(params.length)}`, params };
+}
+
+/**
+ * `AuditStore.iterate` for both dialects: every record after `afterSeq` (and from `since`), read a
+ * page at a time; `fetch` runs one page's SELECT.
+ */
+export async function* auditPages(
+  opts: { since?: number; afterSeq?: number; batchSize?: number },
+  ph: (n: number) => string,
+  fetch: (sql: string, params: unknown[]) => Promise<AuditRecord[]>,
+): AsyncIterable<AuditRecord> {
+  const size = opts.batchSize ?? 1000;
+  let after = opts.afterSeq ?? Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const { sql, params } = auditPageSql({ afterSeq: after, since: opts.since, size }, ph);
+    const page = await fetch(sql, params);
+    yield* page;
+    if (page.length < size) return;
+    after = page.at(-1)!.seq;
+  }
 }

@@ -37,9 +37,25 @@ function rowToPin(r: Row): ToolPin {
   };
 }
 
-/** When the new current pin is stamped: now, but never at or before the pin it replaces. */
-function stamp(current: ToolPin | undefined, nowMs: number): number {
-  return current ? Math.max(nowMs, current.acceptedAt + 1) : nowMs;
+/**
+ * What `accept` does once it holds the tool's current pin: keeps it when it already has `hash`;
+ * otherwise returns the new pin with the row to upsert (`upsertSql`'s values). The new pin is
+ * stamped now, but never at or before the pin it replaces.
+ */
+function nextPin(
+  current: ToolPin | undefined,
+  server: string,
+  tool: string,
+  hash: string,
+  definition: Record<string, unknown>,
+  nowMs: number,
+): { pin: ToolPin; row?: unknown[] } {
+  if (current?.hash === hash) return { pin: current };
+  const at = current ? Math.max(nowMs, current.acceptedAt + 1) : nowMs;
+  return {
+    pin: { server, tool, hash, definition, acceptedAt: at },
+    row: [randomUUID(), server, tool, hash, JSON.stringify(definition), at],
+  };
 }
 
 type Runner = <T>(fn: () => T) => Promise<T>;
@@ -71,11 +87,9 @@ export class SqlitePins implements PinStore {
       // IMMEDIATE: read the current pin and write the next one under the write lock.
       this.db
         .transaction(() => {
-          const current = this.current(server, tool);
-          if (current?.hash === hash) return current;
-          const at = stamp(current, nowMs);
-          this.db.prepare(upsertSql(q)).run(randomUUID(), server, tool, hash, JSON.stringify(definition), at);
-          return { server, tool, hash, definition, acceptedAt: at };
+          const next = nextPin(this.current(server, tool), server, tool, hash, definition, nowMs);
+          if (next.row) this.db.prepare(upsertSql(q)).run(...next.row);
+          return next.pin;
         })
         .immediate(),
     );
@@ -117,11 +131,9 @@ export class PostgresPins implements PinStore {
     return this.s.tx(async (c) => {
       await c.query(PIN_LOCK, [server, tool]);
       const row = (await c.query(getSql(dollar), [server, tool])).rows[0] as Row | undefined;
-      const current = row ? rowToPin(row) : undefined;
-      if (current?.hash === hash) return current;
-      const at = stamp(current, nowMs);
-      await c.query(upsertSql(dollar), [randomUUID(), server, tool, hash, JSON.stringify(definition), at]);
-      return { server, tool, hash, definition, acceptedAt: at };
+      const next = nextPin(row ? rowToPin(row) : undefined, server, tool, hash, definition, nowMs);
+      if (next.row) await c.query(upsertSql(dollar), next.row);
+      return next.pin;
     });
   }
 

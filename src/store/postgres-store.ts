@@ -4,7 +4,7 @@ import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore }
 import { tokensEqual } from '../auth/tokens.js';
 import type { ApprovalStore } from './approval-types.js';
 import { SqlApprovals } from './approvals-sql.js';
-import { auditPageSql, auditQuerySql } from './audit-sql.js';
+import { auditPages, auditQuerySql } from './audit-sql.js';
 import { StoreError } from './errors.js';
 import { MIGRATIONS_TABLE, pendingMigrations, postgresMigrations } from './migrations.js';
 import type { PinStore } from './pin-types.js';
@@ -230,18 +230,8 @@ class PostgresAudit implements AuditStore {
     return (await this.s.query(sql, params)).map(rowToAudit);
   }
 
-  async *iterate(
-    opts: { since?: number; afterSeq?: number; batchSize?: number } = {},
-  ): AsyncIterable<AuditRecord> {
-    const size = opts.batchSize ?? 1000;
-    let after = opts.afterSeq ?? Number.MIN_SAFE_INTEGER;
-    for (;;) {
-      const { sql, params } = auditPageSql({ afterSeq: after, since: opts.since, size }, ph);
-      const page = await (await this.s.query(sql, params)).map(rowToAudit);
-      yield* page;
-      if (page.length < size) return;
-      after = page.at(-1)!.seq;
-    }
+  iterate(opts: { since?: number; afterSeq?: number; batchSize?: number } = {}): AsyncIterable<AuditRecord> {
+    return auditPages(opts, ph, async (sql, params) => (await this.s.query(sql, params)).map(rowToAudit));
   }
 
   async head(): Promise<{ seq: number; hash: string } | undefined> {

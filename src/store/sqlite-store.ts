@@ -6,7 +6,7 @@ import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore }
 import { tokensEqual } from '../auth/tokens.js';
 import type { ApprovalStore } from './approval-types.js';
 import { SqlApprovals } from './approvals-sql.js';
-import { auditPageSql, auditQuerySql } from './audit-sql.js';
+import { auditPages, auditQuerySql } from './audit-sql.js';
 import { StoreError } from './errors.js';
 import { MIGRATIONS_TABLE, pendingMigrations, sqliteMigrations } from './migrations.js';
 import type { PinStore } from './pin-types.js';
@@ -245,18 +245,10 @@ class SqliteAudit implements AuditStore {
     });
   }
 
-  async *iterate(
-    opts: { since?: number; afterSeq?: number; batchSize?: number } = {},
-  ): AsyncIterable<AuditRecord> {
-    const size = opts.batchSize ?? 1000;
-    let after = opts.afterSeq ?? Number.MIN_SAFE_INTEGER;
-    for (;;) {
-      const { sql, params } = auditPageSql({ afterSeq: after, since: opts.since, size }, ph);
-      const page = await this.run(() => (this.db.prepare(sql).all(...params) as Row[]).map(rowToAudit));
-      yield* page;
-      if (page.length < size) return;
-      after = page.at(-1)!.seq;
-    }
+  iterate(opts: { since?: number; afterSeq?: number; batchSize?: number } = {}): AsyncIterable<AuditRecord> {
+    return auditPages(opts, ph, (sql, params) =>
+      this.run(() => (this.db.prepare(sql).all(...params) as Row[]).map(rowToAudit)),
+    );
   }
 
   head(): Promise<{ seq: number; hash: string } | undefined> {

@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, type AuditRecord, recordHash, verifyAudit } from '../../src/audit/index.js';
 import type { AuditInput } from '../../src/audit/types.js';
 import type { Store } from '../../src/store/index.js';
+import { AUDIT_COLUMNS, auditParams } from '../../src/store/rows.js';
 import type { HarnessFactory, StoreHarness } from '../store/harness.js';
 
-const COLUMNS =
-  'seq, ts, grant_name, session, server, tool, method, args_digest, args, decision, rule, reason, latency_ms, upstream, approver, note, prev_hash, hash';
+const COLUMNS = AUDIT_COLUMNS.join(', ');
 
 export function call(i: number, over: Partial<AuditInput> = {}): AuditInput {
   return {
@@ -238,26 +238,7 @@ export function auditSuite(name: string, factory: HarnessFactory): void {
 }
 
 async function insertRaw(h: StoreHarness, r: AuditRecord): Promise<void> {
-  const values = [
-    r.seq,
-    r.ts,
-    r.grant,
-    r.session ?? null,
-    r.server,
-    r.tool ?? null,
-    r.method,
-    r.argsDigest,
-    r.args === undefined ? null : JSON.stringify(r.args),
-    r.decision,
-    r.rule ?? null,
-    r.reason ?? null,
-    r.latencyMs,
-    r.upstream,
-    r.approver ?? null,
-    r.note ?? null,
-    r.prevHash,
-    r.hash,
-  ];
+  const values = auditParams(r);
   await h.exec(
     `INSERT INTO audit (${COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
     values,

@@ -1,6 +1,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { postInitialize } from '../support/mcp-http.js';
 
 const ADMIN = 'admin-secret-for-tests-0123456789';
 
@@ -171,20 +172,7 @@ describe('admin API', () => {
     expect(list).not.toMatch(/[0-9a-f]{64}/);
     expect((await api('/api/grants/temp', { method: 'DELETE' })).status).toBe(204);
     expect((await api('/api/grants/temp', { method: 'DELETE' })).status).toBe(404);
-    const res = await fetch(`${gw.url}/mcp/everything`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${created.token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
-      }),
-    });
+    const res = await postInitialize(`${gw.url}/mcp/everything`, created.token);
     expect(res.status).toBe(401);
     expect(await res.text()).toContain('revoked');
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { postInitialize } from '../support/mcp-http.js';
 import {
   DIRECT,
   EVERYTHING_STDIO,
@@ -206,20 +207,7 @@ describe('aggregate endpoint /mcp', () => {
     const prompts = await narrow.client.listPrompts().catch(() => ({ prompts: [] }));
     expect(prompts.prompts).toEqual([]);
     // And /mcp/everything is closed to it outright.
-    const direct = await fetch(`${gw.url}/mcp/everything`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${MEMORY_TOKEN}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
-      }),
-    });
+    const direct = await postInitialize(`${gw.url}/mcp/everything`, MEMORY_TOKEN);
     expect(direct.status).toBe(403);
   });
 });

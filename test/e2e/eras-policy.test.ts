@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type EraServerHandle,
-  startLegacyEraServer,
-  startModernEraServer,
-} from '../fixtures/servers/era-server.js';
-import { connectEra } from '../support/eras.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import type { EraServerHandle } from '../fixtures/servers/era-server.js';
+import { connectEra, eraServerBehindGateway } from '../support/eras.js';
+import type { TestGateway } from '../support/gateway.js';
 
 // Issue 9: policy, limits and audit see one normalised call whatever the eras. An input_required
 // retry is a new tools/call (decided again), a denied call stays denied whatever state it
@@ -61,11 +57,7 @@ for (const serverEra of ['2025', '2026'] as const) {
     let url: string;
 
     beforeAll(async () => {
-      upstream = serverEra === '2025' ? await startLegacyEraServer() : await startModernEraServer();
-      gw = await startTestGateway({
-        auth: { mode: 'none' },
-        servers: { up: { url: upstream.url, policy: POLICY } },
-      });
+      ({ upstream, gw } = await eraServerBehindGateway(serverEra, POLICY));
       url = `${gw.url}/mcp/up`;
     });
     afterAll(async () => {

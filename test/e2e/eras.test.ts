@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  COUNTER_URI,
-  type EraServerHandle,
-  startLegacyEraServer,
-  startModernEraServer,
-} from '../fixtures/servers/era-server.js';
-import { connectEra, type Era, type EraClient } from '../support/eras.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { COUNTER_URI, type EraServerHandle } from '../fixtures/servers/era-server.js';
+import { connectEra, type Era, type EraClient, eraServerBehindGateway } from '../support/eras.js';
+import type { TestGateway } from '../support/gateway.js';
 
 // Issue 9: any client with any server. The same suite runs in all four pairings of a 2025-era or
 // 2026-07-28 SDK v2 client with a 2025-era or 2026-07-28 SDK v2 server, through toolgate over
@@ -27,11 +22,7 @@ for (const serverEra of ['2025', '2026'] as const) {
       let c: EraClient;
 
       beforeAll(async () => {
-        upstream = serverEra === '2025' ? await startLegacyEraServer() : await startModernEraServer();
-        gw = await startTestGateway({
-          auth: { mode: 'none' },
-          servers: { up: { url: upstream.url, policy: POLICY } },
-        });
+        ({ upstream, gw } = await eraServerBehindGateway(serverEra, POLICY));
         c = await connectEra(`${gw.url}/mcp/up`, clientEra as Era);
       });
       afterAll(async () => {

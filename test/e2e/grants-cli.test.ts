@@ -6,61 +6,25 @@
  * applies to the grant's calls; names from toolgate.yaml and unknown grants are refused; and no
  * token ever reaches the gateway's log output.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CLI, ensureFreshBuild, type GatewayProcess, ROOT, spawnGateway } from '../support/e2e.js';
-import { type HttpReply, McpSession } from '../support/mcp-http.js';
+import {
+  EVERYTHING_STDIO,
+  ensureFreshBuild,
+  type GatewayProcess,
+  runCli,
+  spawnGateway,
+} from '../support/e2e.js';
+import { McpSession, postInitialize, resultText } from '../support/mcp-http.js';
 
 const TOKEN = /tg_[A-Za-z0-9_-]{43}/g;
 const YAML_TOKEN = `tg_grantsCliYaml_${randomBytes(16).toString('hex')}`;
-const EVERYTHING = {
-  command: process.execPath,
-  args: [join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
-};
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`toolgate ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const resultText = (r: HttpReply) =>
-  ((r.body?.result as { content?: { text?: string }[] } | undefined)?.content ?? [])
-    .map((c) => c.text ?? '')
-    .join('\n');
 describe('toolgate grants, end to end', () => {
   const env = { ...process.env, TG_GRANTS_CLI_YAML: YAML_TOKEN };
   let dir: string;
@@ -79,27 +43,9 @@ describe('toolgate grants, end to end', () => {
     tokens.push(found[0]!);
     return { ...r, token: found[0]! };
   };
+  // A stateless probe: `initialize` authenticates like any call, and a 401 says why.
   const echo = (token: string, message: string) =>
-    fetch(`${gw.url}/mcp/everything`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      // A stateless probe: `initialize` authenticates like any call, and a 401 says why.
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: message, version: '1' },
-        },
-      }),
-      signal: AbortSignal.timeout(15_000),
-    });
+    postInitialize(`${gw.url}/mcp/everything`, token, message, { signal: AbortSignal.timeout(15_000) });
   /** Polls until the token is refused; returns the 401's message. Fails after `withinMs`. */
   const refusedWithin = async (token: string, withinMs: number) => {
     const deadline = Date.now() + withinMs;
@@ -126,7 +72,7 @@ describe('toolgate grants, end to end', () => {
         storage: { sqlite: join(dir, 'toolgate.db') },
         counters: { backend: 'memory' },
         log: { level: 'debug' }, // the most the gateway ever logs: still no token
-        servers: { everything: { ...EVERYTHING, policy: { version: '1', default: 'allow' } } },
+        servers: { everything: { ...EVERYTHING_STDIO, policy: { version: '1', default: 'allow' } } },
         grants: [{ name: 'from-yaml', servers: ['everything'], token_env: 'TG_GRANTS_CLI_YAML' }],
       }),
     );

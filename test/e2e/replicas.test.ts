@@ -10,7 +10,6 @@
  * PostgreSQL (127.0.0.1:5432, db `test`) gets a schema of its own, dropped afterwards; the shared
  * Redis (127.0.0.1:6379) is only touched under a unique key prefix, deleted afterwards.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,13 +20,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
   awayFromWindowEnd,
-  CLI,
+  EVERYTHING_STDIO,
   ensureFreshBuild,
   type GatewayProcess,
-  ROOT,
+  runCli,
   spawnGateway,
 } from '../support/e2e.js';
-import { type HttpReply, McpSession } from '../support/mcp-http.js';
+import { type HttpReply, McpSession, resultText } from '../support/mcp-http.js';
 
 /** Trust auth, but the client still needs a user name (CI has no $USER). */
 const PG_URL = process.env.TOOLGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -35,50 +34,6 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
 const BOT_TOKEN = `tg_replicaBot_${randomBytes(16).toString('hex')}`;
 const LIMIT = 6;
-/** server-everything over stdio (defined here, not imported from the in-process helper). */
-const EVERYTHING = {
-  command: process.execPath,
-  args: [join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
-};
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `toolgate <args>` from dist with a deadline. */
-function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`toolgate ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const text = (r: HttpReply) =>
-  ((r.body?.result as { content?: { text?: string }[] } | undefined)?.content ?? [])
-    .map((c) => c.text ?? '')
-    .join('\n');
 const isError = (r: HttpReply) => (r.body?.result as { isError?: boolean } | undefined)?.isError === true;
 
 describe('two gateway processes on one PostgreSQL + Redis', () => {
@@ -107,7 +62,7 @@ describe('two gateway processes on one PostgreSQL + Redis', () => {
   const echo = async (grant: string, session: McpSession, message: string) => {
     const r = await session.callTool('echo', { message });
     if (r.status === 200) {
-      const key = `${grant}:${isError(r) && text(r).startsWith('[RATE LIMITED]') ? 'rate_limited' : isError(r) ? 'deny' : 'allow'}`;
+      const key = `${grant}:${isError(r) && resultText(r).startsWith('[RATE LIMITED]') ? 'rate_limited' : isError(r) ? 'deny' : 'allow'}`;
       expected[key] = (expected[key] ?? 0) + 1;
     }
     return r;
@@ -127,7 +82,7 @@ describe('two gateway processes on one PostgreSQL + Redis', () => {
         log: { level: 'debug' },
         servers: {
           everything: {
-            ...EVERYTHING,
+            ...EVERYTHING_STDIO,
             policy: {
               version: '1',
               default: 'allow',
@@ -171,8 +126,8 @@ describe('two gateway processes on one PostgreSQL + Redis', () => {
     tokens.push(token!);
     const onA = await open(a, token!);
     const onB = await open(b, token!);
-    expect(text(await echo('cli-agent', onA, 'cli on a'))).toBe('Echo: cli on a');
-    expect(text(await echo('cli-agent', onB, 'cli on b'))).toBe('Echo: cli on b');
+    expect(resultText(await echo('cli-agent', onA, 'cli on a'))).toBe('Echo: cli on a');
+    expect(resultText(await echo('cli-agent', onB, 'cli on b'))).toBe('Echo: cli on b');
 
     const revoked = await toolgate('grants', 'revoke', 'cli-agent');
     expect(revoked.code, revoked.stderr).toBe(0);
@@ -196,9 +151,11 @@ describe('two gateway processes on one PostgreSQL + Redis', () => {
     tokens.push(token);
 
     const onB = await open(b, token);
-    expect(text(await echo('api-agent', onB, 'made on a, used on b'))).toBe('Echo: made on a, used on b');
+    expect(resultText(await echo('api-agent', onB, 'made on a, used on b'))).toBe(
+      'Echo: made on a, used on b',
+    );
     const onA = await open(a, token);
-    expect(text(await echo('api-agent', onA, 'and on a'))).toBe('Echo: and on a');
+    expect(resultText(await echo('api-agent', onA, 'and on a'))).toBe('Echo: and on a');
 
     const del = await api(b, '/api/grants/api-agent', { method: 'DELETE' });
     expect(del.status).toBe(204);
@@ -216,7 +173,7 @@ describe('two gateway processes on one PostgreSQL + Redis', () => {
     for (let i = 0; i < 2 * LIMIT; i++) {
       const r = await echo('bot', sessions[i % 2]!, `shared ${i}`);
       expect(r.status).toBe(200);
-      outcomes.push(isError(r) ? text(r) : 'ok');
+      outcomes.push(isError(r) ? resultText(r) : 'ok');
     }
     expect(outcomes.slice(0, LIMIT)).toEqual(Array(LIMIT).fill('ok'));
     for (const o of outcomes.slice(LIMIT))

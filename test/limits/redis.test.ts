@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CounterBackendError, type CounterStore, createCounterStore } from '../../src/limits/index.js';
+import { eventually, freePort, killProcess, startRedisServer } from '../support/processes.js';
 import { counterStoreSuite, T0 } from './counter-store.suite.js';
-import { eventually, freePort, splitAcrossProcesses, startRedisServer, stopProcess } from './helpers.js';
+import { splitAcrossProcesses } from './helpers.js';
 
 // The shared Redis other suites use too: everything here lives under a prefix of its own and is
 // deleted afterwards (keys would expire with their windows anyway).
@@ -95,13 +96,13 @@ describe('redis counter store', () => {
     const store = await createCounterStore({ backend: 'redis', url: `redis://127.0.0.1:${port}` });
     const c = charge('late-start');
     await expect(store.consume([c], T0)).rejects.toBeInstanceOf(CounterBackendError);
-    const server = await startRedisServer(port);
+    const server = await startRedisServer(port, 10_000);
     try {
       await eventually(() => store.ping(), 10_000);
       expect(await store.consume([c], T0)).toEqual({ ok: true });
     } finally {
       await store.close();
-      await stopProcess(server);
+      await killProcess(server);
     }
   });
 
@@ -112,19 +113,19 @@ describe('redis counter store', () => {
 
     beforeAll(async () => {
       port = await freePort();
-      server = await startRedisServer(port);
+      server = await startRedisServer(port, 10_000);
       store = await createCounterStore({ backend: 'redis', url: `redis://127.0.0.1:${port}` });
     });
     afterAll(async () => {
       await store?.close();
-      if (server) await stopProcess(server);
+      if (server) await killProcess(server);
     });
 
     it('fails closed while Redis is down and counts again once it is back, without a restart', async () => {
       const c = charge('comeback');
       expect(await store.consume([c], T0)).toEqual({ ok: true });
 
-      await stopProcess(server!);
+      await killProcess(server!);
       const err = await eventually(async () => {
         const started = Date.now();
         const e = await store.consume([c], T0).then(
@@ -138,7 +139,7 @@ describe('redis counter store', () => {
       expect(err.took).toBeLessThan(1_500);
       await expect(store.ping()).rejects.toBeInstanceOf(CounterBackendError);
 
-      server = await startRedisServer(port); // same port, empty data, empty script cache
+      server = await startRedisServer(port, 10_000); // same port, empty data, empty script cache
       await eventually(() => store.ping(), 10_000);
       expect(await store.consume([c], T0)).toEqual({ ok: true });
       expect(await store.usage([c], T0)).toEqual([1]);

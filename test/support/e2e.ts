@@ -4,28 +4,22 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { CLI, ROOT } from './parity.js';
+import { CLI, EVERYTHING_STDIO, ROOT } from './parity.js';
+import { killProcess, stopProcess, waitForLine } from './processes.js';
 
-export { CLI, ROOT };
-
-/** Polls `fn` until it returns without throwing, or rethrows its last error after `timeoutMs`. */
-export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 15_000, stepMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, stepMs));
-    }
-  }
-}
+export {
+  eventually,
+  freePort,
+  killProcess,
+  startRedisServer,
+  stopProcess,
+  waitForLine,
+} from './processes.js';
+export { CLI, EVERYTHING_STDIO, ROOT };
 
 /**
  * Fixed windows are aligned to UTC: a test that counts to a limit must not straddle a window
@@ -159,65 +153,6 @@ function buildIfStale(): void {
   }
 }
 
-/** Calls `onLine` for each stdout line of `child`; resolves with the first line it accepts. */
-export function waitForLine(
-  child: ChildProcess,
-  stream: 'stdout' | 'stderr',
-  accept: (line: string) => boolean,
-  timeoutMs: number,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let other = '';
-    const src = child[stream]!;
-    const otherStream = stream === 'stdout' ? child.stderr : child.stdout;
-    const timer = setTimeout(
-      () => done(new Error(`timed out after ${timeoutMs} ms; output: ${other}`)),
-      timeoutMs,
-    );
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      const hit = lines.find(accept);
-      if (hit !== undefined) done(undefined, hit);
-    };
-    const onOther = (d: Buffer) => {
-      other = (other + d.toString()).slice(-4000);
-    };
-    const onExit = (code: number | null, signal: string | null) =>
-      done(new Error(`process exited early (code ${code}, signal ${signal}); output: ${other}`));
-    function done(err?: Error, line?: string) {
-      clearTimeout(timer);
-      src.off('data', onData);
-      otherStream?.off('data', onOther);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(line!);
-    }
-    src.on('data', onData);
-    otherStream?.on('data', onOther);
-    child.once('exit', onExit);
-  });
-}
-
-/** Ends a child we started: SIGTERM, then SIGKILL if it lingers. */
-export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-export async function killProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
-
 /** A `toolgate serve` child process; `url` is the gateway's base URL. */
 export interface GatewayProcess {
   child: ChildProcess;
@@ -250,30 +185,36 @@ export async function spawnGateway(
   }
 }
 
-/** An ephemeral TCP port nothing listens on (it was free a moment ago). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
-/** A throwaway redis-server of our own (no persistence), so fault tests never stop the shared one. */
-export async function startRedisServer(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  try {
-    await waitForLine(child, 'stdout', (l) => l.includes('Ready to accept connections'), 15_000);
-  } catch (e) {
-    await killProcess(child);
-    throw e;
-  }
-  child.stdout!.resume();
-  return child;
+/** Runs `toolgate <args>` from dist with a deadline. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`toolgate ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -1,6 +1,33 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import {
+  type EraServerHandle,
+  startLegacyEraServer,
+  startModernEraServer,
+} from '../fixtures/servers/era-server.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 export type Era = '2025' | '2026';
+
+/**
+ * The era suites' setup: an era server of `serverEra` behind an in-process gateway (no auth) as
+ * server `up` with `policy`. Close `gw` before `upstream`.
+ */
+export async function eraServerBehindGateway(
+  serverEra: Era,
+  policy: Record<string, unknown>,
+): Promise<{ upstream: EraServerHandle; gw: TestGateway }> {
+  const upstream = serverEra === '2025' ? await startLegacyEraServer() : await startModernEraServer();
+  try {
+    const gw = await startTestGateway({
+      auth: { mode: 'none' },
+      servers: { up: { url: upstream.url, policy } },
+    });
+    return { upstream, gw };
+  } catch (err) {
+    await upstream.close();
+    throw err;
+  }
+}
 
 /** What one era-suite client saw: server requests it answered, notifications it got. */
 export interface EraClient {

@@ -65,6 +65,43 @@ export function rpcError(reply: HttpReply): { code: number; message: string } | 
   return reply.body?.error as { code: number; message: string } | undefined;
 }
 
+/**
+ * A bare `initialize` POST bearing `token`, outside any session: it authenticates like any call,
+ * so its status (401, 403) says whether the token is let in.
+ */
+export function postInitialize(
+  url: string,
+  token: string,
+  clientName = 'x',
+  init: { signal?: AbortSignal } = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: clientName, version: '1' },
+      },
+    }),
+    ...init,
+  });
+}
+
+/** The text parts of a `tools/call` result, one a line. */
+export const resultText = (r: HttpReply) =>
+  ((r.body?.result as { content?: { text?: string }[] } | undefined)?.content ?? [])
+    .map((c) => c.text ?? '')
+    .join('\n');
+
 /** A 2025-era session opened through `initialize` + `notifications/initialized`. */
 export class McpSession {
   private nextId = 1;
