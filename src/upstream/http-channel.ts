@@ -4,35 +4,60 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import type { HttpServerConfig } from '../config/index.js';
-import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
+import { errorResponse, type JsonRpcMessage, type RequestId, UPSTREAM_ERROR } from '../proxy/jsonrpc.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
+import { LeanPoster, PostError } from './lean-post.js';
 
 const GET_STREAM_WAIT_MS = 2_000;
+const DELETE_TIMEOUT_MS = 5_000;
 
 /**
- * Streamable HTTP (or legacy SSE) upstream through the SDK v2 client transports, which already
- * handle both response shapes, the session header, the GET stream and SSE resumption.
- * POSTs carry no abort signal: a shared one collects a listener per request (see below).
+ * Streamable HTTP (or legacy SSE) upstream. Streamable HTTP: every POST but one goes through
+ * `LeanPoster` (node:http keep-alive, own SSE reader), the hot path; the SDK v2 transport is
+ * created on first need, in sync with the lean path's session id and protocol version, for what
+ * the lean path does not do: `notifications/initialized` and the standalone GET stream it opens,
+ * and resuming a POST's SSE stream with Last-Event-ID when it broke before the response. Legacy
+ * `transport: sse` stays entirely on the SDK's SSEClientTransport.
  */
 export class HttpChannel implements Channel {
   onmessage?: (message: JsonRpcMessage) => void;
   onclose?: (reason: UpstreamError) => void;
-  private readonly transport: Transport & { terminateSession?: () => Promise<void> };
+  private readonly url: URL;
+  private readonly lean?: LeanPoster;
+  /** Legacy SSE: the transport. Streamable HTTP: the SDK transport once needed (see above). */
+  private transport?: Transport & { terminateSession?: () => Promise<void> };
+  /** The session id the SDK transport was created with. */
+  private transportSession?: string;
   private closing = false;
   /** Resolves the wait in send() once the standalone GET stream answered (opened, or 405). */
   private getSettled?: () => void;
 
   constructor(
     private readonly name: string,
-    cfg: HttpServerConfig,
+    private readonly cfg: HttpServerConfig,
   ) {
-    const url = new URL(cfg.url);
-    // The SDK transport hands its one connection-wide signal to every POST; fetch keeps an abort
-    // listener on it per request until that request is garbage-collected, so under load thousands
-    // pile up (MaxListenersExceededWarning, a stderr write per request, ~15% of the gateway's CPU
-    // in the overhead benchmark). POSTs go without it: close() fails pending calls in the link and
-    // DELETEs the upstream session. The long-lived GET stream keeps the signal so close() ends it.
+    this.url = new URL(cfg.url);
+    if (cfg.transport === 'sse') {
+      this.transport = this.sdkTransport(undefined, undefined);
+      this.transport.onclose = () => {
+        if (!this.closing)
+          this.onclose?.(new UpstreamError('UPSTREAM_CLOSED', `connection to server "${this.name}" closed`));
+      };
+      return;
+    }
+    this.lean = new LeanPoster(this.url, cfg.headers);
+    this.lean.onmessage = (m) => this.onmessage?.(m);
+    this.lean.onStreamEnd = (id, lastEventId) => this.resume(id, lastEventId);
+  }
+
+  /**
+   * An SDK transport sharing our state. The SDK transport hands one connection-wide signal to
+   * every POST; fetch keeps an abort listener on it per request until that request is
+   * garbage-collected (MaxListenersExceededWarning under load), so its POSTs go without it. The
+   * long-lived GET stream keeps the signal so close() ends it.
+   */
+  private sdkTransport(sessionId: string | undefined, protocolVersion: string | undefined) {
     const fetchOwnSignal: typeof fetch = (input, init) => {
       const post = init?.method === 'POST';
       const response = fetch(input, { ...init, signal: post ? null : (init?.signal ?? null) });
@@ -42,24 +67,39 @@ export class HttpChannel implements Channel {
       }
       return response;
     };
-    const requestInit = { headers: cfg.headers };
-    this.transport =
-      cfg.transport === 'sse'
-        ? new SSEClientTransport(url, { requestInit, fetch: fetchOwnSignal })
-        : new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchOwnSignal });
-    this.transport.onmessage = (m) => this.onmessage?.(m as JsonRpcMessage);
-    this.transport.onerror = () => {
+    const requestInit = { headers: this.cfg.headers };
+    const transport =
+      this.cfg.transport === 'sse'
+        ? new SSEClientTransport(this.url, { requestInit, fetch: fetchOwnSignal })
+        : new StreamableHTTPClientTransport(this.url, {
+            requestInit,
+            fetch: fetchOwnSignal,
+            sessionId,
+            protocolVersion,
+          });
+    transport.onmessage = (m) => this.onmessage?.(m as JsonRpcMessage);
+    transport.onerror = () => {
       /* per-request failures reject send(); stream errors are retried by the transport */
     };
-    this.transport.onclose = () => {
-      if (!this.closing)
-        this.onclose?.(new UpstreamError('UPSTREAM_CLOSED', `connection to server "${this.name}" closed`));
-    };
+    return transport;
+  }
+
+  /** The streamable SDK transport, (re)created when the lean path's session id changed. */
+  private async streamable(): Promise<Transport> {
+    const lean = this.lean as LeanPoster;
+    if (this.transport && this.transportSession === lean.sessionId) return this.transport;
+    const old = this.transport;
+    this.transport = this.sdkTransport(lean.sessionId, lean.protocolVersion);
+    this.transportSession = lean.sessionId;
+    await old?.close().catch(() => {});
+    await this.transport.start();
+    return this.transport;
   }
 
   async start(): Promise<void> {
+    if (this.lean) return; // nothing to open before the first POST
     try {
-      await this.transport.start();
+      await this.transport?.start();
     } catch (err) {
       throw new UpstreamError(
         'UPSTREAM_UNREACHABLE',
@@ -69,16 +109,15 @@ export class HttpChannel implements Channel {
   }
 
   async send(message: JsonRpcMessage): Promise<void> {
+    const initialized = 'method' in message && message.method === 'notifications/initialized';
+    if (this.lean && !initialized) return this.post(this.lean, message);
     // The SDK transport opens the GET stream only after the server accepted `initialized`.
     // Servers send some requests (sampling, elicitation) on that stream, and one sent before it
     // is open is stored for a resumption that never comes; so the handshake ends when it is open.
-    const opensStream =
-      this.transport instanceof StreamableHTTPClientTransport &&
-      'method' in message &&
-      message.method === 'notifications/initialized';
-    const streamOpen = opensStream ? this.nextGet(GET_STREAM_WAIT_MS) : undefined;
+    const streamOpen = this.lean ? this.nextGet(GET_STREAM_WAIT_MS) : undefined;
     try {
-      await this.transport.send(message as never);
+      const transport = this.lean ? await this.streamable() : (this.transport as Transport);
+      await transport.send(message as never);
       await streamOpen;
     } catch (err) {
       throw new UpstreamError(
@@ -86,6 +125,47 @@ export class HttpChannel implements Channel {
         `server "${this.name}" did not accept the request: ${describeError(err)}`,
       );
     }
+  }
+
+  private async post(lean: LeanPoster, message: JsonRpcMessage): Promise<void> {
+    try {
+      await lean.post(message);
+    } catch (err) {
+      if (err instanceof PostError && err.sessionExpired) {
+        // The session is gone for every later request too: end this channel (after this
+        // request's own error is out) so the link opens a new session on the next request.
+        setImmediate(() => {
+          if (!this.closing)
+            this.onclose?.(new UpstreamError('UPSTREAM_CLOSED', `server "${this.name}" ended the session`));
+        });
+        throw new UpstreamError(
+          'UPSTREAM_CLOSED',
+          `server "${this.name}" ${err.message}; toolgate opens a new session on the next request`,
+        );
+      }
+      throw new UpstreamError(
+        'UPSTREAM_UNREACHABLE',
+        `server "${this.name}" did not accept the request: ${describeError(err)}`,
+      );
+    }
+  }
+
+  /**
+   * A POST's SSE stream ended before the response. With an event id the server can replay what
+   * was missed: the SDK transport resumes with Last-Event-ID on a GET (and retries with backoff).
+   * Without one the response can never come, so the request fails now instead of timing out.
+   */
+  private resume(id: RequestId, lastEventId: string): void {
+    if (this.closing) return;
+    const fail = (why: string) =>
+      this.onmessage?.(errorResponse(id, UPSTREAM_ERROR, `server "${this.name}" ${why}`));
+    if (lastEventId === '') {
+      fail('ended its response stream before answering');
+      return;
+    }
+    this.streamable()
+      .then((t) => (t as StreamableHTTPClientTransport).resumeStream(lastEventId))
+      .catch((err) => fail(`broke its response stream and resuming it failed: ${describeError(err)}`));
   }
 
   /** Resolves when the next GET answers, or after `ms` (a server may not offer the stream). */
@@ -103,14 +183,21 @@ export class HttpChannel implements Channel {
   }
 
   setProtocolVersion(version: string): void {
-    this.transport.setProtocolVersion?.(version);
+    if (this.lean) this.lean.protocolVersion = version;
+    this.transport?.setProtocolVersion?.(version);
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    // Client.close() alone leaves the upstream session open; DELETE it explicitly.
-    await this.transport.terminateSession?.().catch(() => {});
-    await this.transport.close().catch(() => {});
+    if (this.lean) {
+      // Client.close() alone leaves the upstream session open; DELETE it explicitly.
+      await this.lean.terminate(DELETE_TIMEOUT_MS);
+      this.lean.close();
+      await this.transport?.close().catch(() => {});
+      return;
+    }
+    await this.transport?.terminateSession?.().catch(() => {});
+    await this.transport?.close().catch(() => {});
   }
 }
 
