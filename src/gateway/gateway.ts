@@ -171,7 +171,12 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   });
   const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
   sessionCount = () => sessions.size;
-  const shared = new SharedLinks(() => servers, sessions, log);
+  const shared = new SharedLinks(
+    () => servers,
+    sessions,
+    log,
+    (s, t) => paramHeaders.get(s, t),
+  );
   const core: GatewayCore = {
     log,
     servers,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
+import type { ParamHeaderLookup } from '../era/param-headers.js';
 import { METHOD_NOT_FOUND } from '../proxy/jsonrpc.js';
 import type { SessionRegistry } from '../proxy/registry.js';
 import { UpstreamLink } from '../upstream/link.js';
@@ -17,6 +18,8 @@ export class SharedLinks {
     private readonly servers: () => ReadonlyMap<string, ServerConfig>,
     private readonly sessions: SessionRegistry,
     private readonly log: Logger,
+    /** SEP-2243: a 2026 client's calls through a shared 2026 upstream carry `Mcp-Param-*` headers. */
+    private readonly paramHeaders?: ParamHeaderLookup,
   ) {}
 
   get(server: string): UpstreamLink {
@@ -47,6 +50,7 @@ export class SharedLinks {
       },
       this.log,
       true,
+      this.paramHeaders,
     );
     this.links.set(server, link);
     return link;

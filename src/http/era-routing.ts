@@ -37,16 +37,19 @@ export async function planEras(
       if ((await eras.eraOf(name, cfg)) !== client) other.add(name);
     }),
   );
+  // SEP-2243: the links to 2026 upstreams mirror declared arguments into `Mcp-Param-*` headers.
+  const registry = deps.paramHeaders;
+  const paramHeaders = registry && ((server: string, tool: string) => registry.get(server, tool));
   return {
     translated: other.size > 0,
     eraLink: (name, cfg, hooks) => {
       if (cfg.shared) return undefined;
       // Same era: 2025 passes through as it is; 2026 needs its listen streams re-tagged.
       if (!other.has(name))
-        return client === '2026' ? new ListenRelayLink(name, cfg, hooks, deps.log) : undefined;
+        return client === '2026' ? new ListenRelayLink(name, cfg, hooks, deps.log, paramHeaders) : undefined;
       return client === '2026'
         ? new LegacyUpstreamLink(name, cfg, hooks, deps.log, envelope ?? fallbackEnvelope)
-        : new ModernUpstreamLink(name, cfg, hooks, deps.log);
+        : new ModernUpstreamLink(name, cfg, hooks, deps.log, paramHeaders);
     },
   };
 }

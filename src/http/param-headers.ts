@@ -23,105 +23,21 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
+import { PARAM_HEADER_PREFIX, type ParamHeaderDeclaration, scanParamHeaders } from '../era/param-headers.js';
 
-export const PARAM_HEADER_PREFIX = 'Mcp-Param-';
+// The declaration scan is shared with the upstream channel (which sends these headers to 2026
+// upstreams), so it lives in src/era/param-headers.ts; re-exported here for existing importers.
+export {
+  PARAM_HEADER_PREFIX,
+  type ParamHeaderDeclaration,
+  type ScanResult,
+  scanParamHeaders,
+} from '../era/param-headers.js';
 
-/** One `x-mcp-header` declaration: where the argument sits, the header's `<Name>`, its JSON type. */
-export interface ParamHeaderDeclaration {
-  path: readonly string[];
-  name: string;
-  type: string;
-}
-
-export type ScanResult =
-  | { ok: true; declarations: ParamHeaderDeclaration[] }
-  /** `declarations` is set when `number`-typed declarations are the only fault (still checked). */
-  | { ok: false; reason: string; declarations?: ParamHeaderDeclaration[] };
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const PERMITTED_TYPES = new Set(['string', 'integer', 'boolean']);
-/** Subschema keywords a declaration must not sit under (not reachable through `properties` alone). */
-const UNREACHABLE = [
-  'items',
-  'prefixItems',
-  'contains',
-  'additionalProperties',
-  'unevaluatedProperties',
-  'unevaluatedItems',
-  'propertyNames',
-  'patternProperties',
-  'dependentSchemas',
-  'oneOf',
-  'anyOf',
-  'allOf',
-  'not',
-  'if',
-  'then',
-  'else',
-  '$defs',
-  'definitions',
-];
-const NAMED_SUBSCHEMAS = new Set(['patternProperties', 'dependentSchemas', '$defs', 'definitions']);
 const BASE64_CANONICAL = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const SENTINEL_START = '=?base64?';
 const SENTINEL_END = '?=';
-
-const where = (path: readonly string[]) => (path.length === 0 ? 'the schema root' : path.join('.'));
-
-/** Every `x-mcp-header` declaration in a tool's `inputSchema`, or why the schema is invalid. */
-export function scanParamHeaders(inputSchema: unknown): ScanResult {
-  const declarations: ParamHeaderDeclaration[] = [];
-  const seen = new Map<string, string>();
-  let numberFault: string | undefined;
-  const visit = (node: unknown, path: readonly string[], reachable: boolean): string | undefined => {
-    if (node === null || typeof node !== 'object') return undefined;
-    const schema = node as Record<string, unknown>;
-    if ('x-mcp-header' in schema) {
-      const name = schema['x-mcp-header'];
-      if (!reachable || path.length === 0)
-        return `${where(path)}: x-mcp-header must sit on a property reached through "properties" only`;
-      if (typeof name !== 'string' || name === '')
-        return `${where(path)}: x-mcp-header must be a non-empty string`;
-      if (!TOKEN.test(name)) return `${where(path)}: x-mcp-header "${name}" is not an HTTP token`;
-      const type = typeof schema.type === 'string' ? schema.type : undefined;
-      if (type === undefined || !PERMITTED_TYPES.has(type)) {
-        const fault = `${where(path)}: x-mcp-header "${name}" is on a ${type ?? 'untyped'} property (string, integer or boolean only)`;
-        if (type !== 'number') return fault;
-        numberFault ??= fault;
-      }
-      const prior = seen.get(name.toLowerCase());
-      if (prior !== undefined) return `x-mcp-header "${name}" is declared twice (also as "${prior}")`;
-      seen.set(name.toLowerCase(), name);
-      declarations.push({ path, name, type: type ?? 'number' });
-    }
-    const properties = schema.properties;
-    if (properties !== null && typeof properties === 'object')
-      for (const [key, child] of Object.entries(properties as Record<string, unknown>)) {
-        const fault = visit(child, [...path, key], reachable);
-        if (fault) return fault;
-      }
-    for (const k of UNREACHABLE) {
-      const sub = schema[k];
-      if (sub === undefined) continue;
-      const branches = Array.isArray(sub)
-        ? sub
-        : NAMED_SUBSCHEMAS.has(k) && sub !== null && typeof sub === 'object'
-          ? Object.values(sub as Record<string, unknown>)
-          : [sub];
-      for (const branch of branches) {
-        const fault = visit(branch, [...path, `<${k}>`], false);
-        if (fault) return fault;
-      }
-    }
-    return undefined;
-  };
-  const fault = visit(inputSchema, [], true);
-  if (fault !== undefined) return { ok: false, reason: numberFault ?? fault };
-  return numberFault === undefined
-    ? { ok: true, declarations }
-    : { ok: false, reason: numberFault, declarations };
-}
 
 /** A header value as text: the Base64 sentinel decoded (UTF-8), undefined when it is malformed. */
 export function decodeParamValue(value: string): string | undefined {

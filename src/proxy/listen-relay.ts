@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
 import { type Params, SUBSCRIPTION_ID_KEY } from '../era/envelope.js';
+import type { ParamHeaderLookup } from '../era/param-headers.js';
 import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
 import type { JsonRpcNotification, JsonRpcResponse, RequestId } from './jsonrpc.js';
 import type { Sink } from './sink.js';
@@ -19,7 +20,14 @@ interface RequestContext {
 export class ListenRelayLink extends UpstreamLink {
   private readonly listens = new Map<number, RequestContext>();
 
-  constructor(server: string, cfg: ServerConfig, hooks: LinkHooks, log: Logger) {
+  constructor(
+    server: string,
+    cfg: ServerConfig,
+    hooks: LinkHooks,
+    log: Logger,
+    /** SEP-2243 declarations, so 2026 calls upstream carry their `Mcp-Param-*` headers. */
+    paramHeaders?: ParamHeaderLookup,
+  ) {
     const box: { self?: ListenRelayLink } = {};
     super(
       server,
@@ -32,6 +40,8 @@ export class ListenRelayLink extends UpstreamLink {
         onProgress: (n, ctx) => hooks.onProgress(n, ctx),
       },
       log,
+      false,
+      paramHeaders,
     );
     box.self = this;
   }

@@ -7,6 +7,7 @@ import {
   SUBSCRIPTION_ID_KEY,
   withEnvelope,
 } from '../era/envelope.js';
+import type { ParamHeaderLookup } from '../era/param-headers.js';
 import { initializeFromDiscover, inputRequiredOf, legacyResponse } from '../era/results.js';
 import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
 import type { JsonRpcNotification, JsonRpcResponse, RequestId } from './jsonrpc.js';
@@ -37,7 +38,14 @@ export class ModernUpstreamLink extends UpstreamLink {
   private readonly waiting = new Map<string, (body: { result: unknown } | { error: unknown }) => void>();
   private nextAsk = 1;
 
-  constructor(server: string, cfg: ServerConfig, hooks: LinkHooks, log: Logger) {
+  constructor(
+    server: string,
+    cfg: ServerConfig,
+    hooks: LinkHooks,
+    log: Logger,
+    /** SEP-2243 declarations, so 2026 calls upstream carry their `Mcp-Param-*` headers. */
+    paramHeaders?: ParamHeaderLookup,
+  ) {
     const box: { self?: ModernUpstreamLink } = {};
     super(
       server,
@@ -48,6 +56,8 @@ export class ModernUpstreamLink extends UpstreamLink {
         onProgress: (n, ctx) => hooks.onProgress(n, ctx),
       },
       log,
+      false,
+      paramHeaders,
     );
     box.self = this;
     this.out = hooks;

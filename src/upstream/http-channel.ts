@@ -4,6 +4,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import type { HttpServerConfig } from '../config/index.js';
+import type { ParamHeaderLookup } from '../era/param-headers.js';
 import { errorResponse, type JsonRpcMessage, type RequestId, UPSTREAM_ERROR } from '../proxy/jsonrpc.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
@@ -36,6 +37,8 @@ export class HttpChannel implements Channel {
   constructor(
     private readonly name: string,
     private readonly cfg: HttpServerConfig,
+    /** SEP-2243 declarations (from the composition root): 2026 `tools/call`s carry `Mcp-Param-*`. */
+    paramHeaders?: ParamHeaderLookup,
   ) {
     this.url = new URL(cfg.url);
     if (cfg.transport === 'sse') {
@@ -46,7 +49,7 @@ export class HttpChannel implements Channel {
       };
       return;
     }
-    this.lean = new LeanPoster(this.url, cfg.headers);
+    this.lean = new LeanPoster(this.url, cfg.headers, paramHeaders && ((tool) => paramHeaders(name, tool)));
     this.lean.onmessage = (m) => this.onmessage?.(m);
     this.lean.onStreamEnd = (id, lastEventId) => this.resume(id, lastEventId);
   }

@@ -7,7 +7,13 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { PROTOCOL_VERSION_KEY } from '../era/envelope.js';
 import { isRequest, type JsonRpcMessage, type RequestId } from '../proxy/jsonrpc.js';
-import { baseHeaders, type HeaderMap, postHeaders, sessionHeaders } from './mcp-headers.js';
+import {
+  baseHeaders,
+  type HeaderMap,
+  postHeaders,
+  sessionHeaders,
+  type ToolParamHeaders,
+} from './mcp-headers.js';
 import { SseParser } from './sse-parser.js';
 
 /**
@@ -62,6 +68,8 @@ export class LeanPoster {
   constructor(
     private readonly url: URL,
     private readonly configured: Record<string, string> | undefined,
+    /** SEP-2243: a tool's `x-mcp-header` declarations, for the `Mcp-Param-*` headers of 2026 calls. */
+    private readonly paramHeaders?: ToolParamHeaders,
   ) {
     this.base = baseHeaders(configured);
   }
@@ -89,7 +97,7 @@ export class LeanPoster {
       if (this.open.has(key)) this.open.set(key, true);
     }
     const body = JSON.stringify(message);
-    const headers = postHeaders(this.base, message, this.sessionId, this.protocolVersion);
+    const headers = postHeaders(this.base, message, this.sessionId, this.protocolVersion, this.paramHeaders);
     headers['content-length'] = String(Buffer.byteLength(body));
     return this.attempt(message, body, headers, this.url, 0, true);
   }

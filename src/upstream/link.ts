@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { isStdioServer, type ServerConfig } from '../config/index.js';
+import type { ParamHeaderLookup } from '../era/param-headers.js';
 import {
   errorResponse,
   isNotification,
@@ -68,6 +69,11 @@ export class UpstreamLink {
     private readonly hooks: LinkHooks,
     private readonly log: Logger,
     private readonly shared = false,
+    /**
+     * SEP-2243: the `x-mcp-header` declarations the gateway learnt, so an HTTP channel can mirror
+     * a 2026 `tools/call`'s arguments into the `Mcp-Param-*` headers a 2026 upstream requires.
+     */
+    private readonly paramHeaders?: ParamHeaderLookup,
   ) {}
 
   get isUp(): boolean {
@@ -215,7 +221,7 @@ export class UpstreamLink {
     if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
     const channel: Channel = isStdioServer(this.cfg)
       ? new StdioChannel(this.server, this.cfg, this.log)
-      : new HttpChannel(this.server, this.cfg);
+      : new HttpChannel(this.server, this.cfg, this.paramHeaders);
     channel.onmessage = (m) => this.onMessage(m);
     channel.onclose = (reason) => this.onChannelClosed(channel, reason);
     try {

@@ -1,13 +1,21 @@
 import { PROTOCOL_VERSION_KEY } from '../era/envelope.js';
+import { encodeMcpParamValue, type ParamHeaderDeclaration, paramHeaderValues } from '../era/param-headers.js';
 import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
+
+// The value encoding moved to src/era/param-headers.ts (shared with the front end's checks).
+export { encodeMcpParamValue } from '../era/param-headers.js';
 
 /**
  * The headers of an upstream POST, exactly as the SDK v2 `StreamableHTTPClientTransport` sets them
  * (`_commonHeaders`, `_applyBodyDerivedHeaders`, `send`), so the lean path and the SDK transport
  * are indistinguishable to a server: the configured headers, then the session id (not on
  * `initialize`), the negotiated protocol version, for a request carrying a 2026 `_meta` envelope
- * the envelope's version with `Mcp-Method` and `Mcp-Name`, and the content type and accept list.
+ * the envelope's version with `Mcp-Method` and `Mcp-Name` (and, on a `tools/call`, the
+ * `Mcp-Param-<Name>` headers its tool declares), and the content type and accept list.
  */
+
+/** A tool's `x-mcp-header` declarations on this connection's server (bound by the channel). */
+export type ToolParamHeaders = (tool: string) => readonly ParamHeaderDeclaration[] | undefined;
 
 /** Methods whose `Mcp-Name` header mirrors a body field (the SDK's `MCP_NAME_HEADER_SOURCE`). */
 const NAME_SOURCE: Readonly<Record<string, string>> = {
@@ -18,9 +26,6 @@ const NAME_SOURCE: Readonly<Record<string, string>> = {
   'tasks/update': 'taskId',
   'tasks/cancel': 'taskId',
 };
-
-const BASE64_PREFIX = '=?base64?';
-const BASE64_SUFFIX = '?=';
 
 export type HeaderMap = Record<string, string>;
 
@@ -47,6 +52,7 @@ export function postHeaders(
   message: JsonRpcMessage,
   sessionId: string | undefined,
   protocolVersion: string | undefined,
+  paramHeaders?: ToolParamHeaders,
 ): HeaderMap {
   const headers: HeaderMap = { ...base };
   const method = 'method' in message ? message.method : undefined;
@@ -64,6 +70,11 @@ export function postHeaders(
       const field = Object.hasOwn(NAME_SOURCE, method) ? NAME_SOURCE[method] : undefined;
       const value = field === undefined ? undefined : params?.[field];
       if (typeof value === 'string') headers['mcp-name'] = encodeMcpParamValue(value);
+      // SEP-2243: a 2026 server refuses (400, -32020) a `tools/call` whose declared arguments are
+      // not mirrored in `Mcp-Param-<Name>` headers; send them as the SDK client does (callTool).
+      const declarations =
+        method === 'tools/call' && typeof value === 'string' ? paramHeaders?.(value) : undefined;
+      if (declarations) Object.assign(headers, paramHeaderValues(declarations, params?.arguments));
     }
   }
   return headers;
@@ -80,27 +91,4 @@ export function sessionHeaders(
   if (sessionId !== undefined) out['mcp-session-id'] = sessionId;
   if (protocolVersion !== undefined) out['mcp-protocol-version'] = protocolVersion;
   return out;
-}
-
-/**
- * An HTTP field value per the 2026 value-encoding rule (the SDK's `encodeMcpParamValue`): a safe
- * plain-ASCII value passes unchanged; anything else (empty, padded, non-ASCII or control
- * characters, or already looking like the sentinel) is sent as `=?base64?{utf-8 base64}?=`.
- */
-export function encodeMcpParamValue(value: string): string {
-  return needsBase64(value)
-    ? `${BASE64_PREFIX}${Buffer.from(value, 'utf8').toString('base64')}${BASE64_SUFFIX}`
-    : value;
-}
-
-function needsBase64(s: string): boolean {
-  if (s.length === 0) return true;
-  if (s.startsWith(BASE64_PREFIX) && s.endsWith(BASE64_SUFFIX)) return true;
-  if (s !== s.trim()) return true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 9 || (c >= 32 && c <= 126)) continue;
-    return true;
-  }
-  return false;
 }

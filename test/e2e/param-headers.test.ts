@@ -7,15 +7,18 @@
  *
  * Upstreams: the 2025 conformance fixture (`test_custom_headers`, `region` -> `Mcp-Param-Region`) and
  * a small 2025 server of our own with integer, boolean and nested declarations, an invalid
- * declaration and a tool without any.
+ * declaration and a tool without any. Last, a real 2026 upstream (SDK v2 server, which validates
+ * the headers itself): the gateway's own requests to it carry the `Mcp-Param-*` headers.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeParamValue, scanParamHeaders } from '../../src/http/param-headers.js';
 import {
   type ConformanceServerHandle,
   startConformanceServer,
+  startModernConformanceServer,
 } from '../fixtures/servers/conformance-server.js';
 import { ALLOW_ALL, startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -400,6 +403,84 @@ describe('declarations learned by the start-up probe', () => {
       await fixture.close();
     }
   }, 30_000);
+});
+
+describe("Mcp-Param-* headers on the gateway's own requests to a 2026 upstream", () => {
+  let upstream: Awaited<ReturnType<typeof startModernConformanceServer>>;
+  let gw: TestGateway;
+  /** The Mcp-Param-Region header of each tools/call the upstream received (null: none). */
+  const seen: (string | null)[] = [];
+
+  beforeAll(async () => {
+    upstream = await startModernConformanceServer((req) => {
+      if (req.headers['mcp-method'] === 'tools/call' && req.headers['mcp-name'] === 'test_custom_headers') {
+        const v = req.headers['mcp-param-region'];
+        seen.push(typeof v === 'string' ? v : null);
+      }
+    });
+    gw = await startTestGateway({
+      auth: { mode: 'none' },
+      servers: { modern: { url: upstream.url, policy: ALLOW_ALL } },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  it('a 2026 client with correct headers is served, and the upstream got them (encoded as the SDK does)', async () => {
+    const url = `${gw.url}/mcp/modern`;
+    expect((await rpc(url, 'tools/list', {})).status).toBe(200);
+    const before = seen.length;
+    const plain = await call(
+      url,
+      'test_custom_headers',
+      { region: 'us-west1' },
+      { 'Mcp-Param-Region': 'us-west1' },
+    );
+    expect(plain.status).toBe(200);
+    expect(plain.body.error).toBeUndefined();
+    expect(resultText(plain)).toContain('us-west1');
+    const encoded = await call(
+      url,
+      'test_custom_headers',
+      { region: 'Zürich ' },
+      { 'Mcp-Param-Region': b64('Zürich ') },
+    );
+    expect(encoded.status).toBe(200);
+    expect(resultText(encoded)).toContain('Zürich ');
+    expect(seen.slice(before)).toEqual(['us-west1', b64('Zürich ')]);
+    // The gateway still refuses a wrong header itself, before the upstream.
+    expectMismatch(
+      await call(url, 'test_custom_headers', { region: 'us-west1' }, { 'Mcp-Param-Region': 'eu' }),
+      'Mcp-Param-Region',
+    );
+    expect(seen.length - before).toBe(2);
+  });
+
+  it('SDK clients of both eras: the upstream gets the header from the gateway', async () => {
+    for (const pin of ['2026-07-28', '2025-11-25'] as const) {
+      const client = new Client(
+        { name: 'param-headers-e2e', version: '1' },
+        pin === '2026-07-28' ? { versionNegotiation: { mode: { pin } } } : {},
+      );
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp/modern`)));
+      try {
+        await client.listTools();
+        const before = seen.length;
+        const result = await client.callTool({
+          name: 'test_custom_headers',
+          arguments: { region: 'ap-south1' },
+        });
+        expect(result.isError, pin).toBeFalsy();
+        expect(JSON.stringify(result.content), pin).toContain('ap-south1');
+        expect(seen.slice(before), pin).toEqual(['ap-south1']);
+      } finally {
+        await client.close();
+      }
+    }
+  });
 });
 
 describe('declaration scan and value decoding', () => {

@@ -136,9 +136,10 @@ describe('policy slice through toolgate', () => {
     expect(fixture.log.count('tools/call', 'test_simple_text')).toBe(0);
     expect(fixture.log.count('tools/call')).toBeLessThanOrEqual(before + 1); // at most the unknown name went up
 
-    const visible = await s.callTool('json_schema_2020_12_tool', { name: 'x' });
+    // Valid input for the fixture's 2020-12 schema (an email is required unless contactMethod is phone).
+    const visible = await s.callTool('json_schema_2020_12_tool', { name: 'x', email: 'x@example.com' });
     expect((visible.body?.result as Json | undefined)?.content).toEqual([
-      { type: 'text', text: 'Received: {"name":"x"}' },
+      { type: 'text', text: 'Received: {"name":"x","email":"x@example.com"}' },
     ]);
     await s.close();
   });

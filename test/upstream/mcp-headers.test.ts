@@ -62,6 +62,41 @@ describe('upstream POST headers', () => {
     expect(postHeaders(base, note, undefined, undefined)).not.toHaveProperty('mcp-method');
   });
 
+  it("mirrors a 2026 tools/call's declared arguments into Mcp-Param-* headers (SEP-2243)", () => {
+    const base = baseHeaders({});
+    const declared = (tool: string) =>
+      tool === 'echo'
+        ? [
+            { path: ['region'], name: 'Region', type: 'string' },
+            { path: ['n'], name: 'N', type: 'integer' },
+            { path: ['t', 'dry'], name: 'Dry-Run', type: 'boolean' },
+            { path: ['gone'], name: 'Gone', type: 'string' },
+          ]
+        : undefined;
+    const h = (name: string, args: unknown, meta: Record<string, unknown> = { [V]: '2026-07-28' }) =>
+      postHeaders(
+        base,
+        { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name, arguments: args, _meta: meta } },
+        undefined,
+        undefined,
+        declared,
+      );
+    const args = { region: 'Zürich', n: 7, t: { dry: false }, gone: null };
+    expect(h('echo', args)).toMatchObject({
+      'mcp-param-region': `=?base64?${Buffer.from('Zürich').toString('base64')}?=`,
+      'mcp-param-n': '7',
+      'mcp-param-dry-run': 'false',
+    });
+    // Null or absent values, non-primitives and unsafe integers get no header.
+    expect(h('echo', args)).not.toHaveProperty('mcp-param-gone');
+    expect(
+      Object.keys(h('echo', { region: { a: 1 }, n: 2 ** 60 })).filter((k) => k.startsWith('mcp-param-')),
+    ).toEqual([]);
+    // Undeclared tools and 2025-era requests (no envelope) never get them.
+    expect(Object.keys(h('other', args)).filter((k) => k.startsWith('mcp-param-'))).toEqual([]);
+    expect(h('echo', args, {})).not.toHaveProperty('mcp-param-region');
+  });
+
   it('encodes field values like the SDK: plain ASCII passes, anything else is base64', () => {
     expect(encodeMcpParamValue('get_weather')).toBe('get_weather');
     expect(encodeMcpParamValue('a\tb')).toBe('a\tb');
