@@ -1,5 +1,6 @@
 import type { GrantConfig } from '../config/index.js';
 import type { AuthenticatedGrant, AuthResult } from '../http/deps.js';
+import { type JwtGrants, looksLikeJwt } from './jwt.js';
 import { hashToken, tokensEqual } from './tokens.js';
 
 export interface StoredGrantLookup {
@@ -51,6 +52,7 @@ export class Authenticator {
     env: NodeJS.ProcessEnv,
     private readonly store?: StoredGrantLookup,
     private readonly now: () => number = Date.now,
+    private readonly jwt?: JwtGrants,
   ) {
     for (const g of grants) {
       const token = g.token_env ? env[g.token_env] : undefined;
@@ -90,6 +92,7 @@ export class Authenticator {
         error: 'invalid_token',
         message: 'malformed Authorization header: expected "Bearer <grant token>"',
       };
+    if (this.jwt && looksLikeJwt(m[1]!)) return this.jwt.authenticate(m[1]!);
     const hash = hashToken(m[1]!);
     const fromConfig = this.byHash.get(hash);
     if (fromConfig && tokensEqual(fromConfig.sha256, hash)) {

@@ -136,5 +136,9 @@ function resolvePaths(config: Config, dir: string): Config {
   const grants = config.grants.map((g) =>
     typeof g.policy === 'string' ? { ...g, policy: at(g.policy) } : g,
   );
-  return { ...config, storage, counters, servers, grants };
+  const jwt = config.jwt && {
+    ...config.jwt,
+    grants: config.jwt.grants.map((g) => (typeof g.policy === 'string' ? { ...g, policy: at(g.policy) } : g)),
+  };
+  return { ...config, storage, counters, servers, grants, ...(jwt ? { jwt } : {}) };
 }

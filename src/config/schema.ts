@@ -177,6 +177,40 @@ export const configSchema = z
       serverSchema,
     ),
     grants: z.array(grantSchema).default([]),
+    /** Grants from the user's identity provider: a JWT whose claims match a rule becomes that grant. */
+    jwt: z
+      .object({
+        issuer: z.string().min(1),
+        audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+        jwks_url: z.string().url(),
+        /** Clock skew allowed on exp/nbf. */
+        clock_tolerance: duration.default(30_000),
+        grants: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only'),
+                servers: z.array(z.string()).min(1),
+                policy: policyRef.optional(),
+                /** Every listed claim must match: equal, or contained when the token's claim is a list; a list here means any of. */
+                claims: z
+                  .record(
+                    z.string(),
+                    z.union([
+                      z.string(),
+                      z.number(),
+                      z.boolean(),
+                      z.array(z.union([z.string(), z.number()])),
+                    ]),
+                  )
+                  .default({}),
+              })
+              .strict(),
+          )
+          .min(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

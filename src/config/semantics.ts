@@ -29,5 +29,12 @@ export function validateConfigSemantics(loaded: LoadedConfig): void {
       if (s !== '*' && !(s in config.servers)) at(`grants.${i}.servers`, `unknown server "${s}"`);
     }
   });
+  config.jwt?.grants.forEach((g, i) => {
+    if (names.has(g.name)) at(`jwt.grants.${i}.name`, `grant name "${g.name}" is used twice`);
+    names.add(g.name);
+    for (const s of g.servers) {
+      if (s !== '*' && !(s in config.servers)) at(`jwt.grants.${i}.servers`, `unknown server "${s}"`);
+    }
+  });
   if (issues.length) throw new ConfigError(issues);
 }

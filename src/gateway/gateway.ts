@@ -9,6 +9,7 @@ import type { ApprovalService } from '../approvals/index.js';
 import { AuditLog } from '../audit/index.js';
 import { adminAuthorized, adminTokenHash } from '../auth/admin.js';
 import { Authenticator } from '../auth/authenticator.js';
+import { JwtGrants } from '../auth/jwt.js';
 import {
   type Config,
   isLoopbackHost,
@@ -143,7 +144,16 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
         'audit log write failed; records are kept in memory and retried',
       ),
   });
-  let auth = new Authenticator(config.auth.mode, config.grants, env, store.grants);
+  const makeAuth = (c: Config) =>
+    new Authenticator(
+      c.auth.mode,
+      c.grants,
+      env,
+      store.grants,
+      Date.now,
+      c.jwt ? new JwtGrants(c.jwt) : undefined,
+    );
+  let auth = makeAuth(config);
   // Pins are loaded before the first call: quarantine and the rug-pull check need them.
   const pins = new PinRegistry({ store, log });
   await pins.load();
@@ -195,7 +205,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     tracer,
     reconfigure(next: Config) {
       // Build everything that can fail first, then swap: a bad grant leaves all as it was.
-      const nextAuth = new Authenticator(config.auth.mode, next.grants, env, store.grants);
+      const nextAuth = makeAuth({ ...next, auth: config.auth });
       policies.configure(next);
       auth = nextAuth;
       servers.clear();

@@ -35,7 +35,7 @@ export class PolicySet {
       if (p) servers.set(name, p);
     }
     const grants = new Map<string, CompiledPolicy>();
-    for (const g of config.grants) {
+    for (const g of [...config.grants, ...(config.jwt?.grants ?? [])]) {
       const p = this.resolve(g.policy, `grants.${g.name}.policy`);
       if (p) grants.set(g.name, p);
     }
