@@ -2,13 +2,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const EVERYTHING_JS = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
-export const TOOLGATE_JS = join(ROOT, 'dist/cli/main.js');
+/** BENCH_TOOLGATE_JS: another build's CLI (a copy of dist/ inside the project), for before/after runs. */
+export const TOOLGATE_JS = process.env.BENCH_TOOLGATE_JS
+  ? resolve(ROOT, process.env.BENCH_TOOLGATE_JS)
+  : join(ROOT, 'dist/cli/main.js');
 export const PEERS_DIR = join(ROOT, '.cache/bench-peers');
 
 const children = new Set<ChildProcess>();

@@ -63,12 +63,7 @@ async function handle(
   }
   // 1. DNS-rebinding protection for everything but the health probes: MCP, the admin API, the
   //    dashboard. A page on another origin must not drive the gateway through the user's browser.
-  const refused = checkHostAndOrigin(req, {
-    listenHost: deps.listen.host,
-    port: deps.listen.port,
-    allowedHosts: deps.listen.allowedHosts,
-    allowedOrigins: deps.listen.allowedOrigins,
-  });
+  const refused = hostOrOriginRefused(deps, req);
   if (refused) return writeJson(res, 403, errorResponse(null, INVALID_REQUEST, `Forbidden: ${refused}`));
 
   const target = mcpTarget(path);
@@ -103,8 +98,7 @@ async function handle(
     });
   }
   const grant = auth.grant;
-  const reachable = reachableServers(grant, servers, target.server);
-  if (reachable.size === 0) {
+  if (!reachesAny(grant, servers, target.server)) {
     const what = target.server ? `server "${target.server}"` : 'any configured server';
     return writeJson(
       res,
@@ -116,7 +110,9 @@ async function handle(
   const key = target.server ?? '*';
   switch (req.method) {
     case 'POST':
-      return post(deps, req, res, grant, reachable, key);
+      // The map of reachable servers is only needed to open a session (or a stateless request):
+      // a call on an existing session never builds it.
+      return post(deps, req, res, grant, () => reachableServers(grant, servers, target.server), key);
     case 'GET':
       return openStream(deps, req, res, grant, key);
     case 'DELETE': {
@@ -132,10 +128,46 @@ async function handle(
   }
 }
 
+const AGGREGATE_TARGET: { server?: string } = Object.freeze({});
+
+/** `/mcp` (aggregate) or `/mcp/<server>` with an optional trailing slash; string ops, not a regex, per request. */
 function mcpTarget(path: string): { server?: string } | undefined {
-  if (path === '/mcp' || path === '/mcp/') return {};
-  const m = /^\/mcp\/([^/]+)\/?$/.exec(path);
-  return m ? { server: decodeURIComponent(m[1] ?? '') } : undefined;
+  if (path === '/mcp' || path === '/mcp/') return AGGREGATE_TARGET;
+  if (!path.startsWith('/mcp/')) return undefined;
+  const end = path.endsWith('/') ? path.length - 1 : path.length;
+  const name = path.slice(5, end);
+  if (name === '' || name.includes('/')) return undefined;
+  return { server: name.includes('%') ? decodeURIComponent(name) : name };
+}
+
+/**
+ * The last Host header each listener accepted. Without an Origin header the check depends on the
+ * Host alone, and a client sends the same Host on every request: the full check runs once.
+ */
+const acceptedHost = new WeakMap<HttpDeps['listen'], string>();
+
+function hostOrOriginRefused(deps: HttpDeps, req: IncomingMessage): string | undefined {
+  const { host, origin } = req.headers;
+  if (origin === undefined && host !== undefined && acceptedHost.get(deps.listen) === host) return undefined;
+  const refused = checkHostAndOrigin(req, {
+    listenHost: deps.listen.host,
+    port: deps.listen.port,
+    allowedHosts: deps.listen.allowedHosts,
+    allowedOrigins: deps.listen.allowedOrigins,
+  });
+  if (!refused && origin === undefined && host !== undefined) acceptedHost.set(deps.listen, host);
+  return refused;
+}
+
+function reachesAny(
+  grant: AuthenticatedGrant,
+  all: ReadonlyMap<string, ServerConfig>,
+  only: string | undefined,
+): boolean {
+  if (only !== undefined) return all.has(only) && (grant.servers === '*' || grant.servers.has(only));
+  if (grant.servers === '*') return all.size > 0;
+  for (const name of all.keys()) if (grant.servers.has(name)) return true;
+  return false;
 }
 
 function reachableServers(
@@ -156,7 +188,7 @@ async function post(
   req: IncomingMessage,
   res: ServerResponse,
   grant: AuthenticatedGrant,
-  servers: Map<string, ServerConfig>,
+  reachable: () => Map<string, ServerConfig>,
   key: string,
 ): Promise<void> {
   let text: string;
@@ -241,6 +273,7 @@ async function post(
     !req.headers['mcp-session-id'] &&
     (envelopeVersion(message) !== undefined || headerVersion === MODERN_VERSION);
   if (stateless) {
+    const servers = reachable();
     const refusal = modernRequestProblem(req, message);
     if (refusal) return writeJson(res, refusal.status, { ...refusal.error, id: message.id });
     // SEP-2243: `Mcp-Param-*` headers must agree with the body (checked here, never used for policy).
@@ -277,6 +310,7 @@ async function post(
       );
     }
     const id = randomBytes(16).toString('hex');
+    const servers = reachable();
     // Eras (issue 9): a 2026 upstream gets this 2025 client's handshake translated.
     const plan = await planEras(deps, servers, '2025');
     session = new ClientSession({

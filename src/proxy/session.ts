@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
 import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
 import { Aggregator } from './aggregate.js';
-import type { Caller, Gate } from './gate.js';
+import type { CallContext, Caller, Gate } from './gate.js';
 import {
   errorResponse,
   INVALID_PARAMS,
@@ -72,7 +72,7 @@ export class ClientSession {
   private readonly ownLinks: UpstreamLink[] = [];
   private readonly inflight = new Map<RequestId, InFlight>();
   /** tools/call requests still at the gate, by client id. */
-  private readonly deciding = new Map<RequestId, AbortController>();
+  private readonly deciding = new Map<RequestId, PendingCall>();
   private readonly serverRequests = new Map<RequestId, { link: UpstreamLink; upstreamId: RequestId }>();
   private nextServerRequestId = 1;
   private standalone?: Sink;
@@ -174,9 +174,6 @@ export class ClientSession {
       return;
     }
     // While the gate decides (it may wait for a person), a cancel or a disconnect withdraws the call.
-    const abort = new AbortController();
-    this.deciding.set(req.id, abort);
-    sink.onClose?.(() => abort.abort());
     const meta = params?._meta as Record<string, unknown> | undefined;
     const token = meta?.progressToken;
     const progress =
@@ -191,38 +188,50 @@ export class ClientSession {
               false,
             )
         : undefined;
-    this.opts.gate
-      .checkCall(this.caller, server, name, args, {
-        signal: abort.signal,
-        progress,
-        meta,
-        alreadyCharged: this.opts.retryCharges?.takeRetry(this.scope, server, params),
-      })
-      .then((verdict) => {
-        this.deciding.delete(req.id);
-        if (abort.signal.aborted) {
-          if (verdict.kind === 'forward')
-            verdict.done({ upstream: 'error', latencyMs: 0, error: 'withdrawn by the client' });
-          return;
-        }
-        if (verdict.kind === 'answer')
-          sink.send({ jsonrpc: '2.0', id: req.id, result: eraResult(req, verdict.result) }, true);
-        else if (verdict.kind === 'unknown') {
-          const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
-          sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
-        } else {
-          const started = performance.now();
-          // Tracing: the forwarded request carries the gateway span's trace context.
-          const sent = verdict.meta ? withMeta(params, verdict.meta) : params;
-          this.forward(req, sink, server, req.method, sent, (res) => {
-            const latencyMs = performance.now() - started;
+    const abort = new PendingCall(
+      progress,
+      meta,
+      this.opts.retryCharges?.takeRetry(this.scope, server, params),
+    );
+    this.deciding.set(req.id, abort);
+    sink.onClose?.(() => abort.abort());
+    this.opts.gate.checkCall(this.caller, server, name, args, abort).then((verdict) => {
+      this.deciding.delete(req.id);
+      if (abort.aborted) {
+        if (verdict.kind === 'forward')
+          verdict.done({ upstream: 'error', latencyMs: 0, error: 'withdrawn by the client' });
+        return;
+      }
+      if (verdict.kind === 'answer')
+        sink.send({ jsonrpc: '2.0', id: req.id, result: eraResult(req, verdict.result) }, true);
+      else if (verdict.kind === 'unknown') {
+        const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
+        sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
+      } else {
+        const started = performance.now();
+        // Tracing: the forwarded request carries the gateway span's trace context.
+        const sent = verdict.meta ? withMeta(params, verdict.meta) : params;
+        let latencyMs = 0;
+        this.forward(
+          req,
+          sink,
+          server,
+          req.method,
+          sent,
+          (res) => {
+            latencyMs = performance.now() - started;
             this.opts.retryCharges?.noteAnswer(this.scope, server, params, res);
+            return res;
+          },
+          // The audit record and metrics come after the answer is on its way: they are the
+          // gateway's bookkeeping, not the caller's wait (same tick, so nothing observes the order).
+          (res) => {
             if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
             else verdict.done({ upstream: 'ok', latencyMs });
-            return res;
-          });
-        }
-      });
+          },
+        );
+      }
+    });
   }
 
   /** Relay a request to one upstream; map the response back to the client's id. */
@@ -233,6 +242,8 @@ export class ClientSession {
     method: string,
     params: JsonRpcRequest['params'],
     transform?: (res: JsonRpcResponse) => JsonRpcResponse,
+    /** Runs once the response was handed to the sink (with the upstream's response). */
+    after?: (res: JsonRpcResponse) => void,
   ): void {
     const link = this.links.get(server);
     if (!link) {
@@ -249,7 +260,11 @@ export class ClientSession {
     sent.response.then((res) => {
       if (this.inflight.get(req.id) === entry) this.inflight.delete(req.id);
       const out = transform ? transform(res) : res;
-      sink.send({ ...out, id: req.id } as JsonRpcResponse, true);
+      try {
+        sink.send({ ...out, id: req.id } as JsonRpcResponse, true);
+      } finally {
+        after?.(res); // even if the sink failed: the call happened and must be audited
+      }
     });
   }
 
@@ -341,6 +356,37 @@ export class ClientSession {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.ownLinks.map((l) => l.close()));
+  }
+}
+
+/**
+ * A tools/call at the gate: its context, and its withdrawal (a cancel or a disconnect). The
+ * AbortController is made only when the gate asks for the signal (an approval hold waits on it);
+ * the usual call decides in a microtask or two and never needs one, so it does not pay for one.
+ * A class, not an object literal with a getter: V8 builds such literals slowly, on every call.
+ */
+class PendingCall implements CallContext {
+  private controller?: AbortController;
+  aborted = false;
+
+  constructor(
+    readonly progress: CallContext['progress'],
+    readonly meta: Record<string, unknown> | undefined,
+    readonly alreadyCharged: boolean | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort();
   }
 }
 
