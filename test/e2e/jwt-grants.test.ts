@@ -7,6 +7,7 @@ type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { postInitialize } from '../support/mcp-http.js';
 
 const ISSUER = 'https://idp.test.example/';
 const AUDIENCE = 'toolgate';
@@ -30,25 +31,7 @@ describe('JWT grants', () => {
       .setExpirationTime(opts.exp ?? '5m')
       .sign(opts.key ?? privateKey);
 
-  const initialize = (token: string) =>
-    fetch(`${gw.url}/mcp/everything`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'jwt-test', version: '1' },
-        },
-      }),
-    });
+  const initialize = (token: string) => postInitialize(`${gw.url}/mcp/everything`, token, 'jwt-test');
 
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256');
