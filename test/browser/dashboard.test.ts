@@ -184,6 +184,9 @@ describe('dashboard', () => {
     await editor.getByText('a number above 0').waitFor();
     expect(await page.getByRole('button', { name: 'Review & save' }).isDisabled()).toBe(true);
     await max.fill('3');
+    // An hour, not the default minute: a fixed window that rolls over mid-test (a loaded CI
+    // machine) would reset the counter the chart is watched for.
+    await editor.getByLabel('Limits 1 window').fill('hour');
     await saveDraft('policy-limit-diff');
 
     await page.getByRole('link', { name: 'Activity' }).click();
@@ -193,7 +196,7 @@ describe('dashboard', () => {
       expect(r.isError).toBeFalsy();
     }
     const usage = page.getByTestId('usage-everything-echo_rate').filter({ hasText: '(grant agent)' });
-    await waitForText(usage, /2 \/ 3/);
+    await waitForText(usage, /2 \/ 3 per hour/);
     await client.callTool({ name: 'echo', arguments: { message: 'three' } });
     await waitForText(usage, /3 \/ 3/);
     const limited = await client.callTool({ name: 'echo', arguments: { message: 'four' } });

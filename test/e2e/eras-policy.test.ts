@@ -11,8 +11,9 @@ const POLICY = {
   default: 'allow',
   tools: {
     wipe: { deny: true, reason: 'wiping is not allowed' },
-    confirm: { limits: [{ counter: 'confirms', window: 'minute', max: 1 }] },
-    add: { limits: [{ counter: 'adds', window: 'minute', max: 1 }] },
+    // Hour windows: a minute window could roll over between two calls on a loaded machine.
+    confirm: { limits: [{ counter: 'confirms', window: 'hour', max: 1 }] },
+    add: { limits: [{ counter: 'adds', window: 'hour', max: 1 }] },
   },
 };
 
@@ -71,10 +72,10 @@ for (const serverEra of ['2025', '2026'] as const) {
         const first = await c.client.callTool({ name: 'confirm', arguments: {} });
         expect(JSON.stringify(first.content)).toContain('confirmed: true');
         expect(c.elicitations).toHaveLength(1);
-        // The quota (1 a minute) went to the first call; the retry inside it was not charged again.
+        // The quota (1 an hour) went to the first call; the retry inside it was not charged again.
         const second = await c.client.callTool({ name: 'confirm', arguments: {} });
         expect(second.isError).toBe(true);
-        expect(JSON.stringify(second.content)).toMatch(/confirms: 1 per minute/);
+        expect(JSON.stringify(second.content)).toMatch(/confirms: 1 per hour/);
       } finally {
         await c.close();
       }
@@ -95,7 +96,7 @@ for (const serverEra of ['2025', '2026'] as const) {
       expect(JSON.stringify(ok.content)).toContain('2');
       const forged = await rawCall(url, 'add', { inputResponses: {}, requestState: 'forged' });
       expect(forged.isError).toBe(true);
-      expect(JSON.stringify(forged.content)).toMatch(/adds: 1 per minute/);
+      expect(JSON.stringify(forged.content)).toMatch(/adds: 1 per hour/);
     });
   });
 }
