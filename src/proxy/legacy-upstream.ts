@@ -87,18 +87,7 @@ export class LegacyUpstreamLink extends UpstreamLink {
     log: Logger,
     private readonly env: Envelope,
   ) {
-    const box: { self?: LegacyUpstreamLink } = {};
-    super(
-      server,
-      cfg,
-      {
-        onServerRequest: (req) => box.self?.onUpstreamRequest(req),
-        onServerNotification: (n) => box.self?.onUpstreamNotification(n),
-        onProgress: (n, ctx) => hooks.onProgress(n, ctx),
-      },
-      log,
-    );
-    box.self = this;
+    super(server, cfg, hooks, log);
     this.out = hooks;
   }
 
@@ -225,7 +214,7 @@ export class LegacyUpstreamLink extends UpstreamLink {
     return answer;
   }
 
-  private onUpstreamRequest(req: JsonRpcRequest): void {
+  protected override serverRequest(req: JsonRpcRequest): void {
     if (req.method === 'ping') {
       super.respond(req.id, { result: {} });
       return;
@@ -270,7 +259,7 @@ export class LegacyUpstreamLink extends UpstreamLink {
     });
   }
 
-  private onUpstreamNotification(n: JsonRpcNotification): void {
+  protected override serverNotification(n: JsonRpcNotification): void {
     if (n.method === 'notifications/message') {
       // 2026: no log messages unless a request asked for a level.
       if (this.level) this.out.onServerNotification(n, this);

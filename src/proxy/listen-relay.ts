@@ -28,22 +28,11 @@ export class ListenRelayLink extends UpstreamLink {
     /** SEP-2243 declarations, so 2026 calls upstream carry their `Mcp-Param-*` headers. */
     paramHeaders?: ParamHeaderLookup,
   ) {
-    const box: { self?: ListenRelayLink } = {};
-    super(
-      server,
-      cfg,
-      {
-        onServerRequest: (req, link) => hooks.onServerRequest(req, link),
-        onServerNotification: (n, link) => {
-          if (!box.self?.relay(n, hooks)) hooks.onServerNotification(n, link);
-        },
-        onProgress: (n, ctx) => hooks.onProgress(n, ctx),
-      },
-      log,
-      false,
-      paramHeaders,
-    );
-    box.self = this;
+    super(server, cfg, hooks, log, false, paramHeaders);
+  }
+
+  protected override serverNotification(n: JsonRpcNotification): void {
+    if (!this.relay(n, this.hooks)) super.serverNotification(n);
   }
 
   override send(

@@ -46,20 +46,7 @@ export class ModernUpstreamLink extends UpstreamLink {
     /** SEP-2243 declarations, so 2026 calls upstream carry their `Mcp-Param-*` headers. */
     paramHeaders?: ParamHeaderLookup,
   ) {
-    const box: { self?: ModernUpstreamLink } = {};
-    super(
-      server,
-      cfg,
-      {
-        onServerRequest: (req, link) => hooks.onServerRequest(req, link),
-        onServerNotification: (n) => box.self?.onUpstreamNotification(n),
-        onProgress: (n, ctx) => hooks.onProgress(n, ctx),
-      },
-      log,
-      false,
-      paramHeaders,
-    );
-    box.self = this;
+    super(server, cfg, hooks, log, false, paramHeaders);
     this.out = hooks;
   }
 
@@ -213,7 +200,7 @@ export class ModernUpstreamLink extends UpstreamLink {
     });
   }
 
-  private onUpstreamNotification(n: JsonRpcNotification): void {
+  protected override serverNotification(n: JsonRpcNotification): void {
     if (n.method === 'notifications/subscriptions/acknowledged') return;
     const meta = n.params?._meta as Record<string, unknown> | undefined;
     const tag = meta?.[SUBSCRIPTION_ID_KEY];

@@ -66,7 +66,7 @@ export class UpstreamLink {
   constructor(
     readonly server: string,
     private readonly cfg: ServerConfig,
-    private readonly hooks: LinkHooks,
+    protected readonly hooks: LinkHooks,
     private readonly log: Logger,
     private readonly shared = false,
     /**
@@ -300,7 +300,7 @@ export class UpstreamLink {
       const id = typeof message.id === 'number' ? message.id : Number(message.id);
       this.settle(id, message);
     } else if (isRequest(message)) {
-      this.hooks.onServerRequest(message, this);
+      this.serverRequest(message);
     } else if (isNotification(message)) {
       if (message.method === 'notifications/progress') {
         const token = String(message.params?.progressToken);
@@ -319,7 +319,17 @@ export class UpstreamLink {
         // relaying it would show one client's work to every other. Drop it.
         return;
       }
-      this.hooks.onServerNotification(message, this);
+      this.serverNotification(message);
     }
+  }
+
+  /** A request from the server to the client. Era-translating links override this. */
+  protected serverRequest(request: JsonRpcRequest): void {
+    this.hooks.onServerRequest(request, this);
+  }
+
+  /** A notification not tied to one of our requests. Era-translating links override this. */
+  protected serverNotification(notification: JsonRpcNotification): void {
+    this.hooks.onServerNotification(notification, this);
   }
 }
