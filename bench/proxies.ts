@@ -8,17 +8,31 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
-import { closeClient, echo, httpClient, medianStats, runLoad, type Stats, stdioClient } from './lib/load.js';
+import {
+  closeClient,
+  echo,
+  httpClient,
+  medianStats,
+  runLoad,
+  type Stats,
+  statsOf,
+  stdioClient,
+  timeSequential,
+} from './lib/load.js';
 import { describeMachine, type Machine } from './lib/machine.js';
 import {
   BENCH_POLICY,
+  COMPARE_JS,
   cpuMs,
   EVERYTHING_JS,
   EVERYTHING_STDIO,
   freePort,
+  NGINX,
   PEERS_DIR,
+  startBareRelay,
   startEverythingHttp,
   startGateway,
+  startNginx,
   stop,
   TOOLGATE_JS,
   track,
@@ -30,6 +44,8 @@ const CALLS_C1 = Number(process.env.BENCH_CALLS_C1 ?? 1000);
 const CALLS_C32 = Number(process.env.BENCH_CALLS_C32 ?? 5000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** c=1 calls run in blocks of this many, setup after setup, so the setups share each moment's load. */
+const BLOCK = Number(process.env.BENCH_BLOCK ?? 50);
 const CONCURRENCY = 32;
 
 interface Setup {
@@ -42,6 +58,12 @@ interface Setup {
   group: string;
   /** The in-run baseline of its group (direct connection). */
   baseline?: boolean;
+  /** A reference for comparison (the bare relay), not a product: no target applies to it. */
+  reference?: boolean;
+  /** Every c=1 latency of every round, for the pooled p50/p99. */
+  c1Latencies: number[];
+  /** CPU the proxy process used during this setup's c=1 blocks, in ms. */
+  c1ProxyCpuMs: number;
   connect(): Promise<Client>;
   client?: Client;
   c1: Stats[];
@@ -57,11 +79,15 @@ interface CpuPerCall {
 
 interface Row {
   cpuPerCallC32: CpuPerCall;
+  /** The proxy's CPU time per call at c=1 (the work on each call's critical path), in us. */
+  proxyCpuUsPerCallC1?: number;
   /** Every round's figures, for a look at the spread behind the medians. */
   rounds: { c1: Stats; c32: Stats; cpu: CpuPerCall }[];
   setup: string;
   group: string;
   baseline: string;
+  /** A reference (the bare relay), not a product. */
+  reference?: boolean;
   c1: Stats;
   c32: Stats;
   addedP50Ms?: number;
@@ -74,12 +100,15 @@ function setup(
   name: string,
   group: string,
   connect: () => Promise<Client>,
-  opts: { baseline?: boolean; pids?: Setup['pids']; pidsFrom?: Setup['pidsFrom'] } = {},
+  opts: { baseline?: boolean; reference?: boolean; pids?: Setup['pids']; pidsFrom?: Setup['pidsFrom'] } = {},
 ): Setup {
   return {
     name,
     group,
     baseline: opts.baseline,
+    reference: opts.reference,
+    c1Latencies: [],
+    c1ProxyCpuMs: 0,
     pids: opts.pids,
     pidsFrom: opts.pidsFrom,
     connect,
@@ -96,11 +125,33 @@ async function measureAll(setups: Setup[]): Promise<Row[]> {
     s.client = await s.connect();
     s.pids ??= s.pidsFrom?.(s.client);
   }
-  // Rounds alternate between setups so that load from elsewhere lands on all of them alike.
+  // c=1 (latency): every round warms each setup up, then runs blocks of BLOCK calls setup after
+  // setup, so a burst of outside load lands on all setups alike and the p50s stay comparable.
+  // c=32 (throughput): rounds alternate between setups.
   for (let round = 0; round < ROUNDS; round++) {
+    for (const s of setups) await runLoad((i) => echo(s.client!, i), WARMUP, 1, 0);
+    const lat = new Map(setups.map((s) => [s, [] as number[]]));
+    for (let done = 0; done < CALLS_C1; done += BLOCK) {
+      for (const s of setups) {
+        const cpuBefore = pidCpu(s.pids?.gateway);
+        const block = await timeSequential((i) => echo(s.client!, i), Math.min(BLOCK, CALLS_C1 - done), done);
+        if (cpuBefore !== undefined) s.c1ProxyCpuMs += pidCpu(s.pids?.gateway)! - cpuBefore;
+        lat.get(s)!.push(...block);
+      }
+    }
+    for (const s of setups) {
+      const mine = lat.get(s)!;
+      s.c1Latencies.push(...mine);
+      s.c1.push(
+        statsOf(
+          Float64Array.from(mine),
+          1,
+          mine.reduce((a, b) => a + b, 0),
+        ),
+      );
+    }
     for (const s of setups) {
       const client = s.client!;
-      s.c1.push(await runLoad((i) => echo(client, i), CALLS_C1, 1, WARMUP));
       const before = {
         client: process.cpuUsage(),
         gateway: pidCpu(s.pids?.gateway),
@@ -124,9 +175,16 @@ async function measureAll(setups: Setup[]): Promise<Row[]> {
     setup: s.name,
     group: s.group,
     baseline: '',
-    c1: medianStats(s.c1),
+    reference: s.reference,
+    // c=1: pooled over every round (interleaved blocks, so pooling is fair); c=32: median of rounds.
+    c1: statsOf(
+      Float64Array.from(s.c1Latencies),
+      1,
+      s.c1Latencies.reduce((a, b) => a + b, 0),
+    ),
     c32: medianStats(s.c32),
     rounds: s.c1.map((c1, i) => ({ c1, c32: s.c32[i]!, cpu: s.cpu[i]! })),
+    proxyCpuUsPerCallC1: s.pids?.gateway ? perCall(s.c1ProxyCpuMs, s.c1Latencies.length) : undefined,
     cpuPerCallC32: {
       clientUs: median(s.cpu.map((c) => c.clientUs)),
       gatewayUs: s.pids?.gateway ? median(s.cpu.map((c) => c.gatewayUs!)) : undefined,
@@ -156,7 +214,8 @@ function median(xs: number[]): number {
 
 function print(title: string, rows: Row[]): void {
   console.log(
-    `\n${title}: median of ${ROUNDS} rounds; c=1 ${CALLS_C1} calls, c=${CONCURRENCY} ${CALLS_C32} calls\n`,
+    `\n${title}: ${ROUNDS} rounds; c=1: ${CALLS_C1} calls per round in blocks of ${BLOCK} interleaved ` +
+      `between setups, pooled; c=${CONCURRENCY}: ${CALLS_C32} calls per round, median of rounds\n`,
   );
   printTable(
     [
@@ -170,6 +229,7 @@ function print(title: string, rows: Row[]): void {
       'x c=1',
       `x c=${CONCURRENCY}`,
       'cpu us/call',
+      'proxy us c=1',
     ],
     rows.map((r) => [
       r.setup,
@@ -182,9 +242,13 @@ function print(title: string, rows: Row[]): void {
       fmt(r.throughputRatioC1, 2),
       fmt(r.throughputRatioC32, 2),
       cpuCell(r.cpuPerCallC32),
+      r.proxyCpuUsPerCallC1 === undefined ? '-' : String(r.proxyCpuUsPerCallC1),
     ]),
   );
-  console.log('cpu us/call: CPU time per call at c=32 of client / proxy / HTTP upstream (- = not measured)');
+  console.log(
+    'cpu us/call: CPU time per call at c=32 of client / proxy / HTTP upstream (- = not measured); ' +
+      'proxy us c=1: the proxy process per call at c=1',
+  );
 }
 
 function cpuCell(c: CpuPerCall): string {
@@ -200,6 +264,12 @@ export async function overhead(): Promise<void> {
   const machine = describeMachine();
   const upstream = await startEverythingHttp();
   const gw = await startGateway(GATEWAY_SERVERS(upstream.url));
+  const relayHttp = await startBareRelay('http', [upstream.url]);
+  const relayStdio = await startBareRelay('stdio', [EVERYTHING_STDIO.command, ...EVERYTHING_STDIO.args]);
+  const nginx = NGINX ? await startNginx(upstream.url) : undefined;
+  const before = COMPARE_JS ? await startGateway(GATEWAY_SERVERS(upstream.url), {}, COMPARE_JS) : undefined;
+  if (!nginx)
+    console.log('overhead: nginx not installed, its reference row is left out (apt-get install nginx-light)');
   try {
     const setups = [
       setup('direct http', 'http', () => httpClient(upstream.url), {
@@ -209,8 +279,31 @@ export async function overhead(): Promise<void> {
       setup('toolgate http -> http', 'http', () => httpClient(`${gw.url}/mcp/ev_http`), {
         pids: { gateway: gw.pid, server: upstream.child.pid },
       }),
+      ...(before
+        ? [
+            setup('before: toolgate http -> http', 'http', () => httpClient(`${before.url}/mcp/ev_http`), {
+              pids: { gateway: before.pid, server: upstream.child.pid },
+            }),
+          ]
+        : []),
+      setup('bare relay http -> http', 'http', () => httpClient(relayHttp.url), {
+        reference: true,
+        pids: { gateway: relayHttp.pid, server: upstream.child.pid },
+      }),
+      ...(nginx
+        ? [
+            setup('nginx http -> http', 'http', () => httpClient(nginx.url), {
+              reference: true,
+              pids: { gateway: nginx.pid, server: upstream.child.pid },
+            }),
+          ]
+        : []),
       setup('direct stdio', 'stdio', () => stdioClient(EVERYTHING_STDIO.command, EVERYTHING_STDIO.args), {
         baseline: true,
+      }),
+      setup('bare relay http -> stdio', 'stdio', () => httpClient(relayStdio.url), {
+        reference: true,
+        pids: { gateway: relayStdio.pid },
       }),
       setup('toolgate http -> stdio', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`), {
         pids: { gateway: gw.pid },
@@ -239,6 +332,10 @@ export async function overhead(): Promise<void> {
     summarise(rows, machine, 'overhead');
   } finally {
     await stop(gw.child);
+    await stop(relayHttp.child);
+    await stop(relayStdio.child);
+    await stop(nginx?.child);
+    await stop(before?.child);
     await stop(upstream.child);
   }
 }
@@ -346,24 +443,36 @@ function peerVersion(name: string): string {
 function summarise(rows: Row[], machine: Machine, name: string, extra: Record<string, unknown> = {}): void {
   const targets: Record<string, unknown> = {};
   if (name === 'overhead') {
-    const tgHttp = rows.find((r) => r.setup === 'toolgate http -> http');
-    const tgStdio = rows.find((r) => r.setup === 'toolgate http -> stdio');
     targets.addedP50UnderMs = 0.3;
     targets.throughputC32AtLeast = 0.8;
-    for (const r of [tgHttp, tgStdio]) {
-      if (!r) continue;
-      targets[r.setup] = {
-        addedP50Met: (r.addedP50Ms ?? Number.POSITIVE_INFINITY) < 0.3,
-        throughputC32Met: (r.throughputRatioC32 ?? 0) >= 0.8,
-      };
-    }
     console.log('');
-    for (const r of rows.filter((x) => x.addedP50Ms !== undefined))
+    for (const r of rows.filter((x) => x.addedP50Ms !== undefined)) {
+      const added = r.addedP50Ms ?? Number.POSITIVE_INFINITY;
+      const ratio = r.throughputRatioC32 ?? 0;
+      if (r.reference) {
+        console.log(
+          `${r.setup} (reference, checks nothing): +${fmt(added, 3)} ms p50, ` +
+            `${fmt(ratio * 100, 0)}% of direct calls/s at c=${CONCURRENCY}`,
+        );
+        continue;
+      }
+      // What the gateway adds beyond the hop itself: over the bare relay on the same path.
+      const relay = rows.find((x) => x.reference && x.group === r.group && x.setup.startsWith('bare relay'));
+      const overRelay = relay && r.setup.includes('toolgate http') ? r.c1.p50Ms - relay.c1.p50Ms : undefined;
+      targets[r.setup] = {
+        addedP50Ms: added,
+        addedP50Met: added < 0.3,
+        throughputC32Ratio: ratio,
+        throughputC32Met: ratio >= 0.8,
+        ...(overRelay === undefined ? {} : { overBareRelayP50Ms: overRelay }),
+      };
       console.log(
-        `${r.setup}: +${fmt(r.addedP50Ms, 3)} ms p50 (target < 0.3 ms: ${(r.addedP50Ms ?? 1) < 0.3 ? 'met' : 'MISSED'}), ` +
-          `${fmt((r.throughputRatioC32 ?? 0) * 100, 0)}% of direct calls/s at c=${CONCURRENCY} ` +
-          `(target >= 80%: ${(r.throughputRatioC32 ?? 0) >= 0.8 ? 'met' : 'MISSED'})`,
+        `${r.setup}: +${fmt(added, 3)} ms p50 (target < 0.3 ms: ${added < 0.3 ? 'met' : 'MISSED'})` +
+          `${overRelay === undefined ? '' : `, ${overRelay >= 0 ? '+' : ''}${fmt(overRelay, 3)} ms over the bare relay`}, ` +
+          `${fmt(ratio * 100, 0)}% of direct calls/s at c=${CONCURRENCY} ` +
+          `(target >= 80%: ${ratio >= 0.8 ? 'met' : 'MISSED'})`,
       );
+    }
   }
   writeResults(name, machine, {
     method: {
@@ -373,7 +482,8 @@ function summarise(rows: Row[], machine: Machine, name: string, extra: Record<st
       callsC1: CALLS_C1,
       callsC32: CALLS_C32,
       concurrency: CONCURRENCY,
-      statistic: 'median over rounds',
+      blockC1: BLOCK,
+      statistic: 'c=1: pooled over rounds of interleaved blocks; c=32: median over rounds',
       policy: BENCH_POLICY,
       counters: 'memory',
     },

@@ -45,6 +45,7 @@ for (const name of ['overhead', 'peers']) {
         'x direct c=1',
         'x direct c=32',
         'CPU us/call client / proxy / upstream',
+        'proxy CPU us/call c=1',
       ],
       (j.results as Json[]).map((r) => [
         r.setup,
@@ -56,6 +57,7 @@ for (const name of ['overhead', 'peers']) {
         f(r.throughputRatioC1),
         f(r.throughputRatioC32),
         `${r.cpuPerCallC32?.clientUs ?? '-'} / ${r.cpuPerCallC32?.gatewayUs ?? '-'} / ${r.cpuPerCallC32?.serverUs ?? '-'}`,
+        r.proxyCpuUsPerCallC1 === undefined ? '-' : String(r.proxyCpuUsPerCallC1),
       ]),
     ),
     '',

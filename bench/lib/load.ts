@@ -72,14 +72,33 @@ export async function runLoad(
       }
     }),
   );
-  const elapsed = performance.now() - t0;
+  return statsOf(lat, concurrency, performance.now() - t0);
+}
+
+/** `calls` calls one after another (no warm-up): each call's latency in ms, in call order. */
+export async function timeSequential(
+  call: (i: number) => Promise<unknown>,
+  calls: number,
+  first = 0,
+): Promise<Float64Array> {
+  const lat = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const s = performance.now();
+    await call(first + i);
+    lat[i] = performance.now() - s;
+  }
+  return lat;
+}
+
+/** p50, p99 and calls/s of a set of latencies measured over `elapsedMs` (sorts `lat` in place). */
+export function statsOf(lat: Float64Array, concurrency: number, elapsedMs: number): Stats {
   lat.sort();
   return {
-    calls,
+    calls: lat.length,
     concurrency,
     p50Ms: percentile(lat, 0.5),
     p99Ms: percentile(lat, 0.99),
-    callsPerSec: calls / (elapsed / 1000),
+    callsPerSec: lat.length / (elapsedMs / 1000),
   };
 }
 

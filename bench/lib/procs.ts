@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,13 @@ export const EVERYTHING_JS = join(ROOT, 'node_modules/@modelcontextprotocol/serv
 export const TOOLGATE_JS = process.env.BENCH_TOOLGATE_JS
   ? resolve(ROOT, process.env.BENCH_TOOLGATE_JS)
   : join(ROOT, 'dist/cli/main.js');
+/**
+ * BENCH_COMPARE_JS: a second build's CLI run next to this one in the same run (its rows are
+ * prefixed "before:"), so a change is measured against the code before it under the same load.
+ */
+export const COMPARE_JS = process.env.BENCH_COMPARE_JS
+  ? resolve(ROOT, process.env.BENCH_COMPARE_JS)
+  : undefined;
 export const PEERS_DIR = join(ROOT, '.cache/bench-peers');
 
 const children = new Set<ChildProcess>();
@@ -129,6 +136,7 @@ export interface GatewayProcess {
 export async function startGateway(
   servers: Record<string, Record<string, unknown>>,
   extra: Record<string, unknown> = {},
+  cli = TOOLGATE_JS,
 ): Promise<GatewayProcess> {
   const dir = tempDir();
   const config = {
@@ -145,20 +153,22 @@ export async function startGateway(
   const prof = process.env.BENCH_CPU_PROF;
   const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
   const child = track(
-    spawn(
-      process.execPath,
-      [...nodeArgs, TOOLGATE_JS, 'serve', '--config', configFile, '--port', '0', '--json'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        cwd: dir,
-      },
-    ),
+    spawn(process.execPath, [...nodeArgs, cli, 'serve', '--config', configFile, '--port', '0', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir,
+    }),
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const url = await announcedUrl(child, 'toolgate', () => stderr);
+  return { url, child, configFile, pid: child.pid!, stderr: () => stderr };
+}
+
+/** The `{"url": ...}` line a process prints on stdout once it listens. */
+function announcedUrl(child: ChildProcess, what: string, stderr: () => string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();
@@ -169,13 +179,80 @@ export async function startGateway(
       try {
         resolve((JSON.parse(out.slice(0, nl)) as { url: string }).url);
       } catch (err) {
-        reject(new Error(`toolgate printed no JSON line: ${out.slice(0, 200)} (${(err as Error).message})`));
+        reject(new Error(`${what} printed no JSON line: ${out.slice(0, 200)} (${(err as Error).message})`));
       }
     };
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`toolgate exited with ${code}: ${stderr}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${stderr()}`)));
   });
-  return { url, child, configFile, pid: child.pid!, stderr: () => stderr };
+}
+
+/**
+ * The bare relay (bench/lib/bare-relay.ts) in its own process: HTTP in front of an HTTP upstream
+ * (`http`, the upstream URL) or of a stdio child (`stdio`, the command).
+ */
+export async function startBareRelay(
+  mode: 'http' | 'stdio',
+  target: string[],
+): Promise<{ url: string; child: ChildProcess; pid: number }> {
+  const child = track(
+    spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/lib/bare-relay.ts'), mode, ...target], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+    }),
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const url = await announcedUrl(child, 'bare relay', () => stderr);
+  return { url, child, pid: child.pid! };
+}
+
+/** Debian's nginx (`apt-get install nginx-light`), or BENCH_NGINX; undefined when neither is there. */
+export const NGINX = [process.env.BENCH_NGINX, '/usr/sbin/nginx'].find((p) => p && existsSync(p));
+
+/**
+ * nginx as a plain reverse proxy in front of an HTTP upstream: a second, compiled reference for
+ * the cost of the hop (one worker, upstream keep-alive, no buffering so SSE streams through).
+ */
+export async function startNginx(
+  upstream: string,
+): Promise<{ url: string; child: ChildProcess; pid: number }> {
+  if (!NGINX) throw new Error('nginx is not installed (apt-get install nginx-light)');
+  const dir = tempDir();
+  const port = await freePort();
+  const target = new URL(upstream);
+  const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} error;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
+  upstream mcp { server ${target.host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://mcp;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+`,
+  );
+  const child = track(spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }));
+  const url = `http://127.0.0.1:${port}${target.pathname}`;
+  await waitForHttp(url, child);
+  return { url, child, pid: child.pid! };
 }
 
 /** Resident set size of a process in MB, from /proc/<pid>/status (Linux). */

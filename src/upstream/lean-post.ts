@@ -1,10 +1,5 @@
-import {
-  type ClientRequest,
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
+import { type Dispatcher, Pool } from 'undici';
 import { PROTOCOL_VERSION_KEY } from '../era/envelope.js';
 import { isRequest, type JsonRpcMessage, type RequestId } from '../proxy/jsonrpc.js';
 import {
@@ -17,12 +12,11 @@ import {
 import { SseParser } from './sse-parser.js';
 
 /**
- * Sockets per upstream connection. Bounded so a burst of calls queues in the agent instead of
+ * Connections per upstream origin. Bounded so a burst of calls queues in the pool instead of
  * opening thousands of connections; generous because a POST answered with an SSE stream (a long
- * tool call, a 2026 `subscriptions/listen`) holds its socket until the response.
+ * tool call, a 2026 `subscriptions/listen`) holds its connection until the response.
  */
-const MAX_SOCKETS = 128;
-const MAX_FREE_SOCKETS = 32;
+const MAX_CONNECTIONS = 128;
 /** A server that accepts the connection but never answers: give up on the headers (undici's default). */
 const HEADERS_TIMEOUT_MS = 300_000;
 const EXCERPT_CHARS = 300;
@@ -42,13 +36,27 @@ export class PostError extends Error {
   }
 }
 
+type Headers = Record<string, string | string[] | undefined>;
+
+/** What becomes of one answer's body, chosen when its status and headers arrive. */
+interface BodyReader {
+  data(chunk: Buffer): void;
+  end(): void;
+  /** The connection failed mid-body (or the pool was closed). */
+  fail(err: Error): void;
+}
+
+/** Bodies nobody reads (a 202, a redirect being followed): their bytes are let go. */
+const DISCARD: BodyReader = { data: () => {}, end: () => {}, fail: () => {} };
+
 /**
- * The hot path of a streamable-HTTP upstream: JSON-RPC POSTs over `node:http(s)` with a keep-alive
- * agent, answered by 202, one JSON message, or an SSE stream read incrementally. The SDK transport
- * did the same through undici `fetch` and web streams, with zod on every message, which cost the
- * gateway several times the CPU of the relaying itself (docs/benchmarks.md). What this does not
- * do (the standalone GET stream, resuming a broken stream with Last-Event-ID, auth providers)
- * stays with the SDK transport; `onStreamEnd` is where a broken stream is handed over.
+ * The hot path of a streamable-HTTP upstream: JSON-RPC POSTs on undici's low-level `dispatch`
+ * (a keep-alive pool per origin, callbacks instead of stream objects), answered by 202, one JSON
+ * message, or an SSE stream read incrementally. The SDK transport did the same through `fetch`
+ * and web streams, with zod on every message, and `node:http` after it still cost more CPU per
+ * call than the relaying itself (docs/benchmarks.md). What this does not do (the standalone GET
+ * stream, resuming a broken stream with Last-Event-ID, auth providers) stays with the SDK
+ * transport; `onStreamEnd` is where a broken stream is handed over.
  */
 export class LeanPoster {
   sessionId?: string;
@@ -59,8 +67,8 @@ export class LeanPoster {
    * gave no event ids (nothing to resume from).
    */
   onStreamEnd?: (requestId: RequestId, lastEventId: string) => void;
-  private httpAgent?: HttpAgent;
-  private httpsAgent?: HttpsAgent;
+  /** One pool per origin (a followed redirect may change the scheme). */
+  private readonly pools = new Map<string, Pool>();
   private readonly base: HeaderMap;
   /** SSE answers still open, by request id: true once the request was cancelled. */
   private readonly open = new Map<string, boolean>();
@@ -74,15 +82,68 @@ export class LeanPoster {
     this.base = baseHeaders(configured);
   }
 
-  /** A request on the keep-alive agent for the URL's scheme (a redirect may change it). */
-  private request(url: URL, method: string, headers: HeaderMap): ClientRequest {
-    const options = { keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_FREE_SOCKETS };
-    if (url.protocol === 'https:') {
-      this.httpsAgent ??= new HttpsAgent(options);
-      return httpsRequest(url, { method, headers, agent: this.httpsAgent });
+  private pool(url: URL): Pool {
+    let pool = this.pools.get(url.origin);
+    if (!pool) {
+      // bodyTimeout 0: an SSE answer may be quiet for as long as the tool runs.
+      pool = new Pool(url.origin, {
+        connections: MAX_CONNECTIONS,
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        bodyTimeout: 0,
+      });
+      this.pools.set(url.origin, pool);
     }
-    this.httpAgent ??= new HttpAgent(options);
-    return httpRequest(url, { method, headers, agent: this.httpAgent });
+    return pool;
+  }
+
+  /**
+   * One exchange: `start` sees the status and headers and says what to do with the body. Errors
+   * before the headers go to `failed`; after them, to the reader.
+   */
+  private exchange(
+    url: URL,
+    options: { method: 'POST' | 'DELETE'; headers: HeaderMap; body?: string; timeoutMs?: number },
+    start: (status: number, headers: Headers) => BodyReader,
+    failed: (err: Error) => void,
+  ): void {
+    let reader: BodyReader | undefined;
+    let controller: Dispatcher.DispatchController | undefined;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => controller?.abort(new Error(`no answer within ${options.timeoutMs} ms`)),
+            options.timeoutMs,
+          );
+    const done = () => timer && clearTimeout(timer);
+    this.pool(url).dispatch(
+      {
+        path: url.pathname + url.search,
+        method: options.method,
+        headers: options.headers,
+        body: options.body,
+        ...(options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs }),
+      },
+      {
+        onRequestStart: (c) => {
+          controller = c;
+        },
+        onResponseStart: (_c, status, headers) => {
+          if (status < 200) return; // 1xx: the real answer follows
+          reader = start(status, headers as Headers);
+        },
+        onResponseData: (_c, chunk) => reader?.data(chunk),
+        onResponseEnd: () => {
+          done();
+          reader?.end();
+        },
+        onResponseError: (_c, err) => {
+          done();
+          if (reader) reader.fail(err);
+          else failed(err);
+        },
+      },
+    );
   }
 
   /**
@@ -111,94 +172,105 @@ export class LeanPoster {
     retry: boolean,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let answered = false;
-      const req = this.request(url, 'POST', headers);
-      req.setTimeout(HEADERS_TIMEOUT_MS, () =>
-        req.destroy(new Error(`no answer within ${HEADERS_TIMEOUT_MS / 1000}s`)),
-      );
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (answered) return; // the response's own handlers report what happens after headers
-        // A kept-alive socket the server closed (idle timeout) just as we reused it: the request
-        // died with the connection before the server read it, so the Node docs advise sending
-        // it again, once, on a fresh connection.
-        if (retry && req.reusedSocket && err.code === 'ECONNRESET') {
-          this.attempt(message, body, headers, url, hops, false).then(resolve, reject);
-          return;
-        }
-        reject(err);
-      });
-      req.on('response', (res) => {
-        answered = true;
-        // A reset mid-body destroys `res` with an error; unheard, it would be an uncaught
-        // exception. Every reader below learns of it from 'close' instead.
-        res.on('error', () => {});
-        req.setTimeout(0); // an SSE answer may be quiet for as long as the tool runs
-        const target = redirectTarget(url, res);
-        if (target !== undefined) {
-          res.resume();
+      this.exchange(
+        url,
+        { method: 'POST', headers, body },
+        (status, resHeaders) => {
+          const target = redirectTarget(url, status, resHeaders);
+          if (target === undefined) return this.answer(message, headers, status, resHeaders, resolve, reject);
           // A server mounted at `/mcp/` answers `/mcp` with a 307; like the SDK transport, follow
           // a redirect that keeps the method and the origin, and name any other one.
-          if (hops < MAX_REDIRECTS && followable(url, target, res.statusCode ?? 0)) {
+          if (hops < MAX_REDIRECTS && followable(url, target, status)) {
             this.attempt(message, body, headers, target, hops + 1, true).then(resolve, reject);
-          } else reject(new PostError(unfollowed(url, target, hops), res.statusCode));
-          return;
-        }
-        this.answer(message, req, res).then(resolve, reject);
-      });
-      req.end(body);
+          } else reject(new PostError(unfollowed(url, target, hops), status));
+          return DISCARD;
+        },
+        (err) => {
+          // A kept-alive connection the server closed (idle timeout) just as it was reused: the
+          // request died with the connection before any answer, so send it again, once, on a
+          // fresh connection (what the Node docs advise for the same race).
+          if (retry && isClosedByPeer(err)) {
+            this.attempt(message, body, headers, url, hops, false).then(resolve, reject);
+            return;
+          }
+          reject(err);
+        },
+      );
     });
   }
 
-  private async answer(message: JsonRpcMessage, req: ClientRequest, res: IncomingMessage): Promise<void> {
-    const status = res.statusCode ?? 0;
+  /** What to do with an answer to `message`, given its status and headers. */
+  private answer(
+    message: JsonRpcMessage,
+    sent: HeaderMap,
+    status: number,
+    headers: Headers,
+    resolve: () => void,
+    reject: (err: Error) => void,
+  ): BodyReader {
     const initialize = 'method' in message && message.method === 'initialize';
     if (initialize && status >= 200 && status < 300) {
-      const sid = res.headers['mcp-session-id'];
+      const sid = headers['mcp-session-id'];
       this.sessionId = typeof sid === 'string' && sid !== '' ? sid : undefined;
     }
     if (status < 200 || status >= 300) {
-      const text = await readText(res).catch(() => '');
-      if (status === 400 && this.deliverModernError(message, text)) return;
-      const sent = req.getHeader('mcp-session-id');
-      if (status === 404 && typeof sent === 'string') {
-        throw new PostError(
-          `no longer knows session ${sent} (HTTP 404): the upstream session expired or the server restarted`,
-          status,
-          true,
-        );
-      }
-      const excerpt = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}...` : text;
-      throw new PostError(`HTTP ${status}${excerpt ? `: ${excerpt.trim()}` : ''}`, status);
+      return readText(
+        (text) => {
+          if (status === 400 && this.deliverModernError(message, text)) return resolve();
+          const session = sent['mcp-session-id'];
+          if (status === 404 && session !== undefined) {
+            return reject(
+              new PostError(
+                `no longer knows session ${session} (HTTP 404): the upstream session expired or the server restarted`,
+                status,
+                true,
+              ),
+            );
+          }
+          const excerpt = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}...` : text;
+          reject(new PostError(`HTTP ${status}${excerpt ? `: ${excerpt.trim()}` : ''}`, status));
+        },
+        () => reject(new PostError(`HTTP ${status}`, status)),
+      );
     }
     if (status === 202 || !isRequest(message)) {
-      res.resume();
-      return;
+      resolve();
+      return DISCARD;
     }
-    const type = (res.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    const contentType = headers['content-type'];
+    const type = (typeof contentType === 'string' ? contentType : '').split(';')[0]?.trim().toLowerCase();
     if (type === 'text/event-stream') {
-      this.stream(message.id, res);
-      return;
+      resolve();
+      return this.stream(message.id);
     }
     if (type === 'application/json') {
-      const text = await readText(res);
-      let data: unknown;
-      try {
-        data = JSON.parse(text);
-      } catch {
-        throw new PostError(`the server answered with invalid JSON: ${text.slice(0, EXCERPT_CHARS)}`, status);
-      }
-      for (const m of Array.isArray(data) ? data : [data]) this.deliver(m as JsonRpcMessage);
-      return;
+      return readText(
+        (text) => {
+          let data: unknown;
+          try {
+            data = JSON.parse(text);
+          } catch {
+            return reject(
+              new PostError(`the server answered with invalid JSON: ${text.slice(0, EXCERPT_CHARS)}`, status),
+            );
+          }
+          for (const m of Array.isArray(data) ? data : [data]) this.deliver(m as JsonRpcMessage);
+          resolve();
+        },
+        (err) => reject(err),
+      );
     }
-    res.resume();
-    throw new PostError(
-      `unexpected content type "${res.headers['content-type'] ?? ''}" (HTTP ${status})`,
-      status,
+    reject(
+      new PostError(
+        `unexpected content type "${typeof contentType === 'string' ? contentType : ''}" (HTTP ${status})`,
+        status,
+      ),
     );
+    return DISCARD;
   }
 
   /** Read an SSE answer, delivering each message as its event completes. */
-  private stream(requestId: RequestId, res: IncomingMessage): void {
+  private stream(requestId: RequestId): BodyReader {
     let responded = false;
     const key = String(requestId);
     this.open.set(key, false);
@@ -213,13 +285,20 @@ export class LeanPoster {
       if ('id' in m && !('method' in m) && String(m.id) === String(requestId)) responded = true;
       this.deliver(m);
     });
-    res.setEncoding('utf8'); // a StringDecoder: a character split across chunks stays whole
-    res.on('data', (chunk: string) => parser.push(chunk));
-    res.on('close', () => {
+    const decoder = new StringDecoder('utf8'); // a character split across chunks stays whole
+    const closed = () => {
       const cancelled = this.open.get(key) === true;
       this.open.delete(key);
       if (!responded && !cancelled) this.onStreamEnd?.(requestId, parser.lastEventId);
-    });
+    };
+    return {
+      data: (chunk) => parser.push(decoder.write(chunk)),
+      end: () => {
+        parser.push(decoder.end());
+        closed();
+      },
+      fail: closed,
+    };
   }
 
   /**
@@ -256,32 +335,30 @@ export class LeanPoster {
   terminate(timeoutMs: number): Promise<void> {
     const sessionId = this.sessionId;
     if (sessionId === undefined) return Promise.resolve();
+    this.sessionId = undefined;
     return new Promise<void>((resolve) => {
       const headers = sessionHeaders(this.configured, sessionId, this.protocolVersion);
-      const req = this.request(this.url, 'DELETE', headers);
-      req.setTimeout(timeoutMs, () => req.destroy());
-      req.on('error', () => resolve());
-      req.on('response', (res) => {
-        res.resume();
-        res.on('close', () => resolve());
-      });
-      req.end();
-      this.sessionId = undefined;
+      this.exchange(
+        this.url,
+        { method: 'DELETE', headers, timeoutMs },
+        () => ({ data: () => {}, end: resolve, fail: () => resolve() }),
+        () => resolve(),
+      );
     });
   }
 
-  /** Close every socket, ending any SSE answer still open. */
+  /** Close every connection, ending any SSE answer still open. */
   close(): void {
-    this.httpAgent?.destroy();
-    this.httpsAgent?.destroy();
+    for (const pool of this.pools.values()) pool.destroy().catch(() => {});
+    this.pools.clear();
   }
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-function redirectTarget(url: URL, res: IncomingMessage): URL | undefined {
-  const location = REDIRECTS.has(res.statusCode ?? 0) ? res.headers.location : undefined;
-  if (!location) return undefined;
+function redirectTarget(url: URL, status: number, headers: Headers): URL | undefined {
+  const location = REDIRECTS.has(status) ? headers.location : undefined;
+  if (typeof location !== 'string' || location === '') return undefined;
   try {
     return new URL(location, url);
   } catch {
@@ -315,16 +392,21 @@ function unfollowed(from: URL, target: URL, hops: number): string {
   return `redirect to ${shown.href} not followed; use that URL as the endpoint if it is the intended server`;
 }
 
-function readText(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    res.on('end', () => resolve(text));
-    res.on('close', () => {
-      if (!res.complete) reject(new Error('the connection closed before the answer was complete'));
-    });
-  });
+/** A whole (small) body as text: an error page, a JSON answer. */
+function readText(done: (text: string) => void, failed: (err: Error) => void): BodyReader {
+  const decoder = new StringDecoder('utf8');
+  let text = '';
+  return {
+    data: (chunk) => {
+      text += decoder.write(chunk);
+    },
+    end: () => done(text + decoder.end()),
+    fail: () => failed(new Error('the connection closed before the answer was complete')),
+  };
+}
+
+/** undici's word for a connection the server closed or reset under a request. */
+function isClosedByPeer(err: Error): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }
