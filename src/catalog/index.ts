@@ -2,7 +2,7 @@
 // scan for poisoning. Pure: no I/O beyond hashing, no imports from the rest of src/.
 export { type AdviceOptions, counterName, type RateLimit } from './advice.js';
 export { classifyTool } from './classify.js';
-export { canonicalJson, diffDefinitions, pinHash, pinnedView } from './pin.js';
+export { canonicalJson, diffDefinitions, pinHash, pinnedView, withPinnedView } from './pin.js';
 export { type Proposal, type ProposeOptions, proposePolicy } from './propose.js';
 export { oneLine } from './sanitize.js';
 export { LONG_DESCRIPTION, scanDescription, scanTool } from './scan.js';

@@ -24,6 +24,24 @@ export function pinnedView(tool: ToolDefinition): Record<string, unknown> {
   return view;
 }
 
+/**
+ * `tool` as listed with its pinned fields replaced by an accepted pin's (a `pinnedView`): a pinned
+ * field the pin lacks is dropped, so none of the listed text in those fields survives. The name
+ * stays as listed (the aggregate endpoint prefixes it); fields a pin never covers stay too.
+ */
+export function withPinnedView(
+  tool: Record<string, unknown>,
+  pinned: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...tool };
+  for (const field of PINNED_FIELDS) {
+    if (field === 'name') continue;
+    if (pinned[field] === undefined) delete out[field];
+    else out[field] = pinned[field];
+  }
+  return out;
+}
+
 /** sha256 hex of the canonical JSON of the pinned fields. */
 export function pinHash(tool: ToolDefinition): string {
   return createHash('sha256')

@@ -17,7 +17,7 @@ import {
   proposePolicy,
   type ToolDefinition,
 } from '../catalog/index.js';
-import type { Config, ServerConfig } from '../config/index.js';
+import type { Config, PinChangeMode, ServerConfig } from '../config/index.js';
 import { type CatalogTool, catalogTool } from '../gateway/catalog-view.js';
 import { probeServer, type ServerState } from '../gateway/server-health.js';
 import { type CompiledPolicy, compilePolicy, DENY_ALL, loadPolicyFile } from '../policy/index.js';
@@ -76,7 +76,7 @@ export async function runCatalogCommand(argv: string[], ctx: CatalogContext): Pr
       return { name, cfg, state, pins: new Map(pins.map((p) => [p.tool, p])) };
     }),
   );
-  const views = results.map((r) => serverView(r.name, r.cfg, r.state, r.pins));
+  const views = results.map((r) => serverView(r.name, r.cfg, r.state, r.pins, ctx.config.pins.on_change));
   const down = views.filter((v) => v.status !== 'up');
 
   if (values.propose) {
@@ -166,11 +166,12 @@ function serverView(
   cfg: ServerConfig,
   state: ServerState,
   pins: ReadonlyMap<string, ToolPin>,
+  onChange: PinChangeMode,
 ): ServerView {
   const { policy, source } = serverPolicy(cfg, name);
   const tools = ((state.toolList ?? []) as unknown as ToolDefinition[])
     .filter((t) => typeof t?.name === 'string')
-    .map((t) => catalogTool(name, t, policy, pins.get(t.name)))
+    .map((t) => catalogTool(name, t, policy, pins.get(t.name), 'local', onChange))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     name,

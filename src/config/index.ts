@@ -5,6 +5,7 @@ export {
   type GrantConfig,
   type HttpServerConfig,
   isStdioServer,
+  type PinChangeMode,
   parseDurationMs,
   type ServerConfig,
   type StdioServerConfig,

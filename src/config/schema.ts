@@ -20,6 +20,16 @@ export function parseDurationMs(text: string): number {
   return n * unit;
 }
 
+/**
+ * What the gateway does with a tool whose listed definition differs from its accepted pin (a
+ * "rug pull"): `pinned` lists the accepted definition, `hide` leaves the tool out of tools/list and
+ * answers calls as unknown, `deny_call` lists the new definition. In every mode calls are kept from
+ * the upstream until someone accepts the change (a `mode: shadow` policy forwards them and records
+ * the denial, except under `hide`).
+ */
+export const PIN_CHANGE_MODES = ['pinned', 'hide', 'deny_call'] as const;
+export type PinChangeMode = (typeof PIN_CHANGE_MODES)[number];
+
 const policyRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
 const serverBase = {
@@ -151,6 +161,14 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** Tool pinning (docs/catalog.md, "Pinning in the gateway"). */
+    pins: z
+      .object({
+        /** The model must never read unreviewed text, so the default lists the accepted definition. */
+        on_change: z.enum(PIN_CHANGE_MODES).default('pinned'),
+      })
+      .strict()
+      .default({ on_change: 'pinned' }),
     /** Approvals (src/approvals): who is told when a call waits for a person. */
     approvals: z
       .object({

@@ -42,7 +42,7 @@ export function catalogRoutes(deps: CatalogRouteDeps): (router: Router) => void 
         ...(st.reason ? { reason: st.reason } : {}),
         newTools: policy.newTools ?? 'policy',
         tools: toolsOf(server).map((t) =>
-          catalogTool(server, t, policy, deps.pins.pin(server, t.name), grant),
+          catalogTool(server, t, policy, deps.pins.pin(server, t.name), grant, deps.config().pins.on_change),
         ),
       };
     });

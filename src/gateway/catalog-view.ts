@@ -8,6 +8,7 @@ import {
   pinHash,
   type ToolDefinition,
 } from '../catalog/index.js';
+import type { PinChangeMode } from '../config/index.js';
 import { type CompiledPolicy, decide, isHidden } from '../policy/index.js';
 import type { ToolPin } from '../store/index.js';
 import { quarantines } from './quarantine.js';
@@ -53,6 +54,7 @@ export function catalogTool(
   policy: CompiledPolicy,
   pin: ToolPin | undefined,
   grant = 'local',
+  onChange: PinChangeMode = 'pinned',
 ): CatalogTool {
   const c = classifyTool(def);
   const hash = pinHash(def);
@@ -70,6 +72,8 @@ export function catalogTool(
     decision = { outcome: d.outcome, rule: d.rule, reason: d.reason };
   } else if (quarantined) {
     decision = { outcome: 'hide', rule: 'new_tools', reason: 'new tool, quarantined until accepted' };
+  } else if (onChange === 'hide') {
+    decision = { outcome: 'hide', rule: 'pin', reason: 'tool definition changed, hidden until accepted' };
   } else {
     decision = { outcome: 'deny', rule: 'pin', reason: 'tool definition changed since it was approved' };
   }

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { ApprovalGate } from '../approvals/index.js';
 import type { AuditInput } from '../audit/types.js';
+import { withPinnedView } from '../catalog/index.js';
+import type { PinChangeMode } from '../config/index.js';
 import type { ParamHeaderRegistry } from '../http/param-headers.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { type CompiledPolicy, type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
@@ -28,6 +30,11 @@ export interface GateDeps {
   approvals?: ApprovalGate;
   /** Tool pins: rug-pull check and quarantine of new tools (absent: no pin checks). */
   pins?: PinRegistry;
+  /**
+   * `pins.on_change`: what lists and calls make of a tool whose definition changed since it was
+   * accepted. Read on each use, so a config reload applies; absent: `pinned`.
+   */
+  pinChange?(): PinChangeMode;
   /** SEP-2243: `x-mcp-header` declarations of listed tools, for the HTTP front end's header check. */
   paramHeaders?: ParamHeaderRegistry;
 }
@@ -73,7 +80,18 @@ export class DecisionGate implements Gate {
 
   isHidden(caller: Caller, server: string, tool: string): boolean {
     const policy = this.policyFor(caller, server);
-    return isHidden(policy, tool) || this.deps.pins?.quarantined(policy, server, tool) === true;
+    return (
+      isHidden(policy, tool) ||
+      this.deps.pins?.quarantined(policy, server, tool) === true ||
+      (this.pinChangeMode() === 'hide' && this.deps.pins?.changed(caller, server, tool) !== undefined)
+    );
+  }
+
+  /** A changed tool is listed as it was accepted: the model must never read unreviewed text. */
+  shownDefinition(caller: Caller, server: string, tool: Record<string, unknown>): Record<string, unknown> {
+    if (this.pinChangeMode() !== 'pinned') return tool;
+    const changed = this.deps.pins?.changed(caller, server, String(tool.name));
+    return changed ? withPinnedView(tool, changed.pin.definition) : tool;
   }
 
   /** Every tools/list result: definitions are pinned on first use, changes and new tools noted. */
@@ -309,6 +327,11 @@ export class DecisionGate implements Gate {
       return { kind: 'unknown' };
     }
     const reason = `tool definition changed since it was approved (${v.changes.join('; ') || 'definition changed'})`;
+    if (this.pinChangeMode() === 'hide') {
+      // Not listed, so unknown, like a hidden or quarantined tool (which shadow mode keeps hidden too).
+      audit({ decision: 'hide', rule: 'pin', reason, upstream: 'none' });
+      return { kind: 'unknown' };
+    }
     if (policy.mode === 'shadow') {
       const d: Decision = {
         outcome: 'deny',
@@ -328,6 +351,10 @@ export class DecisionGate implements Gate {
         `tool definition changed since it was approved; an operator must review and accept it (toolgate catalog accept ${server} ${tool}) before it can be called`,
       ),
     };
+  }
+
+  private pinChangeMode(): PinChangeMode {
+    return this.deps.pinChange?.() ?? 'pinned';
   }
 
   private policyFor(caller: Caller, server: string) {

@@ -156,6 +156,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   let auth = makeAuth(config);
   // Pins are loaded before the first call: quarantine and the rug-pull check need them.
   const pins = new PinRegistry({ store, log });
+  let pinChange = config.pins.on_change;
   await pins.load();
   pins.startPolling(opts.pinPollMs ?? 5000);
 
@@ -177,6 +178,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     // Fix: stored grants' own policies were never consulted (this hook was not wired).
     grantPolicy: (g) => auth.policyOf(g),
     pins,
+    pinChange: () => pinChange,
     paramHeaders,
   });
   const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
@@ -208,6 +210,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       const nextAuth = makeAuth({ ...next, auth: config.auth });
       policies.configure(next);
       auth = nextAuth;
+      pinChange = next.pins.on_change;
       servers.clear();
       for (const [name, cfg] of Object.entries(next.servers)) servers.set(name, cfg);
     },

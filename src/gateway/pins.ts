@@ -178,17 +178,31 @@ export class PinRegistry {
         reason: `${tool} appeared on ${server} after its policy was written and is quarantined until someone accepts it (toolgate catalog accept ${server} ${tool})`,
       };
     }
-    const pin = at(this.accepted, server, tool);
-    if (!pin) return undefined;
-    const seen =
-      at(this.bySession.get(session) ?? this.latest, server, tool) ?? at(this.latest, server, tool);
-    if (!seen || seen.hash === pin.hash) return undefined;
+    const changed = this.changed(session, server, tool);
+    if (!changed) return undefined;
+    const { pin, seen } = changed;
     return {
       kind: 'changed',
       changes: diffDefinitions(pin.definition as unknown as ToolDefinition, seen.def),
       pinned: pin.hash,
       seen: seen.hash,
     };
+  }
+
+  /**
+   * The accepted pin of a tool whose definition, as `session` saw it last (for a session that
+   * never listed tools, as any session or the probe saw it last), differs from that pin.
+   */
+  changed(
+    session: object,
+    server: string,
+    tool: string,
+  ): { pin: ToolPin; seen: { hash: string; def: ToolDefinition } } | undefined {
+    const pin = at(this.accepted, server, tool);
+    if (!pin) return undefined;
+    const seen =
+      at(this.bySession.get(session) ?? this.latest, server, tool) ?? at(this.latest, server, tool);
+    return seen && seen.hash !== pin.hash ? { pin, seen } : undefined;
   }
 
   /**

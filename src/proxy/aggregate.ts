@@ -1,5 +1,5 @@
 import type { UpstreamLink } from '../upstream/link.js';
-import type { Caller, Gate } from './gate.js';
+import { type Caller, type Gate, shownTool } from './gate.js';
 import {
   errorResponse,
   INVALID_PARAMS,
@@ -50,8 +50,11 @@ export class Aggregator {
           const tools = seen.get(server) ?? [];
           tools.push(t);
           seen.set(server, tools);
-          return this.gate.isHidden(this.caller, server, String(t.name)) ? undefined : this.rename(server, t);
-        }).then((res) => {
+          return undefined;
+        }).then(() => {
+          // Each server's whole list is observed before any of it is shown: what the gate shows
+          // of a changed tool depends on the definition this session was just listed.
+          const shown: Record<string, unknown>[] = [];
           for (const [server, tools] of seen) {
             this.directory.page(
               server,
@@ -60,8 +63,12 @@ export class Aggregator {
               true,
             );
             this.gate.observeTools?.(this.caller, server, tools);
+            for (const t of tools) {
+              const s = shownTool(this.gate, this.caller, server, t);
+              if (s) shown.push(this.rename(server, s));
+            }
           }
-          reply(res);
+          reply({ jsonrpc: '2.0', id: req.id, result: { tools: shown } });
         });
         return;
       }

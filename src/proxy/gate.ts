@@ -54,10 +54,30 @@ export interface Gate {
     args: Record<string, unknown>,
     context?: CallContext,
   ): Promise<CallVerdict>;
+  /**
+   * The definition a client may read of a listed tool that isHidden let through: the listed one,
+   * or what the gate trusts instead (the accepted definition of a tool that changed since it was
+   * accepted). Absent: the listed one. Called after observeTools saw the same list.
+   */
+  shownDefinition?(caller: Caller, server: string, tool: Record<string, unknown>): Record<string, unknown>;
   /** Every tools/list result an upstream sent (before filtering): tool pinning sees definitions here. */
   observeTools?(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void;
   /** A call to a tool the upstream never listed (answered as unknown without asking the policy). */
   recordUnknown?(caller: Caller, server: string, tool: string): void;
+}
+
+/**
+ * What a client is shown of one tool an upstream listed: nothing when the gate hides it, else the
+ * definition the gate lets it read. The one rule for /mcp/<server>, the aggregate /mcp and stdio.
+ */
+export function shownTool(
+  gate: Gate,
+  caller: Caller,
+  server: string,
+  tool: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  if (gate.isHidden(caller, server, String(tool.name))) return undefined;
+  return gate.shownDefinition ? gate.shownDefinition(caller, server, tool) : tool;
 }
 
 /** A gate that lets everything through: tests of the relay itself, and the parity baseline. */

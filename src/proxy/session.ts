@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
 import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
 import { Aggregator } from './aggregate.js';
-import type { CallContext, Caller, Gate } from './gate.js';
+import { type CallContext, type Caller, type Gate, shownTool } from './gate.js';
 import {
   errorResponse,
   INVALID_PARAMS,
@@ -270,17 +270,22 @@ export class ClientSession {
 
   private filterTools(server: string, res: JsonRpcResponse, first: boolean): JsonRpcResponse {
     if (!('result' in res) || !Array.isArray(res.result.tools)) return res;
-    const tools = res.result.tools as { name: string }[];
-    this.opts.gate.observeTools?.(this.caller, server, res.result.tools as Record<string, unknown>[]);
+    const tools = res.result.tools as Record<string, unknown>[];
+    this.opts.gate.observeTools?.(this.caller, server, tools);
     this.directory.page(
       server,
-      tools.map((t) => t.name),
+      tools.map((t) => String(t.name)),
       first,
       res.result.nextCursor === undefined || res.result.nextCursor === null,
     );
-    const visible = tools.filter((t) => !this.opts.gate.isHidden(this.caller, server, t.name));
-    if (visible.length === tools.length) return res;
-    return { ...res, result: { ...res.result, tools: visible } };
+    const shown: Record<string, unknown>[] = [];
+    let untouched = true;
+    for (const t of tools) {
+      const s = shownTool(this.opts.gate, this.caller, server, t);
+      if (s) shown.push(s);
+      if (s !== t) untouched = false;
+    }
+    return untouched ? res : { ...res, result: { ...res.result, tools: shown } };
   }
 
   private onClientNotification(n: JsonRpcNotification): void {

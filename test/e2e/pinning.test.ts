@@ -45,10 +45,28 @@ async function waitFor<T>(
 
 const text = (r: unknown) => JSON.stringify((r as { content?: unknown }).content ?? r);
 
+/** A call's answer, whether a tool result or a protocol error (how this upstream answers an unknown tool). */
+const answer = (client: Client, name: string) =>
+  client.callTool({ name, arguments: {} }).then(
+    (r) => r as unknown,
+    (e: { code?: number; message?: string }) => ({ error: { code: e.code, message: e.message } }),
+  );
+const normalise = (r: unknown, name: string) => JSON.stringify(r).split(name).join('<name>');
+
+type Listed = Awaited<ReturnType<Client['listTools']>>['tools'];
+const params = (t: Listed[number] | undefined) => Object.keys(t?.inputSchema.properties ?? {});
+
+/** Counts of `notifications/tools/list_changed` each client received. */
+const listChanges = new WeakMap<Client, number>();
+const toolsChanged = (c: Client) => listChanges.get(c) ?? 0;
+
 interface Setup {
   gw: TestGateway;
   state: (s: RugState) => void;
-  connect: () => Promise<Client>;
+  /** A client of `/mcp/weather`, or of the aggregate endpoint with `/mcp`. */
+  connect: (path?: string) => Promise<Client>;
+  /** The admin API, with the admin token. */
+  api: (path: string, init?: RequestInit) => Promise<Response>;
   config: string;
 }
 
@@ -57,7 +75,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(policy: Record<string, unknown>, initial: RugState): Promise<Setup> {
+async function setup(
+  policy: Record<string, unknown>,
+  initial: RugState,
+  pins?: Record<string, unknown>,
+): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'tg-rug-'));
   const file = join(dir, 'state.json');
   const state = (s: RugState) => writeFileSync(file, JSON.stringify(s));
@@ -66,6 +88,7 @@ async function setup(policy: Record<string, unknown>, initial: RugState): Promis
     {
       auth: { mode: 'none' },
       admin: { token_env: 'TG_PIN_ADMIN' },
+      ...(pins ? { pins } : {}),
       servers: { weather: { ...RUG_PULL_STDIO_COMMAND, env: { RUG_STATE: file }, policy } },
     },
     { probe: true, env: { ...process.env, TG_PIN_ADMIN: ADMIN } },
@@ -81,44 +104,66 @@ async function setup(policy: Record<string, unknown>, initial: RugState): Promis
     gw,
     state,
     config: join(gw.dir, 'toolgate.yaml'),
-    async connect() {
+    api: (path, init = {}) =>
+      fetch(`${gw.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      }),
+    async connect(path = '/mcp/weather') {
       const client = new Client({ name: 'pin-test', version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp/weather`)));
+      client.setNotificationHandler('notifications/tools/list_changed', () => {
+        listChanges.set(client, toolsChanged(client) + 1);
+      });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}${path}`)));
       clients.push(client);
       return client;
     },
   };
 }
 
+/**
+ * Lists tools until the gateway has seen a definition of get_weather other than the pinned one
+ * (the upstream changed it), and returns what that list showed the client.
+ */
+function listAfterChange(gw: TestGateway, client: Client, pinned: string): Promise<Listed> {
+  return waitFor('the changed definition upstream', async () => {
+    const { tools } = await client.listTools();
+    return gw.core.pins.seen('weather', 'get_weather')?.hash !== pinned ? tools : undefined;
+  });
+}
+
+const POLICY = { version: '1', default: 'deny', tools: { get_weather: {} } };
+const CHANGED: RugState = { description: V2, sidenote: true };
+
 describe('rug pull: a tool whose definition changes after it was pinned', () => {
-  it('is denied after the change until accepted with `toolgate catalog accept`, then allowed', async () => {
-    const { gw, state, connect, config } = await setup(
-      { version: '1', default: 'deny', tools: { get_weather: {} } },
-      { description: V1 },
-    );
+  it('lists the accepted definition and denies calls until `toolgate catalog accept`, then the new one', async () => {
+    const { gw, state, connect, config } = await setup(POLICY, { description: V1 });
     // The start-up probe pinned the definition (trust on first use).
     const first = await waitFor('the first-use pin', () => gw.store.pins.get('weather', 'get_weather'));
     expect(first.definition).toMatchObject({ name: 'get_weather', description: V1 });
 
     const client = await connect();
-    expect((await client.listTools()).tools.map((t) => t.description)).toEqual([V1]);
+    const [original] = (await client.listTools()).tools;
+    expect(original).toMatchObject({ name: 'get_weather', description: V1 });
+    expect(params(original)).toEqual(['city']);
     const before = await client.callTool({ name: 'get_weather', arguments: { city: 'Oslo' } });
     expect(before.isError).toBeFalsy();
     expect(text(before)).toContain('sunny in Oslo');
 
-    // The server changes the description (list_changed); the client lists again and sees it.
-    state({ description: V2 });
-    await waitFor('the changed definition', async () =>
-      (await client.listTools()).tools[0]?.description === V2 ? true : undefined,
-    );
+    // The server changes the description and adds a parameter (list_changed); the client lists
+    // again, and is shown the definition a person accepted: its model never reads the new text.
+    state(CHANGED);
+    const listed = await listAfterChange(gw, client, first.hash);
+    expect(listed).toEqual([original]);
+    expect(JSON.stringify(listed)).not.toMatch(/IMPORTANT|sidenote/);
     const denied = await client.callTool({ name: 'get_weather', arguments: { city: 'Oslo' } });
     expect(denied.isError).toBe(true);
     expect(text(denied)).toContain('[POLICY DENIED] tool definition changed since it was approved');
     expect(text(denied)).not.toContain('IMPORTANT'); // the agent gets the fact, not the new text
 
-    // A new session (a new upstream process, started on the changed definition) is denied too.
+    // A new session (a new upstream process, started on the changed definition) sees the same.
     const other = await connect();
-    await other.listTools();
+    expect((await other.listTools()).tools).toEqual([original]);
     expect(text(await other.callTool({ name: 'get_weather', arguments: {} }))).toContain(
       'tool definition changed since it was approved',
     );
@@ -134,6 +179,7 @@ describe('rug pull: a tool whose definition changes after it was pinned', () => 
     });
     expect(audited[0]).toMatchObject({ rule: 'pin' });
     expect(audited[0]!.reason).toContain('description changed');
+    expect(audited[0]!.reason).toContain('input schema property added `sidenote`');
 
     // The catalogue shows it CHANGED with the diff; accepting takes the current definition.
     const shown = toolgate(['catalog', 'weather', '--json', '--config', config]);
@@ -145,6 +191,7 @@ describe('rug pull: a tool whose definition changes after it was pinned', () => 
     expect((tool.findings as unknown[]).length).toBeGreaterThan(0);
     expect(tool.decision).toMatchObject({ outcome: 'deny', rule: 'pin' });
 
+    const notified = toolsChanged(client);
     const accepted = toolgate(['catalog', 'accept', 'weather', 'get_weather', '--config', config]);
     expect(accepted.status, accepted.stderr).toBe(0);
     expect(accepted.stdout).toContain('accepted weather/get_weather (changed');
@@ -157,13 +204,66 @@ describe('rug pull: a tool whose definition changes after it was pinned', () => 
     expect((await gw.store.pins.get('weather', 'get_weather'))?.definition).toMatchObject({
       description: V2,
     });
+    // Connected clients are told to list again, and the list shows the accepted new definition.
+    await waitFor('notifications/tools/list_changed', () => toolsChanged(client) > notified || undefined);
+    const [now] = (await client.listTools()).tools;
+    expect(now).toMatchObject({ name: 'get_weather', description: V2 });
+    expect(params(now)).toEqual(['city', 'sidenote']);
+  });
+
+  it('with pins.on_change: hide, leaves it out of tools/list and answers as unknown until accepted', async () => {
+    const { gw, state, connect, api } = await setup(POLICY, { description: V1 }, { on_change: 'hide' });
+    const first = await waitFor('the first-use pin', () => gw.store.pins.get('weather', 'get_weather'));
+    const client = await connect();
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['get_weather']);
+    const missing = await answer(client, 'no_such_tool');
+
+    state(CHANGED);
+    expect(await listAfterChange(gw, client, first.hash)).toEqual([]);
+    const hidden = await answer(client, 'get_weather');
+    expect(JSON.stringify(hidden)).toContain('get_weather not found');
+    expect(normalise(hidden, 'get_weather')).toBe(normalise(missing, 'no_such_tool'));
+    const audited = await waitFor('the audit record', async () => {
+      const rows = await gw.store.audit.query({ tool: 'get_weather', decision: 'hide' });
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(audited[0]).toMatchObject({ rule: 'pin' });
+    expect(audited[0]!.reason).toContain('description changed');
+    expect(gw.logs.join('')).toContain('tool definition changed since it was approved');
+    const catalog = (await (await api('/api/catalog/weather')).json()) as {
+      tools: { name: string; pin: { state: string }; decision: unknown }[];
+    };
+    expect(catalog.tools.find((t) => t.name === 'get_weather')).toMatchObject({
+      pin: { state: 'changed' },
+      decision: { outcome: 'hide', rule: 'pin' },
+    });
+
+    // Accepting through the admin API pins the definition the gateway saw: listed and callable at once.
+    const ok = await api('/api/catalog/weather/get_weather/accept', { method: 'POST', body: '{}' });
+    expect(ok.status).toBe(200);
+    const [now] = (await client.listTools()).tools;
+    expect(now).toMatchObject({ name: 'get_weather', description: V2 });
+    expect(params(now)).toEqual(['city', 'sidenote']);
+    expect(text(await client.callTool({ name: 'get_weather', arguments: { city: 'Oslo' } }))).toContain(
+      'sunny in Oslo',
+    );
+  });
+
+  it('with pins.on_change: deny_call, lists the new definition and denies calls', async () => {
+    const { gw, state, connect } = await setup(POLICY, { description: V1 }, { on_change: 'deny_call' });
+    const first = await waitFor('the first-use pin', () => gw.store.pins.get('weather', 'get_weather'));
+    const client = await connect();
+    await client.listTools();
+    state(CHANGED);
+    const [listed] = await listAfterChange(gw, client, first.hash);
+    expect(listed).toMatchObject({ name: 'get_weather', description: V2 });
+    expect(text(await client.callTool({ name: 'get_weather', arguments: {} }))).toContain(
+      '[POLICY DENIED] tool definition changed since it was approved',
+    );
   });
 
   it('refuses an accept whose --hash is not the current definition', async () => {
-    const { config } = await setup(
-      { version: '1', default: 'deny', tools: { get_weather: {} } },
-      { description: V1 },
-    );
+    const { config } = await setup(POLICY, { description: V1 });
     const r = toolgate([
       'catalog',
       'accept',
@@ -184,16 +284,11 @@ describe('rug pull: a tool whose definition changes after it was pinned', () => 
 
 describe('quarantine: a tool added after the policy was written', () => {
   it('is hidden and answers as unknown until accepted through the admin API', async () => {
-    const { gw, state, connect } = await setup(
+    const { gw, state, connect, api } = await setup(
       // default allow: only quarantine can keep the new tool away.
       { version: '1', default: 'allow', new_tools: 'quarantine', tools: { get_weather: {} } },
       { description: V1, extra: false },
     );
-    const api = (path: string, init: RequestInit = {}) =>
-      fetch(`${gw.url}${path}`, {
-        ...init,
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      });
     const client = await connect();
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['get_weather']);
 
@@ -205,15 +300,9 @@ describe('quarantine: a tool added after the policy was written', () => {
       return gw.core.pins.seen('weather', 'delete_notes');
     });
     // This upstream answers an unknown tool with a protocol error; a quarantined one must too.
-    const answer = (name: string) =>
-      client.callTool({ name, arguments: {} }).then(
-        (r) => r as unknown,
-        (e: { code?: number; message?: string }) => ({ error: { code: e.code, message: e.message } }),
-      );
-    const hidden = await answer('delete_notes');
-    const missing = await answer('no_such_tool');
+    const hidden = await answer(client, 'delete_notes');
+    const missing = await answer(client, 'no_such_tool');
     expect(JSON.stringify(hidden)).toContain('delete_notes not found');
-    const normalise = (r: unknown, name: string) => JSON.stringify(r).split(name).join('<name>');
     expect(normalise(hidden, 'delete_notes')).toBe(normalise(missing, 'no_such_tool'));
     expect(text(hidden)).not.toContain('deleted');
     expect(gw.logs.join('')).toContain('new tool quarantined until someone accepts it');
@@ -297,31 +386,37 @@ describe('quarantine: a tool added after the policy was written', () => {
     await waitFor('the first-use pin', () => gw.store.pins.get('weather', 'delete_notes'));
   });
 
-  it('works the same through the aggregate endpoint /mcp', async () => {
-    const { gw, state } = await setup(
+  it('works the same through the aggregate endpoint /mcp, with prefixed names', async () => {
+    const { gw, state, connect, api } = await setup(
       { version: '1', default: 'allow', new_tools: 'quarantine', tools: { get_weather: {} } },
       { description: V1, extra: true },
     );
-    await waitFor('the first-use pin', () => gw.store.pins.get('weather', 'get_weather'));
-    const client = new Client({ name: 'pin-aggregate', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`)));
-    try {
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['weather__get_weather']);
-      const hidden = await client.callTool({ name: 'weather__delete_notes', arguments: {} }).then(
-        (r) => JSON.stringify(r),
-        (e: Error) => e.message,
-      );
-      expect(hidden).toContain('delete_notes not found');
+    const first = await waitFor('the first-use pin', () => gw.store.pins.get('weather', 'get_weather'));
+    const client = await connect('/mcp');
+    const [original] = (await client.listTools()).tools;
+    expect(original).toMatchObject({ name: 'weather__get_weather', description: V1 });
+    const hidden = await client.callTool({ name: 'weather__delete_notes', arguments: {} }).then(
+      (r) => JSON.stringify(r),
+      (e: Error) => e.message,
+    );
+    expect(hidden).toContain('delete_notes not found');
 
-      state({ description: V2, extra: true });
-      await waitFor('the changed definition', async () =>
-        (await client.listTools()).tools[0]?.description === V2 ? true : undefined,
-      );
-      expect(text(await client.callTool({ name: 'weather__get_weather', arguments: {} }))).toContain(
-        '[POLICY DENIED] tool definition changed since it was approved',
-      );
-    } finally {
-      await client.close();
-    }
+    // A rug pull: the accepted definition is listed under the prefixed name, calls are denied.
+    state({ ...CHANGED, extra: true });
+    const listed = await listAfterChange(gw, client, first.hash);
+    expect(listed).toEqual([original]);
+    expect(text(await client.callTool({ name: 'weather__get_weather', arguments: {} }))).toContain(
+      '[POLICY DENIED] tool definition changed since it was approved',
+    );
+
+    // Accepted: the new definition is listed, still prefixed, and the call passes.
+    const ok = await api('/api/catalog/weather/get_weather/accept', { method: 'POST', body: '{}' });
+    expect(ok.status).toBe(200);
+    const [now] = (await client.listTools()).tools;
+    expect(now).toMatchObject({ name: 'weather__get_weather', description: V2 });
+    expect(params(now)).toEqual(['city', 'sidenote']);
+    expect(
+      text(await client.callTool({ name: 'weather__get_weather', arguments: { city: 'Oslo' } })),
+    ).toContain('sunny in Oslo');
   });
 });
