@@ -195,10 +195,14 @@ export class ApprovalService implements ApprovalGate {
       progressEveryMs: this.o.progressEveryMs ?? 3000,
       now: this.now,
       log: this.o.log,
-      whyAborted: () =>
-        this.stopping.signal.aborted
-          ? 'withdrawn: the gateway shut down while the call was held'
-          : 'withdrawn: the client cancelled the request or went away',
+      whyAborted: () => {
+        if (this.stopping.signal.aborted) return 'withdrawn: the gateway shut down while the call was held';
+        // The session says why when it was not the client (it closed: DELETE, idle timeout, shutdown).
+        const reason: unknown = call.context?.signal.reason;
+        return typeof reason === 'string'
+          ? `withdrawn: ${reason}`
+          : 'withdrawn: the client cancelled the request or went away';
+      },
     });
     switch (outcome.kind) {
       case 'approved':

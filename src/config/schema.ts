@@ -133,9 +133,24 @@ export const configSchema = z
       .strict()
       .default({ separator: '__' }),
     sessions: z
-      .object({ idle_timeout: duration.default(600_000), max: z.number().int().positive().default(10_000) })
+      .object({
+        idle_timeout: duration.default(600_000),
+        max: z.number().int().positive().default(10_000),
+        /**
+         * Per-session replay buffer of SSE events, for clients resuming a dropped stream
+         * (GET + Last-Event-ID): at most this many events and bytes over all the session's streams.
+         * Small by default (sessions.max of them may exist), enough for a reconnect's gap; 0 turns
+         * event ids and resumption off.
+         */
+        replay_events: z.number().int().nonnegative().default(1000),
+        replay_bytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(1024 * 1024),
+      })
       .strict()
-      .default({ idle_timeout: 600_000, max: 10_000 }),
+      .default({ idle_timeout: 600_000, max: 10_000, replay_events: 1000, replay_bytes: 1024 * 1024 }),
     audit: z
       .object({ redact: z.array(z.string()).default([]), retention: duration.optional() })
       .strict()

@@ -298,6 +298,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     // SEP-2243: 2026 tools/call requests' Mcp-Param-* headers are checked against these.
     paramHeaders: core.paramHeaders,
     sessions,
+    replay:
+      config.sessions.replay_events > 0 && config.sessions.replay_bytes > 0
+        ? { events: config.sessions.replay_events, bytes: config.sessions.replay_bytes }
+        : undefined,
     sharedLink: (s) => shared.get(s),
     unknownTool: (server, id, name) => {
       const template = states.get(server)?.unknownTool;

@@ -7,6 +7,7 @@ import type { SessionRegistry } from '../proxy/registry.js';
 import type { RetryCharges } from '../proxy/retry-charges.js';
 import type { UpstreamLink } from '../upstream/link.js';
 import type { ParamHeaderRegistry } from './param-headers.js';
+import type { ReplayLimits } from './replay-buffer.js';
 
 export interface AuthenticatedGrant {
   name: string;
@@ -28,6 +29,8 @@ export interface HttpDeps {
   authenticate(authorization: string | undefined, remote: string): Promise<AuthResult>;
   gate: Gate;
   sessions: SessionRegistry;
+  /** Per-session replay buffer bounds (SSE event ids, resumption); absent: no ids, no resuming. */
+  replay?: ReplayLimits;
   sharedLink(server: string): UpstreamLink;
   /** How a server answers an unknown tool (hidden tools answer the same). */
   unknownTool?(server: string, id: RequestId, name: string): JsonRpcResponse;

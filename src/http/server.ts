@@ -27,11 +27,19 @@ import {
 } from './headers.js';
 import { checkHostAndOrigin } from './origin.js';
 import { paramHeaderProblem } from './param-headers.js';
-import { PostResponseSink, StandaloneSink, writeJson } from './sinks.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { resumeStream } from './resume.js';
+import { PostResponseSink, StandaloneSink, type StreamHandle, writeJson } from './sinks.js';
 
 const SESSION_NOT_FOUND = -32001;
 /** 2026-07-28 names this code; 2025-era clients only look at the 400. */
 const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+
+/**
+ * Each 2025-era session's replay buffer (src/http/replay-buffer.ts): kept beside the session, since
+ * proxy/ knows nothing of SSE, and cleared (its open streams ended) when the session closes.
+ */
+const replayBuffers = new WeakMap<ClientSession, ReplayBuffer<StreamHandle>>();
 
 /** The gateway's HTTP surface: `/mcp/<server>`, `/mcp`, `/healthz`, `/readyz`. */
 export function createHttpServer(
@@ -313,6 +321,7 @@ async function post(
     const servers = reachable();
     // Eras (issue 9): a 2026 upstream gets this 2025 client's handshake translated.
     const plan = await planEras(deps, servers, '2025');
+    const replay = deps.replay && new ReplayBuffer<StreamHandle>(deps.replay);
     session = new ClientSession({
       eraLink: plan.eraLink,
       retryCharges: deps.retryCharges,
@@ -328,15 +337,20 @@ async function post(
       unknownTool: deps.unknownTool,
       // A session whose handshake failed must not linger (or count against sessions.max).
       onFailedInitialize: () => void deps.sessions.remove(id),
+      onClosed: () => {
+        for (const stream of replay?.clear() ?? []) stream.end();
+      },
     });
     session.caller.sessionId = session.id;
+    if (replay) replayBuffers.set(session, replay);
     deps.sessions.add(session);
     res.setHeader('mcp-session-id', session.id);
   } else {
     session = findSession(deps, req, res, grant, key);
     if (!session) return;
   }
-  if (isRequest(message)) session.handle(message, new PostResponseSink(res, sseAllowed));
+  if (isRequest(message))
+    session.handle(message, new PostResponseSink(res, sseAllowed, false, replayBuffers.get(session)));
   else {
     session.handle(message, { send: () => {}, open: false });
     res.writeHead(202).end();
@@ -381,6 +395,10 @@ function findSession(
   return session;
 }
 
+/**
+ * GET: the session's standalone stream; with `Last-Event-ID`, a resume of whichever of the
+ * session's streams that id belongs to (src/http/resume.ts).
+ */
 function openStream(
   deps: HttpDeps,
   req: IncomingMessage,
@@ -402,6 +420,12 @@ function openStream(
   }
   const session = findSession(deps, req, res, grant, key);
   if (!session) return;
+  const replay = replayBuffers.get(session);
+  const lastEventId = req.headers['last-event-id'];
+  if (typeof lastEventId === 'string' && lastEventId !== '') {
+    resumeStream(res, session, replay, lastEventId);
+    return;
+  }
   if (session.hasStandalone) {
     writeJson(
       res,
@@ -410,7 +434,7 @@ function openStream(
     );
     return;
   }
-  session.attachStandalone(new StandaloneSink(res));
+  session.attachStandalone(new StandaloneSink(res, replay));
 }
 
 /**

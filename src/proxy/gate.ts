@@ -30,7 +30,10 @@ export type CallVerdict =
 
 /** What the gate may use while a call waits (for a person's approval, say). */
 export interface CallContext {
-  /** Aborted when the client cancels the request or goes away: a held call is withdrawn. */
+  /**
+   * Aborted when the client cancels the request, goes away for good (a drop it cannot resume from)
+   * or its session closes: a held call is withdrawn. A string `reason` says why when not the client.
+   */
   signal: AbortSignal;
   /** Send a progress notification to the client, if it asked for progress (a progress token). */
   progress?(progress: number, message: string): void;

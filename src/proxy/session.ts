@@ -36,6 +36,8 @@ export interface SessionOptions {
   unknownTool?: (server: string, id: RequestId, name: string) => JsonRpcResponse;
   /** Called when initialize failed: the session is useless and its owner should drop it. */
   onFailedInitialize?: () => void;
+  /** Called once the session closed: the front end drops what it kept for it (HTTP replay buffer). */
+  onClosed?: () => void;
   /** Shared links by server name, for servers configured `shared: true`. */
   sharedLink?: (server: string) => UpstreamLink;
   /**
@@ -173,7 +175,8 @@ export class ClientSession {
       sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
       return;
     }
-    // While the gate decides (it may wait for a person), a cancel or a disconnect withdraws the call.
+    // While the gate decides (it may wait for a person), a cancel, a disconnect the client cannot
+    // resume from (see the sink's onClose), or the session's close withdraws the call.
     const meta = params?._meta as Record<string, unknown> | undefined;
     const token = meta?.progressToken;
     const progress =
@@ -360,7 +363,14 @@ export class ClientSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.ownLinks.map((l) => l.close()));
+    // A call still at the gate (an approval hold) is withdrawn: nobody can collect its answer now.
+    // A dropped connection alone does not withdraw it when the client can resume the stream.
+    for (const call of this.deciding.values()) call.abort('the session closed');
+    try {
+      await Promise.all(this.ownLinks.map((l) => l.close()));
+    } finally {
+      this.opts.onClosed?.(); // after the links: calls they failed had their error answer sent first
+    }
   }
 }
 
@@ -373,6 +383,8 @@ export class ClientSession {
 class PendingCall implements CallContext {
   private controller?: AbortController;
   aborted = false;
+  /** Why it was withdrawn, when not by the client (the signal's reason, for the approval record). */
+  private reason?: string;
 
   constructor(
     readonly progress: CallContext['progress'],
@@ -383,15 +395,16 @@ class PendingCall implements CallContext {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.aborted) this.controller.abort();
+      if (this.aborted) this.controller.abort(this.reason);
     }
     return this.controller.signal;
   }
 
-  abort(): void {
+  abort(reason?: string): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.controller?.abort();
+    this.reason = reason;
+    this.controller?.abort(reason);
   }
 }
 
