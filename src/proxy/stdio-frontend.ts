@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { LineSplitter } from '../upstream/line-splitter.js';
+import { LineWriter } from '../upstream/line-writer.js';
 import {
   envelopeProblem,
   errorResponse,
@@ -15,12 +16,13 @@ import type { Sink } from './sink.js';
  * message for the client, whatever stream it would have used over HTTP, goes to stdout.
  */
 export function serveStdio(session: ClientSession, input: Readable, output: Writable): Promise<void> {
+  const out = new LineWriter(output);
   const sink: Sink = {
     get open() {
       return output.writable;
     },
     send(message: JsonRpcMessage) {
-      if (output.writable) output.write(`${JSON.stringify(message)}\n`);
+      if (output.writable) out.write(JSON.stringify(message));
     },
   };
   session.attachStandalone(sink);
@@ -41,5 +43,10 @@ export function serveStdio(session: ClientSession, input: Readable, output: Writ
     session.handle(parsed as JsonRpcMessage, sink);
   });
   input.on('data', (chunk: Buffer) => lines.push(chunk));
-  return new Promise((resolve) => input.once('end', () => resolve()));
+  return new Promise((resolve) =>
+    input.once('end', () => {
+      out.flush();
+      resolve();
+    }),
+  );
 }
