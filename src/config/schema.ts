@@ -161,6 +161,14 @@ export const configSchema = z
       })
       .strict()
       .default({ level: 'info' }),
+    /** Upstream health (src/gateway/upstream-health.ts): /readyz and toolgate_upstream_up. */
+    health: z
+      .object({
+        /** An up server without traffic for this long is probed again; "0s" turns the background check off. */
+        probe_interval: duration.default(30_000),
+      })
+      .strict()
+      .default({ probe_interval: 30_000 }),
     /** OpenTelemetry traces of each tools/call (src/telemetry); off unless otlp_endpoint is set. */
     telemetry: z
       .object({

@@ -6,7 +6,7 @@ import type { PinChangeMode } from '../config/index.js';
 import type { ParamHeaderRegistry } from '../http/param-headers.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { type CompiledPolicy, type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
-import type { CallContext, Caller, CallVerdict, Gate } from '../proxy/gate.js';
+import type { CallContext, Caller, CallOutcome, CallVerdict, Gate } from '../proxy/gate.js';
 import { type CallTrace, NOOP_TRACER, type Tracer } from '../telemetry/index.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PinRegistry, PinVerdict } from './pins.js';
@@ -156,7 +156,7 @@ export class DecisionGate implements Gate {
       return { kind: 'unknown' };
     }
     if (decision.outcome === 'deny') {
-      if (decision.shadow) return this.forwardShadow(decision, audit, trace);
+      if (decision.shadow) return this.forwardShadow(server, decision, audit, trace);
       audit({ decision: 'deny', rule: decision.rule, reason: decision.reason, upstream: 'none' });
       return { kind: 'answer', result: deniedResult(decision.reason) };
     }
@@ -181,7 +181,13 @@ export class DecisionGate implements Gate {
           const c = decision.limits[r.index]!;
           const reason = `${c.counter}: ${c.max} per ${c.window} reached`;
           if (decision.shadow)
-            return this.forwardShadow({ ...decision, rule: c.rule, reason }, audit, trace, 'rate_limited');
+            return this.forwardShadow(
+              server,
+              { ...decision, rule: c.rule, reason },
+              audit,
+              trace,
+              'rate_limited',
+            );
           audit({ decision: 'rate_limited', rule: c.rule, reason, upstream: 'none' });
           return {
             kind: 'answer',
@@ -223,6 +229,22 @@ export class DecisionGate implements Gate {
     }
 
     // 5. Allowed: forward, and audit once the upstream answered.
+    return this.forward(server, trace, (o) => {
+      const reason = approvedBy.approver ? `approved by ${approvedBy.approver}` : decision.reason;
+      const note = [approvedBy.note, o.error].filter(Boolean).join('; ');
+      audit(
+        { decision: 'allow', rule: decision.rule, reason, upstream: o.upstream },
+        { ...approvedBy, ...(note ? { note } : {}) },
+      );
+    });
+  }
+
+  /**
+   * The verdict of every call that goes upstream (allowed, approved, or let through by a shadow
+   * policy). The span and the latency metric are ended here, in one place, so no kind of forwarded
+   * call can miss them (shadow calls once did); `audited` writes the call's own audit record.
+   */
+  private forward(server: string, trace: CallTrace, audited: (o: CallOutcome) => void): CallVerdict {
     const upstreamSpan = trace.upstream();
     return {
       kind: 'forward',
@@ -230,12 +252,7 @@ export class DecisionGate implements Gate {
       done: (o) => {
         upstreamSpan.end(o.upstream, o.error);
         this.deps.metrics?.upstream(server, o.latencyMs / 1000, o.upstream === 'ok');
-        const reason = approvedBy.approver ? `approved by ${approvedBy.approver}` : decision.reason;
-        const note = [approvedBy.note, o.error].filter(Boolean).join('; ');
-        audit(
-          { decision: 'allow', rule: decision.rule, reason, upstream: o.upstream },
-          { ...approvedBy, ...(note ? { note } : {}) },
-        );
+        audited(o);
       },
     };
   }
@@ -272,28 +289,23 @@ export class DecisionGate implements Gate {
   }
 
   private forwardShadow(
+    server: string,
     decision: Decision,
     audit: AuditCall,
     trace: CallTrace,
     would: 'deny' | 'rate_limited' = 'deny',
   ): CallVerdict {
-    const upstreamSpan = trace.upstream();
-    return {
-      kind: 'forward',
-      meta: trace.outgoingMeta(),
-      done: (o) => {
-        upstreamSpan.end(o.upstream, o.error);
-        audit(
-          {
-            decision: 'shadow_deny',
-            rule: decision.rule,
-            reason: `would be ${would}: ${decision.reason}`,
-            upstream: o.upstream,
-          },
-          o.error ? { note: o.error } : {},
-        );
-      },
-    };
+    return this.forward(server, trace, (o) =>
+      audit(
+        {
+          decision: 'shadow_deny',
+          rule: decision.rule,
+          reason: `would be ${would}: ${decision.reason}`,
+          upstream: o.upstream,
+        },
+        o.error ? { note: o.error } : {},
+      ),
+    );
   }
 
   /** Undefined when the call may go on to the policy (see PinRegistry.check). */
@@ -341,7 +353,7 @@ export class DecisionGate implements Gate {
         limits: [],
         shadow: true,
       };
-      return this.forwardShadow(d, audit, trace);
+      return this.forwardShadow(server, d, audit, trace);
     }
     audit({ decision: 'deny', rule: 'pin', reason, upstream: 'none' });
     // The agent gets the fact, not the diff: the new text may itself be the attack.

@@ -13,7 +13,6 @@ import { JwtGrants } from '../auth/jwt.js';
 import {
   type Config,
   isLoopbackHost,
-  isStdioServer,
   type LoadedConfig,
   type ServerConfig,
   validateConfigSemantics,
@@ -38,8 +37,9 @@ import { createLogger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
 import { PinRegistry } from './pins.js';
 import { PolicySet } from './policies.js';
-import { PROBE_TOOL, probeServer, type ServerState } from './server-health.js';
+import { PROBE_TOOL, type ServerState } from './server-health.js';
 import { SharedLinks } from './shared-links.js';
+import { UpstreamHealth } from './upstream-health.js';
 
 /** The built dashboard (npm run build:web); the same relative path from src/ and dist/. */
 const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -53,7 +53,7 @@ export interface GatewayOptions {
   adminRoutes?: ((router: Router) => void)[];
   /** Watch toolgate.yaml for edits (default true). */
   watch?: boolean;
-  /** Skip the start-up probe of every server (tests that count upstream processes). */
+  /** Skip the start-up probe of every server and the background check (tests that count upstream processes). */
   probe?: boolean;
   /** How often tool pins are re-read from the store (accepts by the CLI or another replica); default 5000 ms. */
   pinPollMs?: number;
@@ -91,6 +91,8 @@ export interface GatewayCore {
   /** SEP-2243: `x-mcp-header` declarations of the tools upstreams listed (relayed lists, probes). */
   paramHeaders: ParamHeaderRegistry;
   metrics: GatewayMetrics;
+  /** Which servers are up: probes, live traffic, the background check (upstream-health.ts). */
+  health: UpstreamHealth;
   /** Spans of each call; a no-op unless `telemetry.otlp_endpoint` is set (applies at start only). */
   tracer: Tracer;
   /** Apply a new config without dropping sessions (servers, grants, policies). */
@@ -161,11 +163,25 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   pins.startPolling(opts.pinPollMs ?? 5000);
 
   // 4. The gate and the relay.
+  const paramHeaders = new ParamHeaderRegistry(log);
+  const health = new UpstreamHealth({
+    servers: () => servers,
+    log,
+    probeIntervalMs: config.health.probe_interval,
+    // A probe is a look at the tools too: pin them (or quarantine new ones), note SEP-2243 headers.
+    onUp: (name, st) => {
+      if (!st.toolList) return;
+      pins.observe(name, st.toolList, undefined, [policies.sourceOf(name).policy]);
+      paramHeaders.observe(name, st.toolList);
+    },
+  });
   let sessionCount = () => 0;
-  const metrics = new GatewayMetrics(() => sessionCount());
+  const metrics = new GatewayMetrics(
+    () => sessionCount(),
+    () => health.up(),
+  );
   const tracer = await createTracer(config.telemetry, log);
   const approvals = await startApprovals({ config, store, audit, log, env });
-  const paramHeaders = new ParamHeaderRegistry(log);
   const gate = new DecisionGate({
     approvals,
     metrics,
@@ -188,6 +204,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     sessions,
     log,
     (s, t) => paramHeaders.get(s, t),
+    health,
   );
   const core: GatewayCore = {
     log,
@@ -204,6 +221,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     pins,
     paramHeaders,
     metrics,
+    health,
     tracer,
     reconfigure(next: Config) {
       // Build everything that can fail first, then swap: a bad grant leaves all as it was.
@@ -217,6 +235,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     sessions,
     shared,
     async close() {
+      health.stop();
       await sessions.closeAll();
       await shared.closeAll();
       await approvals.close(); // after the sessions: their held calls are withdrawn first
@@ -250,30 +269,8 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
           },
           log,
         );
-  const states = new Map<string, ServerState>([...servers.keys()].map((n) => [n, { status: 'starting' }]));
-
-  // Readiness re-probes of servers that are down (see `readiness` below): one in flight per server.
-  const REPROBE_MS = 2_000;
-  const reprobing = new Set<string>();
-  const reprobe = (name: string) => {
-    const cfg = servers.get(name);
-    const st = states.get(name);
-    if (!cfg || !st || reprobing.has(name) || Date.now() - (st.checkedAt ?? 0) < REPROBE_MS) return;
-    reprobing.add(name);
-    probeServer(name, cfg, log)
-      .then((next) => {
-        if (!reprobing.delete(name) || states.get(name) !== st) return; // superseded meanwhile
-        states.set(name, next);
-        if (next.status === 'up') {
-          if (next.toolList) {
-            core.pins.observe(name, next.toolList, undefined, [policies.sourceOf(name).policy]);
-            core.paramHeaders.observe(name, next.toolList); // SEP-2243 declarations
-          }
-          log.info({ server: name, tools: next.tools }, 'server up');
-        }
-      })
-      .catch(() => reprobing.delete(name));
-  };
+  const { health } = core;
+  const states = health.states;
 
   const deps: HttpDeps = {
     log,
@@ -307,16 +304,12 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       const template = states.get(server)?.unknownTool;
       return template ? fromTemplate(template, PROBE_TOOL, id, name) : unknownTool(id, name);
     },
+    // Live traffic tells the health view about servers that cannot be reached.
+    linkHealth: health,
     readiness: async () => {
-      const problems: Record<string, string> = {};
-      for (const [name, st] of states)
-        if (st.status === 'down') {
-          problems[`server:${name}`] = st.reason ?? 'down';
-          // Fix: a server down at start-up used to stay "down" (503) forever, as nothing probed
-          // it again. Re-probe it in the background, at most every REPROBE_MS, so /readyz turns
-          // 200 once it is up, without a restart (this request answers from the current state).
-          reprobe(name);
-        }
+      // Ready means every configured server is up (or still starting), and the counter store and
+      // the store answer. Servers that are down are re-probed in the background meanwhile.
+      const { problems, servers: serverStates } = health.readiness();
       try {
         await counters.ping();
       } catch (err) {
@@ -327,7 +320,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       } catch (err) {
         problems.store = (err as Error).message;
       }
-      return problems;
+      return { problems, servers: serverStates };
     },
   };
   // A policy edit or an accepted tool can show or hide tools: tell every client to list them again.
@@ -381,28 +374,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${port}`;
 
-  // 5. Probe servers in the background; a broken one is reported, the others serve.
-  const probed =
-    opts.probe === false
-      ? Promise.resolve()
-      : Promise.all(
-          [...servers].map(async ([name, cfg]) => {
-            const st = await probeServer(name, cfg, log);
-            reprobing.delete(name); // a start-up probe supersedes a readiness re-probe
-            states.set(name, st);
-            // The probe is the gateway's first look at the tools: pin them (or quarantine new ones).
-            if (st.toolList) {
-              core.pins.observe(name, st.toolList, undefined, [policies.sourceOf(name).policy]);
-              core.paramHeaders.observe(name, st.toolList); // SEP-2243 declarations
-            }
-            if (st.status === 'up')
-              log.info(
-                { server: name, tools: st.tools, transport: isStdioServer(cfg) ? 'stdio' : 'http' },
-                'server up',
-              );
-            else log.error({ server: name, reason: st.reason }, 'server down');
-          }),
-        ).then(() => {});
+  // 5. Probe servers in the background; a broken one is reported, the others serve. Then keep
+  //    looking: a server that goes away later turns /readyz 503 too (upstream-health.ts).
+  const probed = opts.probe === false ? Promise.resolve() : health.probeAll();
+  if (opts.probe !== false) health.start();
 
   return {
     url,

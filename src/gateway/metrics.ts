@@ -15,7 +15,11 @@ export class GatewayMetrics {
   private readonly authFailures: Counter<'reason'>;
   private readonly seenTools = new Map<string, Set<string>>();
 
-  constructor(sessions: () => number) {
+  /**
+   * `sessions`: open client sessions. `upstreams`: each configured server and whether the health
+   * view (upstream-health.ts) finds it up, read at every scrape.
+   */
+  constructor(sessions: () => number, upstreams: () => Iterable<[string, boolean]> = () => []) {
     collectDefaultMetrics({ register: this.registry, prefix: 'toolgate_' });
     this.decisions = new Counter({
       name: 'toolgate_decisions_total',
@@ -48,6 +52,16 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         this.set(sessions());
+      },
+    });
+    new Gauge({
+      name: 'toolgate_upstream_up',
+      help: 'whether the upstream server is up (1) or down or not yet probed (0), as /readyz sees it',
+      labelNames: ['server'],
+      registers: [this.registry],
+      collect() {
+        this.reset(); // a server removed by a config reload leaves the exposition
+        for (const [server, up] of upstreams()) this.set({ server }, up ? 1 : 0);
       },
     });
   }

@@ -11,6 +11,8 @@ export interface ServerState {
   serverInfo?: { name?: string; version?: string };
   protocolVersion?: string;
   checkedAt?: number;
+  /** While down: when this outage was first noticed (by a probe or by live traffic). */
+  since?: number;
   /** How this server answers a call to a tool it does not have, with the name as PROBE_TOOL. */
   unknownTool?:
     | { result: Record<string, unknown> }
@@ -23,9 +25,10 @@ export const PROBE_TOOL = 'toolgate-probe-no-such-tool-7f3a';
 const PROBE_CLIENT = { name: 'toolgate-probe', version: '0.1.0' };
 
 /**
- * Start-up probe of every server: connect, initialize, count tools, disconnect. It tells the
- * operator at once which server is broken and why (a missing command, a refused connection),
- * and warms npx caches so the first real session starts fast.
+ * Probe of one server: connect, initialize, count tools, disconnect. At start-up it tells the
+ * operator at once which server is broken and why (a missing command, a refused connection), and
+ * warms npx caches so the first real session starts fast; later, the health view
+ * (upstream-health.ts) runs it to notice a server that went away or came back. Never throws.
  */
 export async function probeServer(name: string, cfg: ServerConfig, log: Logger): Promise<ServerState> {
   const noop = () => {};

@@ -3,7 +3,7 @@ import type { ServerConfig } from '../config/index.js';
 import type { ParamHeaderLookup } from '../era/param-headers.js';
 import { METHOD_NOT_FOUND } from '../proxy/jsonrpc.js';
 import type { SessionRegistry } from '../proxy/registry.js';
-import { UpstreamLink } from '../upstream/link.js';
+import { type LinkHealth, UpstreamLink } from '../upstream/link.js';
 
 /**
  * Upstream links for servers configured `shared: true`: one connection multiplexed across every
@@ -20,6 +20,8 @@ export class SharedLinks {
     private readonly log: Logger,
     /** SEP-2243: a 2026 client's calls through a shared 2026 upstream carry `Mcp-Param-*` headers. */
     private readonly paramHeaders?: ParamHeaderLookup,
+    /** Told when the shared connection cannot reach its server (the health view). */
+    private readonly health?: LinkHealth,
   ) {}
 
   get(server: string): UpstreamLink {
@@ -47,6 +49,7 @@ export class SharedLinks {
         },
         onProgress: (n, ctx) =>
           (ctx as { sink?: { send(m: unknown, f: boolean): void } } | undefined)?.sink?.send(n, false),
+        health: this.health,
       },
       this.log,
       true,

@@ -5,7 +5,7 @@ import type { Gate } from '../proxy/gate.js';
 import type { JsonRpcResponse, RequestId } from '../proxy/jsonrpc.js';
 import type { SessionRegistry } from '../proxy/registry.js';
 import type { RetryCharges } from '../proxy/retry-charges.js';
-import type { UpstreamLink } from '../upstream/link.js';
+import type { LinkHealth, UpstreamLink } from '../upstream/link.js';
 import type { ParamHeaderRegistry } from './param-headers.js';
 import type { ReplayLimits } from './replay-buffer.js';
 
@@ -43,6 +43,11 @@ export interface HttpDeps {
    * `Mcp-Param-*` headers disagree with its body is refused (absent: not checked).
    */
   paramHeaders?: ParamHeaderRegistry;
-  /** Readiness: name -> problem, empty when ready. */
-  readiness(): Promise<Record<string, string>>;
+  /** What sessions' links learn about their servers' health (connect refused, a failed start). */
+  linkHealth?: LinkHealth;
+  /**
+   * Readiness: `problems` is name -> problem, empty when ready; `servers` is each configured
+   * server's state for the /readyz body (status, and while down the reason and since when).
+   */
+  readiness(): Promise<{ problems: Record<string, string>; servers?: Record<string, unknown> }>;
 }

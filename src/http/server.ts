@@ -65,9 +65,10 @@ async function handle(
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (path === '/healthz') return writeJson(res, 200, { status: 'ok' });
   if (path === '/readyz') {
-    const problems = await deps.readiness();
+    const { problems, servers } = await deps.readiness();
     const ready = Object.keys(problems).length === 0;
-    return writeJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', problems });
+    const body = { status: ready ? 'ready' : 'not ready', problems, ...(servers ? { servers } : {}) };
+    return writeJson(res, ready ? 200 : 503, body);
   }
   // 1. DNS-rebinding protection for everything but the health probes: MCP, the admin API, the
   //    dashboard. A page on another origin must not drive the gateway through the user's browser.
@@ -335,6 +336,7 @@ async function post(
       log: deps.log,
       sharedLink: (s) => deps.sharedLink(s),
       unknownTool: deps.unknownTool,
+      linkHealth: deps.linkHealth,
       // A session whose handshake failed must not linger (or count against sessions.max).
       onFailedInitialize: () => void deps.sessions.remove(id),
       onClosed: () => {
@@ -494,6 +496,7 @@ async function statelessSession(
       gate: deps.gate,
       log: deps.log,
       unknownTool: deps.unknownTool,
+      linkHealth: deps.linkHealth,
     });
     deps.sessions.add(session);
   }

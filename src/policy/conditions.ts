@@ -3,8 +3,9 @@
  * closures. `test` is the hot path; `describe` runs only to explain a decision that fired.
  */
 import { type Checker, isObj, typeName } from './check.js';
-import { buildOperator, type Needs, OPERATORS, type Operator, show } from './operators.js';
-import { type DocPath, type FactPath, MISSING, parseFactPath, resolvePath } from './path.js';
+import { buildOperator, type Needs, OPERATORS, type Operator, show, type Test } from './operators.js';
+import { type DocPath, type FactPath, formatPath, MISSING, parseFactPath, resolvePath } from './path.js';
+import { REGEX_INPUT_LIMIT, RegexInputTooLong } from './regex-safety.js';
 import type { CallFacts } from './types.js';
 
 export interface Condition {
@@ -25,13 +26,15 @@ export const COMBINATORS = ['all', 'any', 'not'] as const;
 
 /**
  * Compiles one condition. `reasonAllowed` is true for top-level entries, whose `reason` is shown
- * to the agent; nested conditions have no reason of their own.
+ * to the agent; nested conditions have no reason of their own. `rule` names the top-level entry a
+ * nested condition belongs to (a denial for an argument too long to check names it).
  */
 export function compileCondition(
   raw: unknown,
   path: DocPath,
   ck: Checker,
   reasonAllowed: boolean,
+  rule = formatPath(path),
 ): { cond: Condition; reason: string | undefined } | undefined {
   if (!isObj(raw)) {
     ck.error(path, `a condition must be an object like {path, op, value}, not ${typeName(raw)}`);
@@ -49,11 +52,11 @@ export function compileCondition(
     }
     const kind = combinators[0]!;
     ck.fields(raw, path, [kind, ...extra]);
-    const cond = compileCombinator(kind, raw[kind], [...path, kind], ck);
+    const cond = compileCombinator(kind, raw[kind], [...path, kind], ck, rule);
     return cond && { cond, reason };
   }
   ck.fields(raw, path, [...LEAF_FIELDS, ...COMBINATORS, ...extra]);
-  const cond = compileLeaf(raw, path, ck);
+  const cond = compileLeaf(raw, path, ck, rule);
   return cond && { cond, reason };
 }
 
@@ -62,9 +65,10 @@ function compileCombinator(
   raw: unknown,
   path: DocPath,
   ck: Checker,
+  rule: string,
 ): Condition | undefined {
   if (kind === 'not') {
-    const inner = compileCondition(raw, path, ck, false)?.cond;
+    const inner = compileCondition(raw, path, ck, false, rule)?.cond;
     if (!inner) return undefined;
     // The inner description already says why it holds or not, which is why `not` does the opposite.
     return { test: (call) => !inner.test(call), describe: (call) => inner.describe(call) };
@@ -77,7 +81,7 @@ function compileCombinator(
   }
   const parts: Condition[] = [];
   list.forEach((item, i) => {
-    const c = compileCondition(item, [...path, i], ck, false)?.cond;
+    const c = compileCondition(item, [...path, i], ck, false, rule)?.cond;
     if (c) parts.push(c);
   });
   if (parts.length !== list.length) return undefined;
@@ -105,7 +109,12 @@ function compileCombinator(
   };
 }
 
-function compileLeaf(raw: Record<string, unknown>, path: DocPath, ck: Checker): Condition | undefined {
+function compileLeaf(
+  raw: Record<string, unknown>,
+  path: DocPath,
+  ck: Checker,
+  rule: string,
+): Condition | undefined {
   const pathText = ck.string(raw.path, [...path, 'path'], 'path');
   const op = ck.oneOf<Operator>(raw.op, [...path, 'op'], 'op', OPERATORS);
   let flags: string | undefined;
@@ -127,7 +136,7 @@ function compileLeaf(raw: Record<string, unknown>, path: DocPath, ck: Checker): 
   }
   if (!factPath) return undefined;
   const fp = factPath;
-  const test = built.test;
+  const test = op === 'regex' ? capped(built.test, rule, fp.text) : built.test;
   return {
     test: (call) => test(resolvePath(call, fp)),
     describe: (call) => {
@@ -140,6 +149,19 @@ function compileLeaf(raw: Record<string, unknown>, path: DocPath, ck: Checker): 
       }
       return `${fp.text} is ${show(actual)}, ${built.fails}`;
     },
+  };
+}
+
+/**
+ * A regex test that refuses strings longer than REGEX_INPUT_LIMIT: it throws, whatever the
+ * condition around it (`not`, `any`, require or deny_if), and decide() denies the call. Failing
+ * closed is the only safe answer: a string too long to check could hide anything.
+ */
+function capped(matches: Test, rule: string, path: string): Test {
+  return (a) => {
+    if (typeof a === 'string' && a.length > REGEX_INPUT_LIMIT)
+      throw new RegexInputTooLong(rule, path, a.length);
+    return matches(a);
   };
 }
 

@@ -5,6 +5,7 @@
 import type { RuleCondition } from './conditions.js';
 import { NO_LIMITS, type PolicyInternals, type ToolEntry } from './model.js';
 import { resolvePath } from './path.js';
+import { REGEX_INPUT_LIMIT, RegexInputTooLong } from './regex-safety.js';
 import type { CallFacts, CompiledPolicy, Decision, LimitCharge } from './types.js';
 
 function internals(policy: CompiledPolicy): PolicyInternals {
@@ -54,6 +55,25 @@ function firstHolding(list: readonly RuleCondition[], call: CallFacts): RuleCond
 
 export function decide(policy: CompiledPolicy, call: CallFacts): Decision {
   const p = internals(policy);
+  try {
+    return ladder(p, call);
+  } catch (err) {
+    if (!(err instanceof RegexInputTooLong)) throw err;
+    // A regex condition met an argument too long to check (regex-safety.ts): whatever the
+    // condition would have said, the call is denied. That it holds or not is unknowable here.
+    const limit = REGEX_INPUT_LIMIT.toLocaleString('en-US');
+    return result(
+      p,
+      'deny',
+      err.rule,
+      `"${call.tool}" was refused: ${err.path} is ${err.length.toLocaleString('en-US')} characters long, ` +
+        `too long to check against the policy's pattern (at most ${limit}); call again with a shorter ${err.path}`,
+      `${err.rule}: ${err.path} is too long to check (${err.length} characters; regex conditions check at most ${REGEX_INPUT_LIMIT}), so the call is denied`,
+    );
+  }
+}
+
+function ladder(p: PolicyInternals, call: CallFacts): Decision {
   const tool = call.tool;
 
   // 1. hide: a hidden tool does not exist for this grant; nothing else is consulted.

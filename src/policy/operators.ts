@@ -5,6 +5,7 @@
  */
 import { typeName } from './check.js';
 import { MISSING, type Resolved } from './path.js';
+import { regexHazard } from './regex-safety.js';
 
 export const OPERATORS = [
   'eq',
@@ -160,6 +161,10 @@ export function buildOperator(
       } catch (err) {
         return `invalid regex ${JSON.stringify(value)}: ${(err as Error).message}`;
       }
+      // Valid is not enough: a pattern that can backtrack catastrophically would let one argument
+      // freeze the gateway (regex-safety.ts). The length cap is applied by the condition.
+      const hazard = regexHazard(value, flags);
+      if (hazard) return hazard;
       return {
         test: (a) => typeof a === 'string' && re.test(a),
         holds: `which matches ${show(re)}`,

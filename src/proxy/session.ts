@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
-import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
+import { type LinkHealth, type LinkHooks, UpstreamLink } from '../upstream/link.js';
 import { Aggregator } from './aggregate.js';
 import { type CallContext, type Caller, type Gate, shownTool } from './gate.js';
 import {
@@ -47,6 +47,8 @@ export interface SessionOptions {
   eraLink?: (server: string, cfg: ServerConfig, hooks: LinkHooks) => UpstreamLink | undefined;
   /** Eras (issue 9): shared record of charged `input_required` calls, so a retry is not charged twice. */
   retryCharges?: RetryCharges;
+  /** Told when this session's links cannot reach their servers, and that they answer (readiness). */
+  linkHealth?: LinkHealth;
 }
 
 interface InFlight {
@@ -91,6 +93,7 @@ export class ClientSession {
       onServerRequest: (req, link) => this.onServerRequest(req, link),
       onServerNotification: (n, link) => this.onServerNotification(n, link),
       onProgress: (n, ctx) => (ctx as InFlight | undefined)?.sink.send(n, false),
+      health: opts.linkHealth,
     };
     for (const [name, cfg] of opts.servers) {
       const shared = cfg.shared && opts.sharedLink ? opts.sharedLink(name) : undefined;

@@ -8,6 +8,8 @@ export class UpstreamError extends Error {
       | 'UPSTREAM_TIMEOUT'
       | 'UPSTREAM_CLOSED',
     message: string,
+    /** The HTTP status the server answered with, when it did answer: it is reachable, then. */
+    readonly httpStatus?: number,
   ) {
     super(message);
     this.name = 'UpstreamError';

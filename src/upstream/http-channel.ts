@@ -126,6 +126,7 @@ export class HttpChannel implements Channel {
       throw new UpstreamError(
         'UPSTREAM_UNREACHABLE',
         `server "${this.name}" did not accept the request: ${describeError(err)}`,
+        httpStatusOf(err),
       );
     }
   }
@@ -144,11 +145,13 @@ export class HttpChannel implements Channel {
         throw new UpstreamError(
           'UPSTREAM_CLOSED',
           `server "${this.name}" ${err.message}; toolgate opens a new session on the next request`,
+          err.status,
         );
       }
       throw new UpstreamError(
         'UPSTREAM_UNREACHABLE',
         `server "${this.name}" did not accept the request: ${describeError(err)}`,
+        httpStatusOf(err),
       );
     }
   }
@@ -202,6 +205,19 @@ export class HttpChannel implements Channel {
     await this.transport?.terminateSession?.().catch(() => {});
     await this.transport?.close().catch(() => {});
   }
+}
+
+/**
+ * The HTTP status of a failed POST, when the server answered at all (our PostError, the SDK's
+ * HTTP errors); undefined for a connection that failed (refused, reset, DNS).
+ */
+function httpStatusOf(err: unknown): number | undefined {
+  if (err instanceof PostError) return err.status;
+  const e = err as { status?: unknown; code?: unknown; data?: { status?: unknown }; message?: unknown };
+  for (const v of [e?.status, e?.data?.status, e?.code])
+    if (typeof v === 'number' && v >= 100 && v <= 599) return v;
+  const m = typeof e?.message === 'string' ? /\(HTTP (\d{3})\)/.exec(e.message) : null;
+  return m ? Number(m[1]) : undefined;
 }
 
 /** fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS error) is in its `cause`. */

@@ -18,6 +18,21 @@ import { UpstreamError } from './errors.js';
 import { HttpChannel } from './http-channel.js';
 import { StdioChannel } from './stdio-channel.js';
 
+/**
+ * What a link learns about its server's health from live traffic (the gateway's health view,
+ * src/gateway/upstream-health.ts, listens). Optional: probes and tests go without.
+ */
+export interface LinkHealth {
+  /** The server answered a request; called at most once a second per link. */
+  answered(server: string): void;
+  /**
+   * The server cannot be reached or started: a connection refused, an HTTP 5xx to initialize, a
+   * process that exits before it answers initialize, an initialize that times out, a restart that
+   * failed. Not called for a crash the next request recovers from by restarting.
+   */
+  unreachable(server: string, reason: string): void;
+}
+
 export interface LinkHooks {
   /** A request from the server to the client (sampling, elicitation, roots, ping). Id is the upstream's. */
   onServerRequest(request: JsonRpcRequest, link: UpstreamLink): void;
@@ -25,6 +40,7 @@ export interface LinkHooks {
   onServerNotification(notification: JsonRpcNotification, link: UpstreamLink): void;
   /** A progress notification for one of our requests; the token is already the caller's own again. */
   onProgress(notification: JsonRpcNotification, context: unknown): void;
+  health?: LinkHealth;
 }
 
 interface Pending {
@@ -40,6 +56,8 @@ interface Pending {
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 const HEALTHY_AFTER_MS = 30_000;
+/** How often a busy link tells the health view that its server answers. */
+const ANSWERED_EVERY_MS = 1_000;
 
 /**
  * A managed connection to one upstream server on behalf of one client session (or, when the
@@ -61,6 +79,7 @@ export class UpstreamLink {
   private startedAt = 0;
   private closed = false;
   private initResult?: Promise<JsonRpcResponse>;
+  private answeredAt = 0;
   lastError?: string;
 
   constructor(
@@ -135,7 +154,11 @@ export class UpstreamLink {
     else {
       this.connect(method !== 'initialize').then(
         (ch) => this.transmit(ch, id, entry, message),
-        (err: Error) => this.settle(id, errorResponse(id, UPSTREAM_ERROR, err.message)),
+        (err: Error) => {
+          // The server could not be started or reached (a restart included): it is down.
+          if (!this.closed) this.unreachable(err.message);
+          this.settle(id, errorResponse(id, UPSTREAM_ERROR, err.message));
+        },
       );
     }
     const done = method === 'initialize' ? response.then((r) => this.afterInitialize(r, channel)) : response;
@@ -145,9 +168,17 @@ export class UpstreamLink {
   private transmit(channel: Channel, id: number, entry: Pending, message: JsonRpcRequest): void {
     if (!this.pending.has(id)) return; // cancelled while connecting
     this.armTimer(id, entry);
-    channel
-      .send(message)
-      .catch((err: Error) => this.settle(id, errorResponse(id, UPSTREAM_ERROR, err.message)));
+    channel.send(message).catch((err: Error) => {
+      // No connection at all, or a handshake answered with a 5xx, means the server is down. An
+      // HTTP error to another request (a 500 for one tools/call) is that request's, and a 4xx to
+      // initialize may be the client's doing: neither says anything about the server.
+      const status = err instanceof UpstreamError ? err.httpStatus : undefined;
+      const noConnection =
+        err instanceof UpstreamError && err.code === 'UPSTREAM_UNREACHABLE' && status === undefined;
+      const handshake5xx = message.method === 'initialize' && status !== undefined && status >= 500;
+      if (!this.closed && (noConnection || handshake5xx)) this.unreachable(err.message);
+      this.settle(id, errorResponse(id, UPSTREAM_ERROR, err.message));
+    });
   }
 
   private async afterInitialize(result: JsonRpcResponse, via: Channel | undefined): Promise<JsonRpcResponse> {
@@ -251,6 +282,13 @@ export class UpstreamLink {
     this.channel = undefined;
     this.noteCrash(reason.message);
     this.log.warn({ upstream: this.server, reason: reason.message }, 'upstream went away');
+    // Gone in the middle of its handshake: the server cannot start. A crash later on is restarted
+    // by the next request and says nothing about health until that restart fails.
+    for (const p of this.pending.values())
+      if (p.method === 'initialize') {
+        this.unreachable(reason.message);
+        break;
+      }
     this.failAll(
       `${reason.message} while handling this request; toolgate restarts it on the next request, so retry`,
     );
@@ -273,15 +311,11 @@ export class UpstreamLink {
     if (entry.method === 'subscriptions/listen') return;
     const ms = this.cfg.timeout;
     entry.timer = setTimeout(() => {
+      const why = `server "${this.server}" did not answer ${entry.method} within ${ms / 1000}s`;
       this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
-      this.settle(
-        id,
-        errorResponse(
-          id,
-          UPSTREAM_ERROR,
-          `server "${this.server}" did not answer ${entry.method} within ${ms / 1000}s`,
-        ),
-      );
+      // A slow tool is the tool's business; a server that does not answer its handshake is down.
+      if (entry.method === 'initialize') this.unreachable(why);
+      this.settle(id, errorResponse(id, UPSTREAM_ERROR, why));
     }, ms);
     entry.timer.unref();
   }
@@ -295,8 +329,20 @@ export class UpstreamLink {
     entry.resolve(response);
   }
 
+  private unreachable(reason: string): void {
+    this.hooks.health?.unreachable(this.server, reason);
+  }
+
   private onMessage(message: JsonRpcMessage): void {
     if (isResponse(message)) {
+      const health = this.hooks.health;
+      if (health) {
+        const now = Date.now();
+        if (now - this.answeredAt >= ANSWERED_EVERY_MS) {
+          this.answeredAt = now;
+          health.answered(this.server);
+        }
+      }
       const id = typeof message.id === 'number' ? message.id : Number(message.id);
       this.settle(id, message);
     } else if (isRequest(message)) {

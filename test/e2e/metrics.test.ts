@@ -221,8 +221,14 @@ describe('/metrics, /healthz and /readyz', () => {
       'toolgate_backend_errors_total',
       'toolgate_auth_failures_total',
       'toolgate_sessions',
+      'toolgate_upstream_up',
     ])
       expect(after.type.has(family), family).toBe(true);
+    // The probed server is up (test/e2e/readiness.test.ts follows one that goes down).
+    expect(after.type.get('toolgate_upstream_up')).toBe('gauge');
+    expect(after.samples.filter((x) => x.name === 'toolgate_upstream_up')).toEqual([
+      { name: 'toolgate_upstream_up', labels: { server: 'everything' }, value: 1 },
+    ]);
     // The upstream latency histogram saw the three forwarded calls.
     const count = after.samples.find(
       (x) =>
@@ -244,6 +250,53 @@ describe('/metrics, /healthz and /readyz', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ready', problems: {} });
   });
+});
+
+describe('upstream latency of calls a shadow policy lets through', () => {
+  let gw: TestGateway | undefined;
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('observes every forwarded call, shadow_deny included', async () => {
+    gw = await startTestGateway({
+      auth: { mode: 'none' },
+      servers: {
+        everything: {
+          ...EVERYTHING,
+          policy: {
+            version: '1',
+            mode: 'shadow',
+            default: 'deny',
+            tools: { echo: { deny_if: [{ path: 'args.message', op: 'contains', value: 'secret' }] } },
+          },
+        },
+      },
+    });
+    const s = await McpSession.open(`${gw.url}/mcp/everything`);
+    for (const [name, args] of [
+      ['echo', { message: 'hello' }], // allow
+      ['echo', { message: 'a secret' }], // shadow_deny: deny_if holds
+      ['get-sum', { a: 1, b: 2 }], // shadow_deny: not listed, default deny
+    ] as const) {
+      const r = await s.callTool(name, args);
+      expect(r.body?.result, name).toBeDefined(); // forwarded: the upstream answered
+    }
+    await s.close();
+
+    const text = await (await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    const e = parsePrometheus(text);
+    const sample = (name: string, labels: Record<string, string>) =>
+      e.samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+    expect(sample('toolgate_decisions_total', { tool: 'echo', outcome: 'allow' })?.value).toBe(1);
+    expect(sample('toolgate_decisions_total', { tool: 'echo', outcome: 'shadow_deny' })?.value).toBe(1);
+    expect(sample('toolgate_decisions_total', { tool: 'get-sum', outcome: 'shadow_deny' })?.value).toBe(1);
+    // All three went upstream, so all three are in the latency histogram (shadow ones were missing).
+    const latency = { server: 'everything', outcome: 'ok' };
+    expect(sample('toolgate_upstream_latency_seconds_count', latency)?.value).toBe(3);
+    expect(sample('toolgate_upstream_latency_seconds_bucket', { ...latency, le: '+Inf' })?.value).toBe(3);
+  }, 60_000);
 });
 
 describe('/readyz while a server is down', () => {
@@ -270,9 +323,20 @@ describe('/readyz while a server is down', () => {
     await gw.probed;
     const down = await fetch(`${gw.url}/readyz`);
     expect(down.status).toBe(503);
-    const body = (await down.json()) as { status: string; problems: Record<string, string> };
+    const body = (await down.json()) as {
+      status: string;
+      problems: Record<string, string>;
+      servers: Record<string, { status: string; reason?: string }>;
+    };
     expect(body.status).toBe('not ready');
     expect(Object.keys(body.problems)).toEqual(['server:late']);
+    // Every server's state is listed too; the down one with the same reason.
+    expect(body).toMatchObject({
+      servers: {
+        everything: { status: 'up' },
+        late: { status: 'down', reason: body.problems['server:late'] },
+      },
+    });
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200); // the process itself is fine
 
     // The server comes up: readiness follows without a restart.

@@ -64,6 +64,20 @@ describe('YAML load errors carry file:line:column and the document path', () => 
     expect(i.message).toContain('invalid regex "a(b"');
   });
 
+  it('regex that can backtrack catastrophically (regex-safety.ts)', () => {
+    const i = one(
+      y([
+        'version: "1"',
+        'tools:',
+        '  t:',
+        '    deny_if:',
+        "      - {path: args.q, op: regex, value: '(\\w+\\s?)*$'}",
+      ]),
+    );
+    expect(i).toMatchObject({ line: 5, column: 42, path: 'tools.t.deny_if[0].value' });
+    expect(i.message).toMatch(/^regex \/\(\\w\+\\s\?\)\*\$\/ can backtrack catastrophically: /);
+  });
+
   it('bad regex flags', () => {
     const i = one(
       y([

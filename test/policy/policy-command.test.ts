@@ -46,6 +46,20 @@ describe('policy validate', () => {
     expect(r.stderr).toContain(`${bad}:4:34 tools.a.deny_if[0].op: op must be one of`);
   });
 
+  it('reports a regex that can backtrack catastrophically, at the pattern', async () => {
+    const redos = file(
+      'redos.yaml',
+      "version: '1'\ntools:\n  search:\n    deny_if: [{path: args.q, op: regex, value: '^(a|aa)+$'}]\n",
+    );
+    const r = await run('validate', good, redos);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`ok ${good}\n`);
+    expect(r.stderr).toContain(
+      `${redos}:4:48 tools.search.deny_if[0].value: regex /^(a|aa)+$/ can backtrack catastrophically: ` +
+        'the alternatives `a` and `aa` can both start with "a"',
+    );
+  });
+
   it('--canonical prints the expanded form', async () => {
     const r = await run('validate', '--canonical', good);
     expect(r.code).toBe(0);

@@ -29,8 +29,9 @@ export interface ConformanceChild {
   close(): Promise<void>;
 }
 
-export async function spawnConformanceServer(timeoutMs = 15_000): Promise<ConformanceChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, '--http', '--port', '0'], {
+/** `port` 0 picks a free one; a fixed port lets a test restart the server at the same URL. */
+export async function spawnConformanceServer(timeoutMs = 15_000, port = 0): Promise<ConformanceChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, '--http', '--port', String(port)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
