@@ -17,6 +17,11 @@ export interface ServerView {
   answeredAt: number | undefined;
   /** A probe of it is running now. */
   probing: boolean;
+  /**
+   * A stdio server: probing it starts its command (often `npx`, seconds of CPU), so an idle one is
+   * not probed; a command that stopped working shows when the next session starts it.
+   */
+  stdio?: boolean;
 }
 
 /**
@@ -26,13 +31,13 @@ export interface ServerView {
  */
 export function probesDue(servers: Iterable<ServerView>, now: number, times: HealthTimes): string[] {
   const due: string[] = [];
-  for (const { name, state, answeredAt, probing } of servers) {
+  for (const { name, state, answeredAt, probing, stdio } of servers) {
     if (probing) continue;
     // New in the config (a reload added it), or its start-up probe never ran: look now.
     if (!state || state.status === 'starting') due.push(name);
     else if (state.status === 'down') {
       if (now - (state.checkedAt ?? 0) >= times.downRetryMs) due.push(name);
-    } else if (times.idleMs > 0) {
+    } else if (times.idleMs > 0 && !stdio) {
       const seen = Math.max(state.checkedAt ?? 0, answeredAt ?? 0);
       if (now - seen >= times.idleMs) due.push(name);
     }

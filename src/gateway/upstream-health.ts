@@ -188,9 +188,10 @@ export class UpstreamHealth implements LinkHealth {
   }
 
   private *view() {
-    for (const name of this.deps.servers().keys()) {
+    for (const [name, cfg] of this.deps.servers()) {
       yield {
         name,
+        stdio: isStdioServer(cfg),
         state: this.states.get(name),
         answeredAt: this.answeredAt.get(name),
         probing: this.probing.has(name),

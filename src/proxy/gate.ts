@@ -70,6 +70,14 @@ export interface Gate {
 }
 
 /**
+ * Tool names longer than this are neither listed nor called (answered as unknown). The spec asks
+ * for at most 128 characters; the policy matches names against globs, which backtrack
+ * quadratically on a long name (a 4 MiB name, the body limit, would hold the event loop for
+ * minutes), and the name comes from the client or an untrusted upstream.
+ */
+export const MAX_TOOL_NAME_CHARS = 1024;
+
+/**
  * What a client is shown of one tool an upstream listed: nothing when the gate hides it, else the
  * definition the gate lets it read. The one rule for /mcp/<server>, the aggregate /mcp and stdio.
  */
@@ -79,7 +87,8 @@ export function shownTool(
   server: string,
   tool: Record<string, unknown>,
 ): Record<string, unknown> | undefined {
-  if (gate.isHidden(caller, server, String(tool.name))) return undefined;
+  const name = String(tool.name);
+  if (name.length > MAX_TOOL_NAME_CHARS || gate.isHidden(caller, server, name)) return undefined;
   return gate.shownDefinition ? gate.shownDefinition(caller, server, tool) : tool;
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
 import { type LinkHealth, type LinkHooks, UpstreamLink } from '../upstream/link.js';
 import { Aggregator } from './aggregate.js';
-import { type CallContext, type Caller, type Gate, shownTool } from './gate.js';
+import { type CallContext, type Caller, type Gate, MAX_TOOL_NAME_CHARS, shownTool } from './gate.js';
 import {
   errorResponse,
   INVALID_PARAMS,
@@ -171,10 +171,13 @@ export class ClientSession {
       return;
     }
     const args = (params?.arguments ?? {}) as Record<string, unknown>;
-    if (this.directory.knows(server, name) === false) {
+    const tooLong = name.length > MAX_TOOL_NAME_CHARS;
+    if (tooLong || this.directory.knows(server, name) === false) {
       // 1. Unknown to the upstream: answer as it would, before any policy (see ToolDirectory).
-      this.opts.gate.recordUnknown?.(this.caller, server, name);
-      const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
+      // A name over the cap is never listed, so it is unknown too (and is not echoed in full).
+      const shown = tooLong ? `${name.slice(0, 64)}... (${name.length} characters)` : name;
+      this.opts.gate.recordUnknown?.(this.caller, server, shown);
+      const answer = this.opts.unknownTool?.(server, req.id, shown) ?? unknownTool(req.id, shown);
       sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
       return;
     }

@@ -277,6 +277,26 @@ describe('bad input at the HTTP front end', () => {
     await stillServing();
   });
 
+  it('a tool name over 1024 characters: answered as unknown without echoing it, never forwarded', async () => {
+    // Policies match names against globs, which backtrack quadratically on a long name; a 3 MB
+    // name on a session that never listed tools (so the name cannot be checked against a list)
+    // must not reach the policy, the audit in full, or the upstream.
+    const before = fixture.log.count('tools/call');
+    const fresh = await McpSession.open(`${gw.url}/mcp/a`, AUTH);
+    const name = `delete_${'x'.repeat(3_000_000)}`;
+    const reply = await fresh.callTool(name);
+    expect(reply.status).toBe(200);
+    const result = reply.body?.result as { isError?: boolean; content?: { text?: string }[] };
+    expect(result.isError).toBe(true);
+    const text = result.content?.[0]?.text ?? '';
+    expect(text).toMatch(/not found/);
+    expect(text).toContain('(3000007 characters)');
+    expect(text.length).toBeLessThan(500);
+    expect(fixture.log.count('tools/call')).toBe(before);
+    await fresh.close();
+    await stillServing();
+  });
+
   it('an unsupported MCP-Protocol-Version: 400 naming the supported ones', async () => {
     const r = await send({
       path: '/mcp/a',

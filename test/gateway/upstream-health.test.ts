@@ -48,6 +48,12 @@ describe('probesDue', () => {
     expect(probesDue([server], now, TIMES)).toEqual(due ? ['s'] : []);
   });
 
+  it('never idle-probes a stdio server (a probe starts its command), but retries one that is down', () => {
+    const idle = { ...view('s', { status: 'up', checkedAt: 0 }), stdio: true };
+    const down = { ...view('d', { status: 'down', checkedAt: 0 }), stdio: true };
+    expect(probesDue([idle, down], 100_000, TIMES)).toEqual(['d']);
+  });
+
   it('leaves idle servers alone when the idle check is off', () => {
     expect(probesDue([view('s', { status: 'up', checkedAt: 0 })], 100_000, { ...TIMES, idleMs: 0 })).toEqual(
       [],
