@@ -53,7 +53,13 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
     log: core.log,
     sharedLink: (s) => core.shared.get(s),
   });
+  // A policy edit or an accepted tool can show or hide tools: tell the client to list them again
+  // (what `serve` does for its HTTP sessions).
+  const listChanged = () =>
+    session.notifyClient({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+  const unsubscribe = [core.policies.onChange(listChanged), core.pins.onChange(listChanged)];
   await serveStdio(session, process.stdin, process.stdout);
+  for (const off of unsubscribe) off();
   await session.close();
   await core.close();
   return 0;

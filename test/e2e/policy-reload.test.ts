@@ -4,10 +4,22 @@
  * a tool tells connected clients (`notifications/tools/list_changed`); a toolgate.yaml edit (a new
  * grant) applies without dropping sessions.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { type CallOutcome, connect, eventually, isEcho, type Session } from '../support/e2e.js';
+import {
+  type CallOutcome,
+  CLI,
+  connect,
+  ensureFreshBuild,
+  eventually,
+  isEcho,
+  type Session,
+} from '../support/e2e.js';
 import { EVERYTHING, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -136,6 +148,45 @@ describe('policy file reload', () => {
     const hidden = await attempt(s, 'echo', { message: 'x' });
     expect(hidden.isError).toBe(true);
     expect(hidden.text).toBe(unknownBefore.text.replaceAll('no-such-tool', 'echo'));
+  });
+});
+
+describe('policy file reload under the stdio front end', () => {
+  it('toolgate stdio tells its client notifications/tools/list_changed, and the next list follows', async () => {
+    await ensureFreshBuild();
+    const dir = mkdtempSync(join(tmpdir(), 'toolgate-stdio-reload-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'policy.yaml'), 'version: "1"\ndefault: allow\n');
+    const config = join(dir, 'toolgate.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        storage: { sqlite: join(dir, 'toolgate.db') },
+        servers: { everything: { ...EVERYTHING, policy: './policy.yaml' } },
+      }),
+    );
+    const client = new Client({ name: 'toolgate-e2e', version: '1.0.0' });
+    let changed = 0;
+    client.setNotificationHandler('notifications/tools/list_changed', () => {
+      changed++;
+    });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'stdio', '--server', 'everything', '--config', config],
+        stderr: 'ignore',
+      }),
+    );
+    cleanup.push(() => client.close());
+    const names = async () => (await client.listTools()).tools.map((t) => t.name);
+    expect(await names()).toContain('echo');
+    // server-everything registers some tools after initialize and says so itself: count from here.
+    await new Promise((r) => setTimeout(r, 500));
+    const before = changed;
+    writeFileSync(join(dir, 'policy.yaml'), 'version: "1"\ndefault: allow\nhide: [echo]\n');
+    await eventually(() => expect(changed).toBeGreaterThan(before), 15_000);
+    expect(await names()).not.toContain('echo');
+    expect(await names()).toContain('get-sum');
   });
 });
 
