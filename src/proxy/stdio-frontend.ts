@@ -1,6 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
 import { LineSplitter } from '../upstream/line-splitter.js';
-import { LineWriter } from '../upstream/line-writer.js';
 import {
   envelopeProblem,
   errorResponse,
@@ -16,13 +15,12 @@ import type { Sink } from './sink.js';
  * message for the client, whatever stream it would have used over HTTP, goes to stdout.
  */
 export function serveStdio(session: ClientSession, input: Readable, output: Writable): Promise<void> {
-  const out = new LineWriter(output);
   const sink: Sink = {
     get open() {
       return output.writable;
     },
     send(message: JsonRpcMessage) {
-      if (output.writable) out.write(JSON.stringify(message));
+      if (output.writable) output.write(`${JSON.stringify(message)}\n`);
     },
   };
   session.attachStandalone(sink);
@@ -43,10 +41,5 @@ export function serveStdio(session: ClientSession, input: Readable, output: Writ
     session.handle(parsed as JsonRpcMessage, sink);
   });
   input.on('data', (chunk: Buffer) => lines.push(chunk));
-  return new Promise((resolve) =>
-    input.once('end', () => {
-      out.flush();
-      resolve();
-    }),
-  );
+  return new Promise((resolve) => input.once('end', () => resolve()));
 }

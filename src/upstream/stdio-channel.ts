@@ -6,7 +6,6 @@ import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { LineSplitter } from './line-splitter.js';
-import { LineWriter } from './line-writer.js';
 
 /**
  * A stdio MCP server as a child process: newline-delimited JSON on stdin/stdout, stderr to our
@@ -17,8 +16,6 @@ export class StdioChannel implements Channel {
   onmessage?: (message: JsonRpcMessage) => void;
   onclose?: (reason: UpstreamError) => void;
   private child?: ChildProcess;
-  /** Messages to the child's stdin, several sent in one loop turn leaving as one write. */
-  private stdin?: LineWriter;
   private closing = false;
   private ended = false;
 
@@ -40,7 +37,6 @@ export class StdioChannel implements Channel {
         windowsHide: true,
       });
       this.child = child;
-      this.stdin = new LineWriter(child.stdin!);
       const stdout = new LineSplitter((line) => this.onLine(line));
       child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
       const stderr = new LineSplitter((line) =>
@@ -86,7 +82,7 @@ export class StdioChannel implements Channel {
     if (!stdin || this.ended) {
       return Promise.reject(new UpstreamError('UPSTREAM_CLOSED', `server "${this.name}" is not running`));
     }
-    this.stdin?.write(JSON.stringify(message));
+    stdin.write(`${JSON.stringify(message)}\n`);
     return Promise.resolve();
   }
 
@@ -98,7 +94,6 @@ export class StdioChannel implements Channel {
     const child = this.child;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     // Spec shutdown order for stdio: close stdin, then SIGTERM, then SIGKILL.
-    this.stdin?.flush();
     child.stdin?.end();
     const term = setTimeout(() => this.signal('SIGTERM'), 500);
     const kill = setTimeout(() => this.signal('SIGKILL'), 2500);
