@@ -255,6 +255,18 @@ function cpuCell(c: CpuPerCall): string {
   return `${c.clientUs} / ${c.gatewayUs ?? '-'} / ${c.serverUs ?? '-'}`;
 }
 
+/** The client starts `toolgate stdio` itself, on the gateway's config (the stdio upstream). */
+function stdioFrontEnd(name: string, cli: string, configFile: string): Setup {
+  return setup(
+    name,
+    'stdio',
+    () => stdioClient(process.execPath, [cli, 'stdio', '--server', 'ev_stdio', '--config', configFile]),
+    {
+      pidsFrom: (c) => ({ gateway: (c.transport as { pid?: number | null } | undefined)?.pid ?? undefined }),
+    },
+  );
+}
+
 const GATEWAY_SERVERS = (httpUrl?: string) => ({
   ev_stdio: { ...EVERYTHING_STDIO, policy: BENCH_POLICY },
   ...(httpUrl ? { ev_http: { url: httpUrl, policy: BENCH_POLICY } } : {}),
@@ -308,24 +320,8 @@ export async function overhead(): Promise<void> {
       setup('toolgate http -> stdio', 'stdio', () => httpClient(`${gw.url}/mcp/ev_stdio`), {
         pids: { gateway: gw.pid },
       }),
-      setup(
-        'toolgate stdio -> stdio',
-        'stdio',
-        () =>
-          stdioClient(process.execPath, [
-            TOOLGATE_JS,
-            'stdio',
-            '--server',
-            'ev_stdio',
-            '--config',
-            gw.configFile,
-          ]),
-        {
-          pidsFrom: (c) => ({
-            gateway: (c.transport as { pid?: number | null } | undefined)?.pid ?? undefined,
-          }),
-        },
-      ),
+      stdioFrontEnd('toolgate stdio -> stdio', TOOLGATE_JS, gw.configFile),
+      ...(before ? [stdioFrontEnd('before: toolgate stdio -> stdio', COMPARE_JS!, before.configFile)] : []),
     ];
     const rows = await measureAll(setups);
     print('overhead (echo, policy with a condition and a limit)', rows);

@@ -15,8 +15,8 @@ const DELETE_TIMEOUT_MS = 5_000;
 
 /**
  * Streamable HTTP (or legacy SSE) upstream. Streamable HTTP: every POST but one goes through
- * `LeanPoster` (node:http keep-alive, own SSE reader), the hot path; the SDK v2 transport is
- * created on first need, in sync with the lean path's session id and protocol version, for what
+ * `LeanPoster` (undici dispatch on a keep-alive pool, own SSE reader), the hot path; the SDK v2
+ * transport is created on first need, in sync with the lean path's session id and protocol version, for what
  * the lean path does not do: `notifications/initialized` and the standalone GET stream it opens,
  * and resuming a POST's SSE stream with Last-Event-ID when it broke before the response. Legacy
  * `transport: sse` stays entirely on the SDK's SSEClientTransport.
