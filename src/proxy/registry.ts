@@ -1,8 +1,8 @@
 import type { ClientSession } from './session.js';
 
 /**
- * Live client sessions. Sessions idle longer than `idleMs` (no request and no open stream) are
- * closed, and with them their upstream sessions and child processes: clients rarely say goodbye
+ * Live client sessions. Sessions idle longer than `idleMs` (no request, no open stream, no call
+ * in flight) are closed, and with them their upstream sessions and child processes: clients rarely say goodbye
  * (SDK `Client.close()` sends no DELETE), so without this every reconnect would leak a process.
  */
 export class SessionRegistry {
@@ -41,7 +41,7 @@ export class SessionRegistry {
 
   reap(now = Date.now()): void {
     for (const s of this.sessions.values()) {
-      if (!s.hasStandalone && now - s.lastSeen > this.idleMs) void this.remove(s.id);
+      if (!s.hasStandalone && !s.busy && now - s.lastSeen > this.idleMs) void this.remove(s.id);
     }
   }
 

@@ -77,6 +77,11 @@ export class ClientSession {
   private readonly inflight = new Map<RequestId, InFlight>();
   /** tools/call requests still at the gate, by client id. */
   private readonly deciding = new Map<RequestId, PendingCall>();
+
+  /** A call is waiting for the gate or the upstream: the session is not idle, whatever its client sends. */
+  get busy(): boolean {
+    return this.inflight.size > 0 || this.deciding.size > 0;
+  }
   private readonly serverRequests = new Map<RequestId, { link: UpstreamLink; upstreamId: RequestId }>();
   private nextServerRequestId = 1;
   private standalone?: Sink;
@@ -268,6 +273,8 @@ export class ClientSession {
     this.inflight.set(req.id, entry);
     sent.response.then((res) => {
       if (this.inflight.get(req.id) === entry) this.inflight.delete(req.id);
+      // The idle clock starts again when an answer goes out (a long call is not idleness).
+      this.lastSeen = Date.now();
       const out = transform ? transform(res) : res;
       try {
         sink.send({ ...out, id: req.id } as JsonRpcResponse, true);

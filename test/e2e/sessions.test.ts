@@ -107,6 +107,26 @@ describe('sessions', () => {
     expect((await echo(url, session)).status).toBe(404);
   });
 
+  it('does not reap a session while a call runs longer than the idle timeout', async () => {
+    const url = await start('1s');
+    const session = await rawSession(url);
+    // No GET stream and no request for 3 s: only the call in flight keeps the session.
+    const res = await post(
+      url,
+      {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'trigger-long-running-operation', arguments: { duration: 3, steps: 3 } },
+      },
+      session,
+    );
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Long running operation completed. Duration: 3 seconds');
+    expect(gw!.sessions.get(session)).toBeDefined();
+    expect((await echo(url, session)).status).toBe(200);
+  });
+
   it('Client.close() without DELETE leaves nothing running after the idle timeout', async () => {
     const url = await start('1s');
     const probe = await connectProbe(new StreamableHTTPClientTransport(new URL(url)), { capabilities: {} });
