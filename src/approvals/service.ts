@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { canonicalJson } from '../audit/canonical-json.js';
 import { redactArgs } from '../audit/redact.js';
 import type { AuditDecision, AuditInput } from '../audit/types.js';
 import type { Decision } from '../policy/index.js';
 import type { CallContext, Caller } from '../proxy/gate.js';
 import type { ApprovalRecord, Store } from '../store/index.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { waitForDecision } from './hold.js';
 import { holderIsGone, newApprovalId, newHolderId, releaseHolderId } from './holder.js';
 import { approvalExpiredResult, approvalRequiredResult, approvalUnavailableResult } from './results.js';

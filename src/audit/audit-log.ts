@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { redactArgs } from './redact.js';
 import type { AuditEntry, AuditInput, AuditRecord, AuditStore } from './types.js';
 

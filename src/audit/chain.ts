@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 
 /** prevHash of the very first record of a log that was never pruned. */

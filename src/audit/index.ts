@@ -1,3 +1,4 @@
+export { canonicalJson } from '../util/canonical-json.js';
 export {
   type AuditListener,
   AuditLog,
@@ -5,7 +6,6 @@ export {
   type AuditLogStats,
   toEntry,
 } from './audit-log.js';
-export { canonicalJson } from './canonical-json.js';
 export { GENESIS_HASH, recordHash, sealEntries } from './chain.js';
 export { REDACTED, redactArgs, SECRET_KEY_PATTERN } from './redact.js';
 export {

@@ -46,7 +46,8 @@ const VERB_LIST: Record<VerbClass, string> = {
     generate compress gzip zip unzip convert transform format render cancel dismiss push commit rebase
     restore replace make build store submit register enable disable pause resume click type fill press
     drag upgrade install init initialize manage request publish release duplicate clone resize enroll
-    attach link unlink mute unmute react vote follow unfollow bookmark finalize`,
+    attach link unlink mute unmute react vote follow unfollow bookmark finalize scale undo
+    rollback drain cordon uncordon evict failover`,
   record: `track log record report note observe increment identify`,
   delete: `
     delete remove destroy drop purge erase wipe truncate clear rm del uninstall prune discard forget
@@ -80,6 +81,7 @@ export type NounDomain =
   | 'secret'
   | 'code'
   | 'container'
+  | 'infra'
   | 'bulk'
   | 'message'
   | 'mass-message'
@@ -91,7 +93,7 @@ const NOUN_LIST: Record<NounDomain, string> = {
   money: `
     payment refund charge invoice payout transfer balance money fund funds wallet bank billing purchase
     checkout transaction dispute credit debit ledger fee tax card iban swift crypto token_transfer
-    invoiceitem intent`,
+    invoiceitem intent wire withdrawal remittance`,
   personal: `
     payment charge invoice balance transaction dispute subscription order member message email reply dm
     chat thread user customer contact profile subscriber employee patient person people conversation
@@ -107,6 +109,12 @@ const NOUN_LIST: Record<NounDomain, string> = {
     organization org repository repo database db table schema project account workspace bucket cluster
     instance namespace index collection environment stack volume disk zone site app application server
     tenant keyspace topic vm`,
+  // Running infrastructure: a change takes effect at once for everyone the service serves
+  // (kubectl_apply, terraform_apply, scale_deployment), so even a plain write is High. The tool
+  // names themselves count: `kubectl_apply` names no object, the CLI is the object.
+  infra: `
+    kubectl helm terraform pulumi manifest deployment replicaset statefulset daemonset pod rollout
+    infrastructure`,
   secret: `
     secret token password credential apikey api_key ssh_key deploy_key access_key private_key env
     environment_variable anon_key service_key passphrase keychain vault cookie session_token signing_key
@@ -114,7 +122,8 @@ const NOUN_LIST: Record<NounDomain, string> = {
   code: `
     sql command cmd shell script code terminal python javascript js bash program snippet expression
     migration function lambda workflow pipeline job query statement process`,
-  bulk: `all bulk batch mass everything entire recursive`,
+  // `many` as in MongoDB's delete_many / update_many.
+  bulk: `all bulk batch mass everything entire recursive many`,
   message: `
     message email mail sms notification comment reply reaction dm chat thread push tweet status_update
     announcement alert text whatsapp inapp voice call`,

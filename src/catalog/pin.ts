@@ -1,20 +1,18 @@
 // Pinning: a tool's definition is hashed when a person approves it; if the upstream later serves
 // a different definition (a "rug pull"), the hash differs and the diff says what changed.
 import { createHash } from 'node:crypto';
+import { PIN_HASH, canonicalJson as sharedCanonicalJson } from '../util/canonical-json.js';
 import { oneLine } from './sanitize.js';
 import type { ToolDefinition } from './types.js';
 
 const PINNED_FIELDS = ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations'] as const;
 
-/** JSON with object keys sorted at every depth; arrays keep their order (it can carry meaning). */
+/**
+ * The canonical JSON the pin hash is computed over (keys sorted at every depth, arrays in order),
+ * in the pin hash's own flavour for non-JSON values, so no accepted pin changes.
+ */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value))
-    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  return sharedCanonicalJson(value, PIN_HASH);
 }
 
 /** The pinned part of a definition: extra fields a server adds (execution, _meta, icons) do not count. */

@@ -32,6 +32,18 @@ const CODE_WORDS = new Set([
 ]);
 const BULK_READ_VERBS = new Set(['export', 'dump', 'download']);
 const HIGH_WRITE_VERBS = new Set(['merge', 'push', 'publish', 'release', 'install', 'upgrade', 'import']);
+/**
+ * Operations that only exist on running infrastructure and move traffic or capacity when they run
+ * (rolling back a release, draining a node, failing a database over): High whatever their object.
+ * Ambiguous verbs (`scale`, `undo`, `apply`) are High only on an `infra` noun instead.
+ */
+const INFRA_VERBS = new Set(['rollback', 'drain', 'cordon', 'uncordon', 'evict', 'failover']);
+/** Verbs that take a whole project or instance offline while leaving it in place (pause_project). */
+const OUTAGE_VERBS = new Set(['pause']);
+/** Money nouns whose movement is money leaving the account (create_payout, create_wire_payment). */
+const OUTGOING_MONEY = new Set(['payout', 'transfer', 'wire', 'withdrawal', 'remittance']);
+/** Money nouns that are the money itself: sending one pays someone (send_payment). */
+const PAYABLE_MONEY = new Set(['payment', 'money', 'fund', 'funds']);
 const ARBITRARY_CODE_VERBS = new Set(['exec', 'execute', 'eval', 'evaluate', 'shell', 'bash', 'sh', 'sudo']);
 const EXTERNAL_CHANNELS = new Set(['email', 'mail', 'sms', 'text', 'push', 'whatsapp', 'voice', 'call']);
 const PROTECTIONS = new Set(['protection', 'mfa', '2fa', 'sso', 'saml', 'firewall', 'audit', 'ruleset']);
@@ -62,11 +74,17 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
     case 'Write':
       if (nouns('bulk').length) to('High', `bulk change (${list(nouns('bulk'))})`);
       if (HIGH_WRITE_VERBS.has(verb)) to('High', `'${verb}' publishes changes others depend on`);
+      if (INFRA_VERBS.has(verb)) to('High', `'${verb}' moves traffic or capacity of running infrastructure`);
+      if (nouns('infra').length) to('High', `changes running infrastructure (${list(nouns('infra'))})`);
+      if (OUTAGE_VERBS.has(verb) && nouns('container').length)
+        to('High', `'${verb}' takes a whole ${list(nouns('container'))} offline`);
       if (s.cues.has('overwrite')) to('High', 'description says it overwrites existing data');
       if (s.cues.has('irreversible')) to('High', 'description says the change is permanent');
       break;
     case 'Delete':
       if (nouns('container').length) to('Critical', `deletes a whole ${list(nouns('container'))}`);
+      // terraform_destroy, helm_uninstall: everything the tool manages goes, not one record.
+      if (nouns('infra').length) to('Critical', `removes running infrastructure (${list(nouns('infra'))})`);
       if (nouns('bulk').length) to('Critical', `bulk deletion (${list(nouns('bulk'))})`);
       if (props('force').length) to('Critical', `input ${list(props('force'))} widens the deletion`);
       if (s.cues.has('irreversible')) to('Critical', 'description says the deletion is permanent');
@@ -82,8 +100,9 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
     }
     case 'Financial':
       if (s.verb?.cls === 'money-out') to('Critical', `'${verb}' sends money out`);
-      if (nouns('money').some((n) => n === 'payout' || n === 'transfer'))
-        to('Critical', 'moves funds out of the account');
+      if (nouns('money').some((n) => OUTGOING_MONEY.has(n))) to('Critical', 'moves funds out of the account');
+      if (s.verb?.cls === 'deliver' && nouns('money').some((n) => PAYABLE_MONEY.has(n)))
+        to('Critical', `'${verb}' sends ${list(nouns('money'))} to someone`);
       if (nouns('bulk').length) to('Critical', `bulk money movement (${list(nouns('bulk'))})`);
       if (
         risk === 'High' &&

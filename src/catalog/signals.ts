@@ -54,10 +54,17 @@ function add<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   map.set(key, list);
 }
 
+/**
+ * Record verbs that are also the thing recorded. After another word they are that thing, not an
+ * action: `git_log` shows logs and `kubectl_logs` reads them, while `log_event` writes one.
+ */
+const RECORD_NOUNS = new Set(['log', 'report', 'note', 'record']);
+
 /** The first verb of the name; failing that, of the description's first sentence. */
 function findVerb(tokens: string[], description: string): Verb | undefined {
-  for (const word of tokens) {
+  for (const [i, word] of tokens.entries()) {
     const hit = lookup(VERBS, word);
+    if (hit && i > 0 && hit.value === 'record' && RECORD_NOUNS.has(hit.base)) continue;
     if (hit) return { word, base: hit.base, cls: hit.value, source: 'name' };
   }
   const firstSentence = description.split(/[.!?\n]/, 1)[0] ?? '';

@@ -3,7 +3,11 @@ import type { ApprovalGate } from '../approvals/index.js';
 import type { AuditInput } from '../audit/types.js';
 import { withPinnedView } from '../catalog/index.js';
 import type { PinChangeMode } from '../config/index.js';
-import type { ParamHeaderRegistry } from '../http/param-headers.js';
+import {
+  declarationsOf,
+  type ParamHeaderDeclaration,
+  type ParamHeaderRegistry,
+} from '../http/param-headers.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { type CompiledPolicy, type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
 import type { CallContext, Caller, CallOutcome, CallVerdict, Gate } from '../proxy/gate.js';
@@ -89,9 +93,29 @@ export class DecisionGate implements Gate {
 
   /** A changed tool is listed as it was accepted: the model must never read unreviewed text. */
   shownDefinition(caller: Caller, server: string, tool: Record<string, unknown>): Record<string, unknown> {
-    if (this.pinChangeMode() !== 'pinned') return tool;
-    const changed = this.deps.pins?.changed(caller, server, String(tool.name));
-    return changed ? withPinnedView(tool, changed.pin.definition) : tool;
+    const pinned = this.shownPin(caller, server, String(tool.name));
+    return pinned ? withPinnedView(tool, pinned) : tool;
+  }
+
+  /**
+   * SEP-2243: the `x-mcp-header` declarations of the definition this caller is shown. A 2026 client
+   * builds its `Mcp-Param-*` headers from the schema it was listed, so while a changed tool is
+   * listed as accepted, its headers are checked against the accepted schema: the call then meets
+   * the pin check's denial, not a header mismatch the client cannot fix from what it was shown.
+   */
+  shownParamHeaders(
+    caller: Caller,
+    server: string,
+    tool: string,
+  ): readonly ParamHeaderDeclaration[] | undefined {
+    const pinned = this.shownPin(caller, server, tool);
+    return pinned ? declarationsOf(pinned.inputSchema) : this.deps.paramHeaders?.get(server, tool);
+  }
+
+  /** The accepted definition listed in place of a changed one (`pins.on_change: pinned`), if any. */
+  private shownPin(caller: Caller, server: string, tool: string): Record<string, unknown> | undefined {
+    if (this.pinChangeMode() !== 'pinned') return undefined;
+    return this.deps.pins?.changed(caller, server, tool)?.pin.definition;
   }
 
   /** Every tools/list result: definitions are pinned on first use, changes and new tools noted. */

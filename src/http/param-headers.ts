@@ -23,7 +23,12 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import { PARAM_HEADER_PREFIX, type ParamHeaderDeclaration, scanParamHeaders } from '../era/param-headers.js';
+import {
+  PARAM_HEADER_PREFIX,
+  type ParamHeaderDeclaration,
+  type ScanResult,
+  scanParamHeaders,
+} from '../era/param-headers.js';
 
 // The declaration scan is shared with the upstream channel (which sends these headers to 2026
 // upstreams), so it lives in src/era/param-headers.ts; re-exported here for existing importers.
@@ -92,6 +97,21 @@ export function paramHeaderProblem(
   return undefined;
 }
 
+/** What is checked of a scan: a valid tool's declarations, or those kept despite a `number` fault. */
+function checkedDeclarations(scan: ScanResult): readonly ParamHeaderDeclaration[] {
+  return scan.declarations ?? [];
+}
+
+/**
+ * The declarations checked for a tool whose definition is not the listed one (an accepted pin shown
+ * instead, see DecisionGate.shownParamHeaders); undefined when it declares none, as `get` answers.
+ * Not cached: only calls to a changed tool get here, and those are denied anyway.
+ */
+export function declarationsOf(inputSchema: unknown): readonly ParamHeaderDeclaration[] | undefined {
+  const declarations = checkedDeclarations(scanParamHeaders(inputSchema));
+  return declarations.length > 0 ? declarations : undefined;
+}
+
 /**
  * The `x-mcp-header` declarations of every tool an upstream listed, per server and tool, from the
  * tools/list results the gateway relays (DecisionGate.observeTools) and its own probes. Cheap: only
@@ -108,7 +128,7 @@ export class ParamHeaderRegistry {
     for (const tool of tools) {
       if (typeof tool.name !== 'string') continue;
       const scan = scanParamHeaders(tool.inputSchema);
-      const declarations = scan.declarations ?? [];
+      const declarations = checkedDeclarations(scan);
       if (!scan.ok && this.warned.get(`${server}\n${tool.name}`) !== scan.reason) {
         this.warned.set(`${server}\n${tool.name}`, scan.reason);
         this.log?.warn(

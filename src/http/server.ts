@@ -443,7 +443,8 @@ function openStream(
  * SEP-2243 custom headers: a 2026 `tools/call` to a tool whose listed `inputSchema` declares
  * `x-mcp-header` must carry matching `Mcp-Param-*` headers (src/http/param-headers.ts); otherwise
  * 400 / -32020 naming the header. A 2025 upstream cannot check this, so the gateway does, for every
- * upstream era. Tools never listed (or declaring nothing) are not checked. A hidden tool is not
+ * upstream era, against the declarations of the definition the client was listed (the gate's
+ * shownParamHeaders). Tools never listed (or declaring nothing) are not checked. A hidden tool is not
  * checked either: it must answer exactly like a missing one, so its declarations never show.
  */
 function paramHeaderRefusal(
@@ -457,9 +458,14 @@ function paramHeaderRefusal(
   const name = message.params?.name;
   if (message.method !== 'tools/call' || !deps.paramHeaders || typeof name !== 'string') return undefined;
   const target = key === '*' ? splitName(name, deps.separator, servers) : { server: key, name };
-  const declarations = target && deps.paramHeaders.get(target.server, target.name);
-  if (!target || !declarations) return undefined;
+  if (!target) return undefined;
   const caller = { grant: grant.name, claims: grant.claims, sessionId: '' };
+  // The client built its headers from the definition it was listed, which the gate may have
+  // replaced (an accepted pin shown for a changed tool): check against that one.
+  const declarations = deps.gate.shownParamHeaders
+    ? deps.gate.shownParamHeaders(caller, target.server, target.name)
+    : deps.paramHeaders.get(target.server, target.name);
+  if (!declarations) return undefined;
   if (deps.gate.isHidden(caller, target.server, target.name)) return undefined;
   const problem = paramHeaderProblem(declarations, message.params?.arguments, req.headers);
   if (!problem) return undefined;

@@ -1,5 +1,6 @@
 // The seam between the relay and everything that decides. The proxy knows nothing of policy
 // files, counter backends or audit storage; it asks the Gate and does what it says.
+import type { ParamHeaderDeclaration } from '../era/param-headers.js';
 
 export interface Caller {
   /** Grant name; `local` when auth mode is none. */
@@ -63,6 +64,15 @@ export interface Gate {
    * accepted). Absent: the listed one. Called after observeTools saw the same list.
    */
   shownDefinition?(caller: Caller, server: string, tool: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * SEP-2243: the `x-mcp-header` declarations of the definition shownDefinition gives this caller
+   * (undefined: none), for the HTTP front end's `Mcp-Param-*` check. Absent: those of the listed one.
+   */
+  shownParamHeaders?(
+    caller: Caller,
+    server: string,
+    tool: string,
+  ): readonly ParamHeaderDeclaration[] | undefined;
   /** Every tools/list result an upstream sent (before filtering): tool pinning sees definitions here. */
   observeTools?(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void;
   /** A call to a tool the upstream never listed (answered as unknown without asking the policy). */

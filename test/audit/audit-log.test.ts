@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuditLog, toEntry } from '../../src/audit/audit-log.js';
-import { canonicalJson } from '../../src/audit/canonical-json.js';
 import { sealEntries } from '../../src/audit/chain.js';
 import type { AuditEntry, AuditRecord, AuditStore } from '../../src/audit/types.js';
+import { canonicalJson } from '../../src/util/canonical-json.js';
 import { call } from './audit.suite.js';
 
 /** An in-memory AuditStore that records how it was called and can be told to fail. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/audit/canonical-json.js';
 import { REDACTED, redactArgs } from '../../src/audit/redact.js';
+import { canonicalJson } from '../../src/util/canonical-json.js';
 
 describe('redactArgs', () => {
   it.each([

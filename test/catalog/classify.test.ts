@@ -74,7 +74,7 @@ describe('accuracy on the expectation tables', () => {
 
   it('every table has rows, and the important rows are there', () => {
     expect(new Set(docs.map((r) => r.table))).toEqual(
-      new Set(['github', 'stripe', 'slack', 'postgres', 'marketing', 'holdout']),
+      new Set(['github', 'stripe', 'slack', 'postgres', 'marketing', 'holdout', 'ops']),
     );
     expect(docs.filter((r) => r.important).length).toBeGreaterThanOrEqual(8);
   });

@@ -380,6 +380,79 @@ describe('Mcp-Param-* headers through toolgate, 2026 client -> 2025 upstreams', 
   });
 });
 
+/** A tool declaring `region` as the `Mcp-Param-<header>` header. */
+const locate = (header: string, description = 'Find a region') => ({
+  name: 'locate',
+  description,
+  inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': header } } },
+});
+
+describe('pins.on_change: pinned, a tool whose declarations changed since it was accepted', () => {
+  // The upstream renames the header (Region -> Zone). Clients are listed the accepted definition
+  // (Region), so their headers follow it: the check must too, and the call then gets the pin
+  // denial rather than a 400 naming a header the client was never shown.
+  let own: Awaited<ReturnType<typeof startOwnServer>>;
+  let gw: TestGateway;
+  let url: string;
+  const tools: Record<string, unknown>[] = [locate('Region')];
+  const listedHeader = async () => {
+    const list = await rpc(url, 'tools/list', {});
+    const listed = (list.body.result?.tools ?? []) as {
+      name: string;
+      inputSchema: Record<string, unknown>;
+    }[];
+    const schema = listed.find((t) => t.name === 'locate')?.inputSchema as {
+      properties: { region: Record<string, unknown> };
+    };
+    return schema.properties.region['x-mcp-header'];
+  };
+
+  beforeAll(async () => {
+    own = await startOwnServer(tools);
+    gw = await startTestGateway({
+      auth: { mode: 'none' },
+      pins: { on_change: 'pinned' },
+      servers: { own: { url: own.url, policy: ALLOW_ALL } },
+    });
+    url = `${gw.url}/mcp/own`;
+    expect(await listedHeader()).toBe('Region'); // pinned on first use
+    tools[0] = locate('Zone', 'Find a region (now by zone)');
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw?.close();
+    await own?.close();
+  });
+
+  it('lists the accepted declaration and checks headers against it; the call meets the pin denial', async () => {
+    expect(await listedHeader()).toBe('Region');
+    const before = own.calls.length;
+    const r = await call(url, 'locate', { region: 'eu' }, { 'Mcp-Param-Region': 'eu' });
+    expect(r.status).toBe(200);
+    expect(r.body.result?.isError).toBe(true);
+    expect(resultText(r)).toContain('tool definition changed since it was approved');
+    // Still checked, against what the client was shown: no header, or only the unshown one, is a 400.
+    expectMismatch(await call(url, 'locate', { region: 'eu' }), 'Mcp-Param-Region');
+    expectMismatch(
+      await call(url, 'locate', { region: 'eu' }, { 'Mcp-Param-Zone': 'eu' }),
+      'Mcp-Param-Region',
+    );
+    expect(own.calls.length).toBe(before);
+  });
+
+  it('once the new definition is accepted, its declaration is listed and checked', async () => {
+    await gw.core.pins.accept('own', 'locate');
+    expect(await listedHeader()).toBe('Zone');
+    expectMismatch(
+      await call(url, 'locate', { region: 'eu' }, { 'Mcp-Param-Region': 'eu' }),
+      'Mcp-Param-Zone',
+    );
+    const ok = await call(url, 'locate', { region: 'eu' }, { 'Mcp-Param-Zone': 'eu' });
+    expect(ok.status).toBe(200);
+    expect(resultText(ok)).toBe(JSON.stringify({ region: 'eu' }));
+  });
+});
+
 describe('declarations learned by the start-up probe', () => {
   it('a call before any client listed tools is checked too', async () => {
     const fixture = await startConformanceServer({ stderr: false });
