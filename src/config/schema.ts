@@ -148,9 +148,25 @@ export const configSchema = z
           .int()
           .nonnegative()
           .default(1024 * 1024),
+        /**
+         * Most bytes an SSE connection may have unsent (a client that stops reading) before the
+         * gateway drops it rather than buffer more (src/http/backpressure.ts); a session's stream
+         * then resumes from the replay buffer.
+         */
+        max_unsent_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 1024 * 1024),
       })
       .strict()
-      .default({ idle_timeout: 600_000, max: 10_000, replay_events: 1000, replay_bytes: 1024 * 1024 }),
+      .default({
+        idle_timeout: 600_000,
+        max: 10_000,
+        replay_events: 1000,
+        replay_bytes: 1024 * 1024,
+        max_unsent_bytes: 8 * 1024 * 1024,
+      }),
     audit: z
       .object({ redact: z.array(z.string()).default([]), retention: duration.optional() })
       .strict()

@@ -299,6 +299,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       config.sessions.replay_events > 0 && config.sessions.replay_bytes > 0
         ? { events: config.sessions.replay_events, bytes: config.sessions.replay_bytes }
         : undefined,
+    sse: {
+      maxUnsentBytes: config.sessions.max_unsent_bytes,
+      dropped: (stream) => core.metrics.sseDropped(stream),
+    },
     sharedLink: (s) => shared.get(s),
     unknownTool: (server, id, name) => {
       const template = states.get(server)?.unknownTool;

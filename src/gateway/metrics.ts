@@ -13,6 +13,7 @@ export class GatewayMetrics {
   private readonly upstreamLatency: Histogram<'server' | 'outcome'>;
   private readonly backendErrors: Counter<'backend'>;
   private readonly authFailures: Counter<'reason'>;
+  private readonly sseDrops: Counter<'stream'>;
   private readonly seenTools = new Map<string, Set<string>>();
 
   /**
@@ -46,6 +47,14 @@ export class GatewayMetrics {
       labelNames: ['reason'],
       registers: [this.registry],
     });
+    this.sseDrops = new Counter({
+      name: 'toolgate_sse_dropped_total',
+      help: 'SSE connections dropped because the client stopped reading (sessions.max_unsent_bytes), by stream (post or standalone)',
+      labelNames: ['stream'],
+      registers: [this.registry],
+    });
+    // Listed at 0 from the start, so a rate over it works before the first drop.
+    for (const stream of ['post', 'standalone']) this.sseDrops.inc({ stream }, 0);
     new Gauge({
       name: 'toolgate_sessions',
       help: 'open client sessions',
@@ -80,6 +89,11 @@ export class GatewayMetrics {
 
   authFailure(reason: string): void {
     this.authFailures.inc({ reason });
+  }
+
+  /** An SSE connection dropped for backpressure (src/http/backpressure.ts). */
+  sseDropped(stream: 'post' | 'standalone'): void {
+    this.sseDrops.inc({ stream });
   }
 
   private toolLabel(server: string, tool: string): string {

@@ -6,6 +6,7 @@ import type { JsonRpcResponse, RequestId } from '../proxy/jsonrpc.js';
 import type { SessionRegistry } from '../proxy/registry.js';
 import type { RetryCharges } from '../proxy/retry-charges.js';
 import type { LinkHealth, UpstreamLink } from '../upstream/link.js';
+import type { SseLimits } from './backpressure.js';
 import type { ParamHeaderRegistry } from './param-headers.js';
 import type { ReplayLimits } from './replay-buffer.js';
 
@@ -31,6 +32,8 @@ export interface HttpDeps {
   sessions: SessionRegistry;
   /** Per-session replay buffer bounds (SSE event ids, resumption); absent: no ids, no resuming. */
   replay?: ReplayLimits;
+  /** The cap on each SSE connection's unsent bytes (sessions.max_unsent_bytes), and its metric. */
+  sse: SseLimits;
   sharedLink(server: string): UpstreamLink;
   /** How a server answers an unknown tool (hidden tools answer the same). */
   unknownTool?(server: string, id: RequestId, name: string): JsonRpcResponse;

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { errorResponse, INVALID_REQUEST } from '../proxy/jsonrpc.js';
 import type { ClientSession } from '../proxy/session.js';
+import { allowReplay } from './backpressure.js';
 import type { ReplayBuffer } from './replay-buffer.js';
 import { SSE_HEADERS, type StreamHandle, sseEvent, writeJson } from './sinks.js';
 
@@ -38,7 +39,16 @@ export function resumeStream(
   session.lastSeen = Date.now();
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
-  for (const event of found.events) res.write(sseEvent(event.id, event.data));
+  // Not through the backpressure cap: the replay is bounded by the replay buffer already
+  // (sessions.replay_bytes) and may be larger than the cap; the live events after it are capped
+  // on top of what is left of it (backpressure.ts).
+  let replayed = 0;
+  for (const event of found.events) {
+    const chunk = sseEvent(event.id, event.data);
+    replayed += Buffer.byteLength(chunk);
+    res.write(chunk);
+  }
+  allowReplay(res, replayed);
   if (!found.handle) {
     res.end();
     return;

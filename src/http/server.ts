@@ -14,6 +14,7 @@ import {
 } from '../proxy/jsonrpc.js';
 import { splitName } from '../proxy/names.js';
 import { ClientSession } from '../proxy/session.js';
+import { SseWriter } from './backpressure.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import type { AuthenticatedGrant, HttpDeps } from './deps.js';
 import { planEras, statelessId } from './era-routing.js';
@@ -290,7 +291,7 @@ async function post(
     if (paramRefusal) return writeJson(res, 400, paramRefusal);
     const session = await statelessSession(deps, grant, servers, key, message);
     // 2026 maps a few JSON-RPC errors onto HTTP statuses (-32601 is 404, ...).
-    session.handle(message, new PostResponseSink(res, sseAllowed, true));
+    session.handle(message, new PostResponseSink(res, sseWriter(deps), sseAllowed, true));
     return;
   }
 
@@ -352,7 +353,10 @@ async function post(
     if (!session) return;
   }
   if (isRequest(message))
-    session.handle(message, new PostResponseSink(res, sseAllowed, false, replayBuffers.get(session)));
+    session.handle(
+      message,
+      new PostResponseSink(res, sseWriter(deps, session), sseAllowed, false, replayBuffers.get(session)),
+    );
   else {
     session.handle(message, { send: () => {}, open: false });
     res.writeHead(202).end();
@@ -436,7 +440,12 @@ function openStream(
     );
     return;
   }
-  session.attachStandalone(new StandaloneSink(res, replay));
+  session.attachStandalone(new StandaloneSink(res, sseWriter(deps, session), replay));
+}
+
+/** One stream's writer; a stateless request has no session id worth logging (it names the grant). */
+function sseWriter(deps: HttpDeps, session?: ClientSession): SseWriter {
+  return new SseWriter(deps.sse, deps.log, session?.id);
 }
 
 /**

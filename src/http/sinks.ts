@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
 import type { Sink } from '../proxy/sink.js';
+import type { SseWriter } from './backpressure.js';
 import { modernErrorStatus } from './headers.js';
 import type { ReplayBuffer } from './replay-buffer.js';
 
@@ -40,6 +41,9 @@ function takeOver(old: ServerResponse | undefined, res: ServerResponse): void {
  * messages for a dropped stream go on into the buffer. There is no priming event (an id with empty
  * data): the stream starts with a real message, whose id serves the same purpose, and some older
  * clients would try to parse the empty data as JSON.
+ *
+ * A client that stops reading has its connection dropped once too much is unsent (backpressure.ts):
+ * like any drop, a session's stream goes on into the buffer; a stream without ids is withdrawn.
  */
 export class PostResponseSink implements StreamHandle {
   private mode: 'pending' | 'json' | 'sse' = 'pending';
@@ -49,6 +53,8 @@ export class PostResponseSink implements StreamHandle {
   constructor(
     /** The POST's connection, then a resume's. */
     private res: ServerResponse,
+    /** Every SSE event goes through it: the cap on unsent bytes. */
+    private readonly writer: SseWriter,
     private readonly sseAllowed: boolean,
     /** A 2026-07-28 request: a JSON error answer gets the HTTP status the revision maps it to. */
     private readonly modern = false,
@@ -111,8 +117,7 @@ export class PostResponseSink implements StreamHandle {
   private write(body: string, final: boolean): void {
     const id = this.stream === undefined ? undefined : this.replay?.record(this.stream, body, final);
     if (!this.open) return;
-    this.res.write(sseEvent(id, body));
-    if (final) this.res.end();
+    if (this.writer.write(this.res, sseEvent(id, body), 'post', this.stream) && final) this.res.end();
   }
 }
 
@@ -127,6 +132,8 @@ export class StandaloneSink implements StreamHandle {
 
   constructor(
     res: ServerResponse,
+    /** Every SSE event (and keep-alive) goes through it: the cap on unsent bytes. */
+    private readonly writer: SseWriter,
     private readonly replay?: ReplayBuffer<StreamHandle>,
   ) {
     res.writeHead(200, SSE_HEADERS);
@@ -143,14 +150,15 @@ export class StandaloneSink implements StreamHandle {
     if (!this.open) return;
     const body = JSON.stringify(message);
     const id = this.stream === undefined ? undefined : this.replay?.record(this.stream, body, false);
-    this.res?.write(sseEvent(id, body));
+    if (this.res) this.writer.write(this.res, sseEvent(id, body), 'standalone', this.stream);
   }
 
   attach(res: ServerResponse): void {
     takeOver(this.res, res);
     this.res = res;
     const keepAlive = setInterval(() => {
-      if (!res.writableEnded && !res.destroyed) res.write(': keep-alive\n\n');
+      if (!res.writableEnded && !res.destroyed)
+        this.writer.write(res, ': keep-alive\n\n', 'standalone', this.stream);
     }, 15_000);
     keepAlive.unref();
     res.once('close', () => clearInterval(keepAlive));
