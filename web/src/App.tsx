@@ -115,54 +115,60 @@ export function App() {
   }
 
   return (
-    <AppShell
-      header={{ height: 56 }}
-      navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }}
-      padding="md"
-    >
-      <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between">
-          <Group gap="xs">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
-            <Title order={4}>toolgate</Title>
+    <>
+      {/* The first tab stop: past the header and the navigation to the page's own controls. */}
+      <a href="#main" className="tg-skip-link">
+        Skip to main content
+      </a>
+      <AppShell
+        header={{ height: 56 }}
+        navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+        padding="md"
+      >
+        <AppShell.Header>
+          <Group h="100%" px="md" justify="space-between">
+            <Group gap="xs">
+              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+              <Title order={4}>toolgate</Title>
+            </Group>
+            <Group gap="sm">
+              <ThemeToggle />
+              {session.authRequired && (
+                <Tooltip label="End this dashboard session">
+                  <ActionIcon
+                    variant="default"
+                    w="auto"
+                    px="xs"
+                    aria-label="Log out"
+                    onClick={() => void api.logout().finally(refresh)}
+                  >
+                    Log out
+                  </ActionIcon>
+                </Tooltip>
+              )}
+            </Group>
           </Group>
-          <Group gap="sm">
-            <ThemeToggle />
-            {session.authRequired && (
-              <Tooltip label="End this dashboard session">
-                <ActionIcon
-                  variant="default"
-                  w="auto"
-                  px="xs"
-                  aria-label="Log out"
-                  onClick={() => void api.logout().finally(refresh)}
-                >
-                  Log out
-                </ActionIcon>
-              </Tooltip>
-            )}
-          </Group>
-        </Group>
-      </AppShell.Header>
-      <AppShell.Navbar p="xs" component="nav" aria-label="Pages">
-        {PAGES.map((p) => (
-          <NavLink
-            key={p.path}
-            href={p.path}
-            label={p.label}
-            active={top === p.path}
-            aria-current={top === p.path ? 'page' : undefined}
-            onClick={(e) => {
-              e.preventDefault();
-              navigate(p.path);
-              close();
-            }}
-          />
-        ))}
-      </AppShell.Navbar>
-      <AppShell.Main>
-        <Suspense fallback={<Loader aria-label="Loading" />}>{page}</Suspense>
-      </AppShell.Main>
-    </AppShell>
+        </AppShell.Header>
+        <AppShell.Navbar p="xs" component="nav" aria-label="Pages">
+          {PAGES.map((p) => (
+            <NavLink
+              key={p.path}
+              href={p.path}
+              label={p.label}
+              active={top === p.path}
+              aria-current={top === p.path ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(p.path);
+                close();
+              }}
+            />
+          ))}
+        </AppShell.Navbar>
+        <AppShell.Main id="main" tabIndex={-1} className="tg-main">
+          <Suspense fallback={<Loader aria-label="Loading" />}>{page}</Suspense>
+        </AppShell.Main>
+      </AppShell>
+    </>
   );
 }

@@ -16,7 +16,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { Fragment, useCallback, useMemo, useState } from 'react';
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AUDIT_DECISIONS, type AuditRecord, api, type StatsBucket } from '../api';
 import { OutcomeBadge } from '../components/badges';
 import { LoadError } from '../components/LoadError';
@@ -46,6 +46,29 @@ function fillBuckets(buckets: StatsBucket[], since: number, bucket: number) {
   return out;
 }
 
+/**
+ * Keeps the charts out of the Tab order. Recharts renders its z-index layers as React portals into
+ * SVG <g> elements; React puts its focus listeners on every portal container, and Chromium makes
+ * an SVG element with focus listeners a tab stop, so Tab used to stop on a nameless, invisible
+ * <g> inside each chart. An explicit tabindex="-1" takes those layers out of the sequence.
+ */
+function useNoTabStopsInCharts() {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const root = ref.current;
+    if (!root) return;
+    const fix = () => {
+      for (const g of root.querySelectorAll('svg.recharts-surface g:not([tabindex])'))
+        if (g.getAttribute('class')?.startsWith('recharts-zIndex-layer')) g.setAttribute('tabindex', '-1');
+    };
+    fix();
+    const observer = new MutationObserver(fix);
+    observer.observe(root, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, []);
+  return ref;
+}
+
 function Charts() {
   const [range, setRange] = useState('1h');
   const r = RANGES[range]!;
@@ -59,8 +82,9 @@ function Charts() {
     ...c,
     label: `${c.server}/${c.counter}${c.subject ? ` (${c.scope} ${c.subject})` : ''}`,
   }));
+  const charts = useNoTabStopsInCharts();
   return (
-    <SimpleGrid cols={{ base: 1, lg: 2 }}>
+    <SimpleGrid cols={{ base: 1, lg: 2 }} ref={charts}>
       <Paper withBorder p="md">
         <Group justify="space-between" mb="sm">
           <Text fw={600}>Calls and denials</Text>
@@ -88,6 +112,11 @@ function Charts() {
             { name: 'rate limited', color: 'orange.6' },
             { name: 'other', color: 'gray.6' },
           ]}
+          // Recharts' keyboard layer makes the SVG a nameless tab stop (role="application", and a
+          // second stop on an inner <g>) with no visible focus. The chart is a picture of the
+          // numbers: one named image, not a stop on the way to the controls below.
+          accessibilityLayer={false}
+          role="img"
           aria-label="Calls and denials over time"
         />
       </Paper>
@@ -117,6 +146,9 @@ function Charts() {
                 { name: 'used', color: 'blue.6' },
                 { name: 'limit', label: 'left', color: 'gray.3' },
               ]}
+              // Not a tab stop (see above); each counter is also listed below as text.
+              accessibilityLayer={false}
+              role="img"
               aria-label="Counter use"
             />
             {counters.map((c) => {

@@ -17,7 +17,7 @@ import {
   Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, api, type PolicyFile, type PolicyIssue, type ToolInfo } from '../api';
 import { CategoryBadge, OutcomeBadge, RiskBadge } from '../components/badges';
 import { CodeEditor, DiffView } from '../components/CodeEditor';
@@ -274,10 +274,12 @@ function Editor({
   server,
   policy,
   reload,
+  onSaved,
 }: {
   server: string;
   policy: PolicyFile;
   reload: () => Promise<void>;
+  onSaved: () => void;
 }) {
   const [text, setText] = useState(policy.text);
   const [issues, setIssues] = useState<PolicyIssue[]>([]);
@@ -327,6 +329,7 @@ function Editor({
         message: `${server}: applied to new calls now`,
       });
       await reload();
+      onSaved();
     } catch (err) {
       if (err instanceof ApiError && (err.body as { issues?: PolicyIssue[] })?.issues)
         setIssues((err.body as { issues: PolicyIssue[] }).issues);
@@ -462,10 +465,21 @@ export function PolicyBuilder({ server }: { server: string | undefined }) {
   const servers = useLoad(() => api.servers(), []);
   const current = server ?? servers.data?.[0]?.name;
   const policy = useLoad(() => (current ? api.policy(current) : Promise.resolve(undefined)), [current]);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // A save re-creates the editor (see the key below), so the "Review & save" button the dialog
+  // would return focus to is gone and focus would fall to <body>, back at the top of the page.
+  // Put it on the page heading instead: the next Tab goes on into the server picker and builder.
+  const focusAfterSave = () =>
+    window.setTimeout(() => {
+      const active = document.activeElement;
+      if (!active || active === document.body || !active.isConnected) heading.current?.focus();
+    }, 50);
   return (
     <Stack>
       <Group justify="space-between">
-        <Title order={2}>Policy</Title>
+        <Title order={2} ref={heading} tabIndex={-1}>
+          Policy
+        </Title>
         <Select
           aria-label="Server"
           data={(servers.data ?? []).map((s) => s.name)}
@@ -484,6 +498,7 @@ export function PolicyBuilder({ server }: { server: string | undefined }) {
           server={current}
           policy={policy.data}
           reload={policy.reload}
+          onSaved={focusAfterSave}
         />
       )}
     </Stack>
