@@ -1,11 +1,20 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { ensureDashboardBuilt, launchChromium, ROOT, screenshot, until, waitForText } from './support.js';
+import {
+  adminApi,
+  connectAgent,
+  ensureDashboardBuilt,
+  launchChromium,
+  ROOT,
+  screenshot,
+  until,
+  waitForText,
+} from './support.js';
 
 const ADMIN = 'admin-token-for-browser-tests-0123456789';
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -24,14 +33,7 @@ describe('dashboard', () => {
   let client: Client;
   const dialogs: string[] = [];
 
-  const api = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${gw.url}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const api = adminApi(() => gw.url, ADMIN);
 
   async function saveDraft(name: string) {
     await page.getByRole('button', { name: 'Review & save' }).click({ timeout: 10_000 });
@@ -70,17 +72,7 @@ describe('dashboard', () => {
       },
     );
     await gw.probed;
-    const grant = await api<{ token: string }>('/api/grants', {
-      method: 'POST',
-      body: JSON.stringify({ name: 'agent', servers: ['everything'] }),
-    });
-    expect(grant.status).toBe(201);
-    client = new Client({ name: 'browser-test-agent', version: '1' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp/everything`), {
-        requestInit: { headers: { authorization: `Bearer ${grant.body.token}` } },
-      }),
-    );
+    client = await connectAgent(api, gw.url, 'browser-test-agent');
 
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });

@@ -1,8 +1,15 @@
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { ensureDashboardBuilt, launchChromium, screenshot, until } from './support.js';
+import {
+  adminApi,
+  connectAgent,
+  ensureDashboardBuilt,
+  launchChromium,
+  screenshot,
+  until,
+} from './support.js';
 
 // The root tsconfig has no DOM lib; callbacks passed to evaluate() only compare the focused element.
 declare const document: { readonly activeElement: never };
@@ -108,14 +115,7 @@ describe('dashboard by keyboard', () => {
   let page: Page;
   let client: Client;
 
-  const api = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${gw.url}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const api = adminApi(() => gw.url, ADMIN);
 
   const nav = () => page.getByRole('navigation', { name: 'Pages' });
   const main = () => page.getByRole('main');
@@ -178,17 +178,7 @@ describe('dashboard by keyboard', () => {
       },
     );
     await gw.probed;
-    const grant = await api<{ token: string }>('/api/grants', {
-      method: 'POST',
-      body: JSON.stringify({ name: 'agent', servers: ['everything'] }),
-    });
-    expect(grant.status).toBe(201);
-    client = new Client({ name: 'keyboard-test-agent', version: '1' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp/everything`), {
-        requestInit: { headers: { authorization: `Bearer ${grant.body.token}` } },
-      }),
-    );
+    client = await connectAgent(api, gw.url, 'keyboard-test-agent');
     browser = await launchChromium();
     const context = await browser.newContext({
       viewport: { width: 1400, height: 900 },

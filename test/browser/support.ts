@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 
 export const ROOT = process.cwd();
@@ -36,11 +37,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/**
- * When the gateway under test does not serve the dashboard yet (src/http/static.ts not wired in
- * gateway.ts), serve web/dist for its origin from the browser side, so the app still runs on the
- * gateway's own origin and every /api call goes to the real gateway. Returns whether it was needed.
- */
+/** A full-page screenshot in test-results/dashboard/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -70,4 +67,42 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+export type AdminApi = <T>(path: string, init?: RequestInit) => Promise<{ status: number; body: T }>;
+
+/** Calls the admin API of the gateway at `url()` with the admin token (JSON in and out). */
+export function adminApi(url: () => string, adminToken: string): AdminApi {
+  return async <T>(path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${url()}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+}
+
+/**
+ * The agent side of a dashboard test: a grant `agent` on `server`, created through the admin API,
+ * and an SDK client connected to `/mcp/<server>` with its token.
+ */
+export async function connectAgent(
+  api: AdminApi,
+  gatewayUrl: string,
+  name: string,
+  server = 'everything',
+): Promise<Client> {
+  const grant = await api<{ token: string }>('/api/grants', {
+    method: 'POST',
+    body: JSON.stringify({ name: 'agent', servers: [server] }),
+  });
+  if (grant.status !== 201) throw new Error(`creating the agent grant failed: HTTP ${grant.status}`);
+  const client = new Client({ name, version: '1' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${gatewayUrl}/mcp/${server}`), {
+      requestInit: { headers: { authorization: `Bearer ${grant.body.token}` } },
+    }),
+  );
+  return client;
 }
