@@ -26,9 +26,11 @@ export interface StreamHandle extends Sink {
   end(): void;
 }
 
-/** Swap a stream's connection; the old one, if the server has not seen it drop, is ended. */
+/** Swap a stream's connection; the old one, if the server has not seen it drop, is closed. */
 function takeOver(old: ServerResponse | undefined, res: ServerResponse): void {
-  if (old && old !== res && !old.writableEnded && !old.destroyed) old.end();
+  // Destroyed, not ended: the client already left it, and end() would keep its unsent backlog (up
+  // to sessions.max_unsent_bytes) in memory until the dead socket times out.
+  if (old && old !== res && !old.writableEnded && !old.destroyed) old.destroy();
 }
 
 /**
