@@ -201,6 +201,45 @@ describe('dashboard', () => {
     await page.getByRole('banner').getByText('Light', { exact: true }).click();
   });
 
+  it('shows the calls chart as a table with the calls this test made', async () => {
+    // Every call on this gateway so far, all within the chart's default hour: "hello" (allowed)
+    // and "hello again" (denied by the Deny rule), then one, two, three (allowed) and four
+    // (rate limited) above.
+    const made = { Allowed: 4, Denied: 1, 'Rate limited': 1, Other: 0 };
+    const toggle = page.getByRole('button', { name: 'Show as table' });
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    await toggle.click();
+    const hide = page.getByRole('button', { name: 'Hide table' });
+    expect(await hide.getAttribute('aria-expanded')).toBe('true');
+    const table = page.getByRole('table', { name: 'Calls and denials, last hour, per minute' });
+    await table.waitFor();
+    expect(await table.locator('caption').textContent()).toBe('Calls and denials, last hour, per minute');
+    const headers = await table.locator('thead th').allTextContents();
+    expect(headers).toEqual(['Time', 'Calls', ...Object.keys(made)]);
+    /** The sum of one column over the time buckets (tbody rows). */
+    const column = async (name: string) => {
+      const cells = await table
+        .locator(`tbody tr > :nth-child(${headers.indexOf(name) + 1})`)
+        .allTextContents();
+      return cells.reduce((n, c) => n + Number(c), 0);
+    };
+    const calls = Object.values(made).reduce((a, b) => a + b, 0);
+    // The stats behind the chart refresh every few seconds: wait for the last calls to arrive.
+    await until(async () => (await column('Calls')) >= calls, `${calls} calls in the table`);
+    const sums: Record<string, number> = {};
+    for (const name of headers.slice(1)) sums[name] = await column(name);
+    expect(sums).toEqual({ Calls: calls, ...made });
+    // The totals row agrees with the rows above it.
+    const totals = await table.locator('tfoot th').allTextContents();
+    expect(totals).toEqual(['Total', ...headers.slice(1).map((h) => String(sums[h]))]);
+    // The chart and the table plot the same buckets.
+    expect(await table.locator('tbody tr').count()).toBeGreaterThanOrEqual(60);
+    await screenshot(page, 'activity-table');
+    await hide.click();
+    await table.waitFor({ state: 'detached' });
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+  });
+
   it('searches the audit log by grant, tool and outcome', async () => {
     await page.getByRole('tab', { name: 'Audit log' }).click();
     const form = page.getByRole('form', { name: 'Search the audit log' });

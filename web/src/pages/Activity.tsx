@@ -16,26 +16,37 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { Fragment, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { AUDIT_DECISIONS, type AuditRecord, api, type StatsBucket } from '../api';
 import { OutcomeBadge } from '../components/badges';
 import { LoadError } from '../components/LoadError';
 import { useDecisionStream } from '../lib/decisions';
 import { useLoad } from '../lib/hooks';
 
-const RANGES: Record<string, { seconds: number; bucket: number }> = {
-  '15m': { seconds: 15 * 60, bucket: 30 },
-  '1h': { seconds: 3600, bucket: 60 },
-  '24h': { seconds: 86400, bucket: 1800 },
+const RANGES: Record<string, { seconds: number; bucket: number; label: string }> = {
+  '15m': { seconds: 15 * 60, bucket: 30, label: 'last 15 minutes, per 30 seconds' },
+  '1h': { seconds: 3600, bucket: 60, label: 'last hour, per minute' },
+  '24h': { seconds: 86400, bucket: 1800, label: 'last 24 hours, per 30 minutes' },
 };
 
-function fillBuckets(buckets: StatsBucket[], since: number, bucket: number) {
+/** The chart's series, in stacking order: the table below it has one column for each. */
+const CALL_SERIES = [
+  { name: 'allowed', label: 'Allowed', color: 'green.6' },
+  { name: 'denied', label: 'Denied', color: 'red.6' },
+  { name: 'rate limited', label: 'Rate limited', color: 'orange.6' },
+  { name: 'other', label: 'Other', color: 'gray.6' },
+] as const;
+
+type CallPoint = { t: number; time: string } & Record<(typeof CALL_SERIES)[number]['name'], number>;
+
+function fillBuckets(buckets: StatsBucket[], since: number, bucket: number): CallPoint[] {
   const step = bucket * 1000;
   const byT = new Map(buckets.map((b) => [Math.floor(b.t / step) * step, b]));
-  const out = [];
+  const out: CallPoint[] = [];
   for (let t = Math.floor(since / step) * step; t <= Date.now(); t += step) {
     const b = byT.get(t);
     out.push({
+      t,
       time: new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
       allowed: b?.allow ?? 0,
       denied: (b?.deny ?? 0) + (b?.hide ?? 0),
@@ -69,6 +80,55 @@ function useNoTabStopsInCharts() {
   return ref;
 }
 
+const callTotal = (p: CallPoint) => CALL_SERIES.reduce((n, s) => n + p[s.name], 0);
+
+/**
+ * The calls chart's text alternative: the same points (one row per time bucket, one column per
+ * series, plus each bucket's total and a totals row), for screen readers and for anyone who wants
+ * the exact numbers without hovering the chart.
+ */
+function CallsTable({ data, caption }: { data: CallPoint[]; caption: string }) {
+  const totals = CALL_SERIES.map((s) => data.reduce((n, p) => n + p[s.name], 0));
+  return (
+    <Table captionSide="top" striped verticalSpacing={2} fz="sm" mt="sm">
+      <Table.Caption>{caption}</Table.Caption>
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th scope="col">Time</Table.Th>
+          <Table.Th scope="col">Calls</Table.Th>
+          {CALL_SERIES.map((s) => (
+            <Table.Th scope="col" key={s.name}>
+              {s.label}
+            </Table.Th>
+          ))}
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {data.map((p) => (
+          <Table.Tr key={p.t}>
+            <Table.Th scope="row" fw={400}>
+              <time dateTime={new Date(p.t).toISOString()}>{p.time}</time>
+            </Table.Th>
+            <Table.Td>{callTotal(p)}</Table.Td>
+            {CALL_SERIES.map((s) => (
+              <Table.Td key={s.name}>{p[s.name]}</Table.Td>
+            ))}
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+      <Table.Tfoot>
+        <Table.Tr>
+          <Table.Th scope="row">Total</Table.Th>
+          <Table.Th>{totals.reduce((a, b) => a + b, 0)}</Table.Th>
+          {totals.map((n, i) => (
+            <Table.Th key={CALL_SERIES[i]!.name}>{n}</Table.Th>
+          ))}
+        </Table.Tr>
+      </Table.Tfoot>
+    </Table>
+  );
+}
+
 function Charts() {
   const [range, setRange] = useState('1h');
   const r = RANGES[range]!;
@@ -83,20 +143,33 @@ function Charts() {
     label: `${c.server}/${c.counter}${c.subject ? ` (${c.scope} ${c.subject})` : ''}`,
   }));
   const charts = useNoTabStopsInCharts();
+  const [showTable, setShowTable] = useState(false);
+  const tableId = useId();
   return (
     <SimpleGrid cols={{ base: 1, lg: 2 }} ref={charts}>
       <Paper withBorder p="md">
         <Group justify="space-between" mb="sm">
           <Text fw={600}>Calls and denials</Text>
-          <Select
-            aria-label="Time range"
-            size="xs"
-            data={Object.keys(RANGES)}
-            value={range}
-            allowDeselect={false}
-            onChange={(v) => v && setRange(v)}
-            w={90}
-          />
+          <Group gap="xs">
+            <Button
+              size="xs"
+              variant="default"
+              aria-expanded={showTable}
+              aria-controls={tableId}
+              onClick={() => setShowTable((s) => !s)}
+            >
+              {showTable ? 'Hide table' : 'Show as table'}
+            </Button>
+            <Select
+              aria-label="Time range"
+              size="xs"
+              data={Object.keys(RANGES)}
+              value={range}
+              allowDeselect={false}
+              onChange={(v) => v && setRange(v)}
+              w={90}
+            />
+          </Group>
         </Group>
         <LoadError error={stats.error} what="stats" />
         <AreaChart
@@ -106,19 +179,18 @@ function Charts() {
           type="stacked"
           withLegend
           curveType="monotone"
-          series={[
-            { name: 'allowed', color: 'green.6' },
-            { name: 'denied', color: 'red.6' },
-            { name: 'rate limited', color: 'orange.6' },
-            { name: 'other', color: 'gray.6' },
-          ]}
+          series={CALL_SERIES.map(({ name, color }) => ({ name, color }))}
           // Recharts' keyboard layer makes the SVG a nameless tab stop (role="application", and a
           // second stop on an inner <g>) with no visible focus. The chart is a picture of the
-          // numbers: one named image, not a stop on the way to the controls below.
+          // numbers: one named image, not a stop on the way to the controls below. Its text
+          // alternative is the table behind "Show as table" (the same `data`).
           accessibilityLayer={false}
           role="img"
           aria-label="Calls and denials over time"
         />
+        <div id={tableId} hidden={!showTable}>
+          {showTable && <CallsTable data={data} caption={`Calls and denials, ${r.label}`} />}
+        </div>
       </Paper>
       <Paper withBorder p="md" data-testid="usage-panel">
         <Text fw={600} mb="sm">
