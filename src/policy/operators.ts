@@ -4,26 +4,11 @@
  * A test never throws: a value of the wrong type simply does not satisfy the operator.
  */
 import { typeName } from './check.js';
+import type { Operator } from './operator-names.js';
 import { MISSING, type Resolved } from './path.js';
 import { regexHazard } from './regex-safety.js';
 
-export const OPERATORS = [
-  'eq',
-  'neq',
-  'lt',
-  'lte',
-  'gt',
-  'gte',
-  'in',
-  'not_in',
-  'contains',
-  'starts_with',
-  'ends_with',
-  'regex',
-  'exists',
-  'not_exists',
-] as const;
-export type Operator = (typeof OPERATORS)[number];
+export { OPERATORS, type Operator } from './operator-names.js';
 
 export type Test = (actual: Resolved) => boolean;
 

@@ -2,25 +2,12 @@
 // builder makes to it. The server stays the judge: every draft is validated by the API before it
 // can be saved; these helpers only keep the forms from producing nonsense in the first place.
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+// The server's own list (src/policy/operator-names.ts has no imports, so it bundles as is).
+import { OPERATORS, type Operator } from '../../../src/policy/operator-names';
 import type { PolicyFormat } from '../api';
 
-export const OPS = [
-  'eq',
-  'neq',
-  'lt',
-  'lte',
-  'gt',
-  'gte',
-  'in',
-  'not_in',
-  'contains',
-  'starts_with',
-  'ends_with',
-  'regex',
-  'exists',
-  'not_exists',
-] as const;
-export type Op = (typeof OPS)[number];
+export const OPS = OPERATORS;
+export type Op = Operator;
 
 export const SCOPES = ['grant', 'session', 'server', 'global'] as const;
 export type Scope = (typeof SCOPES)[number];
