@@ -166,7 +166,8 @@ export class ApprovalService implements ApprovalGate {
       session: call.caller.sessionId,
       server: call.server,
       tool: call.tool,
-      args: JSON.parse(canonicalJson(redactArgs(call.args, this.o.redact ?? []))),
+      // In the order the client sent them: the approver reads what the server will receive.
+      args: redactArgs(call.args, this.o.redact ?? []),
       argsDigest,
       mode,
       rule: call.decision.rule,

@@ -1,7 +1,7 @@
 import type { GrantConfig } from '../config/index.js';
-import type { AuthenticatedGrant, AuthResult } from '../http/deps.js';
 import { type JwtGrants, looksLikeJwt } from './jwt.js';
 import { hashToken, tokensEqual } from './tokens.js';
+import type { AuthenticatedGrant, AuthResult } from './types.js';
 
 export interface StoredGrantLookup {
   /** A grant made at run time (CLI/API), by the SHA-256 of its token. */

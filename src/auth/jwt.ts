@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import type { AuthenticatedGrant, AuthResult } from '../http/deps.js';
+import type { AuthenticatedGrant, AuthResult } from './types.js';
 
 type JwtConfig = NonNullable<Config['jwt']>;
 type ClaimRule = JwtConfig['grants'][number]['claims'][string];

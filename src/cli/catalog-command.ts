@@ -19,9 +19,9 @@ import {
 } from '../catalog/index.js';
 import type { Config, PinChangeMode, ServerConfig } from '../config/index.js';
 import { type CatalogTool, catalogTool } from '../gateway/catalog-view.js';
-import { probeServer, type ServerState } from '../gateway/server-health.js';
 import { type CompiledPolicy, compilePolicy, DENY_ALL, loadPolicyFile } from '../policy/index.js';
 import type { Store, ToolPin } from '../store/index.js';
+import { probeServer, type ServerState } from '../upstream/probe.js';
 import { UsageError } from './args.js';
 import type { CliContext } from './context.js';
 

@@ -4,8 +4,8 @@ import pino from 'pino';
 import { proposePolicy, type ToolDefinition } from '../catalog/index.js';
 import { interpolate } from '../config/interpolate.js';
 import { type ServerConfig, serverSchema } from '../config/schema.js';
-import { probeServer } from '../gateway/server-health.js';
 import { type ServerSpec, scan } from '../init/index.js';
+import { probeServer } from '../upstream/probe.js';
 
 /** How long init waits for one server (npx may download it the first time). */
 const PROBE_TIMEOUT = '60s';

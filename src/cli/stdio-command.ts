@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/index.js';
 import { buildCore } from '../gateway/index.js';
 import { PolicyError } from '../policy/index.js';
-import { ClientSession } from '../proxy/session.js';
 import { serveStdio } from '../proxy/stdio-frontend.js';
+import { openSession } from '../sessions/open-session.js';
 import { configPath, requireConfigFile, UsageError } from './args.js';
 import type { CliContext } from './context.js';
 
@@ -42,16 +42,14 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
     servers = new Map([[values.server, cfg]]);
   }
   const grant = values.grant ?? 'local';
-  const session = new ClientSession({
+  // The same session as an HTTP client's (src/sessions): admission, era adapters for a 2026
+  // upstream, the configured separator, unknown-tool answers, health.
+  const session = await openSession(core.sessionDeps, {
     id: `stdio-${process.pid}`,
-    scope: 'stdio',
-    caller: { grant, sessionId: `stdio-${process.pid}` },
+    caller: { grant },
+    endpoint: values.server ?? '*',
     servers,
-    aggregate: !values.server,
-    separator: '__',
-    gate: core.gate,
-    log: core.log,
-    sharedLink: (s) => core.shared.get(s),
+    era: '2025',
   });
   // A policy edit or an accepted tool can show or hide tools: tell the client to list them again
   // (what `serve` does for its HTTP sessions).

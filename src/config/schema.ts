@@ -41,6 +41,20 @@ const serverBase = {
   /** Per-request timeout towards the upstream. */
   timeout: duration.default(60_000),
   description: z.string().optional(),
+  /**
+   * Methods outside the MCP method set that this server may receive unchanged (experimental
+   * extensions). Matched exactly; anything else unknown is answered by the gateway (-32601).
+   */
+  passthrough_methods: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .refine((m) => !['tools/call', 'tools/list'].includes(m), {
+          message: 'tools/call and tools/list are always decided by the gateway; they cannot pass through',
+        }),
+    )
+    .default([]),
 };
 
 const stdioServer = z

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import { isStdioServer, type ServerConfig } from '../config/index.js';
+import { CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, MODERN, PROTOCOL_VERSION_KEY } from '../mcp/envelope.js';
+import type { Era } from '../mcp/versions.js';
 import { UpstreamLink } from '../upstream/link.js';
-import { CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, MODERN, PROTOCOL_VERSION_KEY } from './envelope.js';
 
-export type Era = '2025' | '2026';
+export type { Era } from '../mcp/versions.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
 

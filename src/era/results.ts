@@ -1,5 +1,5 @@
-import type { JsonRpcRequest, JsonRpcResponse } from '../proxy/jsonrpc.js';
-import { LEGACY, MODERN, SERVER_INFO_KEY } from './envelope.js';
+import { LEGACY, MODERN, SERVER_INFO_KEY } from '../mcp/envelope.js';
+import type { JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
 
 type Result = Record<string, unknown>;
 

@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import type { ToolDefinition } from '../catalog/index.js';
 import type { Config } from '../config/index.js';
 import { ApiError, type Router } from '../http/admin/index.js';
+import type { ServerState } from '../upstream/probe.js';
 import { catalogTool } from './catalog-view.js';
 import { PinError, type PinRegistry } from './pins.js';
 import type { PolicySet } from './policies.js';
-import type { ServerState } from './server-health.js';
 
 export interface CatalogRouteDeps {
   config(): Config;

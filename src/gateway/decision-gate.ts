@@ -3,15 +3,12 @@ import type { ApprovalGate } from '../approvals/index.js';
 import type { AuditInput } from '../audit/types.js';
 import { withPinnedView } from '../catalog/index.js';
 import type { PinChangeMode } from '../config/index.js';
-import {
-  declarationsOf,
-  type ParamHeaderDeclaration,
-  type ParamHeaderRegistry,
-} from '../http/param-headers.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
+import { declarationsOf, type ParamHeaderDeclaration } from '../mcp/param-headers.js';
 import { type CompiledPolicy, type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
-import type { CallContext, Caller, CallOutcome, CallVerdict, Gate } from '../proxy/gate.js';
+import type { CallContext, Caller, CallOutcome, CallVerdict, Gate, Refusal } from '../proxy/gate.js';
 import { type CallTrace, NOOP_TRACER, type Tracer } from '../telemetry/index.js';
+import type { ParamHeaderRegistry } from '../upstream/tool-headers.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PinRegistry, PinVerdict } from './pins.js';
 import type { PolicySet } from './policies.js';
@@ -286,6 +283,16 @@ export class DecisionGate implements Gate {
       decision: 'deny',
       rule: 'unknown_tool',
       reason: `${tool} is not a tool of ${server}`,
+      upstream: 'none',
+    });
+  }
+
+  recordRefusal(caller: Caller, server: string, r: Refusal): void {
+    this.record(caller, server, r.tool ?? r.method, r.args, 0, {
+      decision: 'deny',
+      method: r.method,
+      rule: `admission:${r.rule}`,
+      reason: r.reason,
       upstream: 'none',
     });
   }

@@ -21,15 +21,17 @@ import { EraRegistry } from '../era/registry.js';
 import { AdminSessions, createAdminApi, type Router } from '../http/admin/index.js';
 import { approvalRoutes } from '../http/admin/routes-approvals.js';
 import type { HttpDeps } from '../http/deps.js';
-import { ParamHeaderRegistry } from '../http/param-headers.js';
 import { createHttpServer } from '../http/server.js';
 import { serveStatic } from '../http/static.js';
 import { type CounterStore, createCounterStore } from '../limits/index.js';
 import { SessionRegistry } from '../proxy/registry.js';
 import { RetryCharges } from '../proxy/retry-charges.js';
 import { fromTemplate, unknownTool } from '../proxy/unknown-tool.js';
+import type { SessionDeps } from '../sessions/open-session.js';
 import { openStore, type Store } from '../store/index.js';
 import { createTracer, type Tracer } from '../telemetry/index.js';
+import { PROBE_TOOL, type ServerState } from '../upstream/probe.js';
+import { ParamHeaderRegistry } from '../upstream/tool-headers.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { watchConfig } from './config-watcher.js';
 import { DecisionGate } from './decision-gate.js';
@@ -37,7 +39,6 @@ import { createLogger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
 import { PinRegistry } from './pins.js';
 import { PolicySet } from './policies.js';
-import { PROBE_TOOL, type ServerState } from './server-health.js';
 import { SharedLinks } from './shared-links.js';
 import { UpstreamHealth } from './upstream-health.js';
 
@@ -99,6 +100,8 @@ export interface GatewayCore {
   reconfigure(next: Config): void;
   sessions: SessionRegistry;
   shared: SharedLinks;
+  /** What every client session is built from (src/sessions), for every front end. */
+  sessionDeps: SessionDeps;
   close(): Promise<void>;
 }
 
@@ -206,9 +209,26 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     (s, t) => paramHeaders.get(s, t),
     health,
   );
+  const sessionDeps: SessionDeps = {
+    log,
+    gate,
+    separator: config.aggregate.separator,
+    // Eras (issue 9): each upstream's protocol era, probed on first use; charged MRTR retries.
+    eras: new EraRegistry(log),
+    retryCharges: new RetryCharges(),
+    paramHeaders,
+    sharedLink: (s) => shared.get(s),
+    unknownTool: (server, id, name) => {
+      const template = health.states.get(server)?.unknownTool;
+      return template ? fromTemplate(template, PROBE_TOOL, id, name) : unknownTool(id, name);
+    },
+    // Live traffic tells the health view about servers that cannot be reached.
+    linkHealth: health,
+  };
   const core: GatewayCore = {
     log,
     servers,
+    sessionDeps,
     policies,
     counters,
     store,
@@ -254,7 +274,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
 export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
   const core = await buildCore(loaded, opts);
   const { config } = loaded;
-  const { log, servers, gate, sessions, shared, counters, policies } = core;
+  const { log, servers, sessions, counters, policies } = core;
   let config_ = config;
   const stopWatching =
     loaded.file === '<inline>' || opts.watch === false
@@ -273,10 +293,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   const states = health.states;
 
   const deps: HttpDeps = {
-    log,
-    // Eras (issue 9): each upstream's protocol era, probed on first use; charged MRTR retries.
-    eras: new EraRegistry(log),
-    retryCharges: new RetryCharges(),
+    ...core.sessionDeps,
     listen: {
       host: config.listen.host,
       port: opts.port ?? config.listen.port,
@@ -284,14 +301,12 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       allowedOrigins: config.listen.allowed_origins,
       maxBody: config.listen.max_body,
     },
-    separator: config.aggregate.separator,
     servers: () => servers,
     authenticate: async (h, remote) => {
       const result = await core.auth.authenticate(h, remote);
       if (!result.ok) core.metrics.authFailure(result.error);
       return result;
     },
-    gate,
     // SEP-2243: 2026 tools/call requests' Mcp-Param-* headers are checked against these.
     paramHeaders: core.paramHeaders,
     sessions,
@@ -303,13 +318,6 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       maxUnsentBytes: config.sessions.max_unsent_bytes,
       dropped: (stream) => core.metrics.sseDropped(stream),
     },
-    sharedLink: (s) => shared.get(s),
-    unknownTool: (server, id, name) => {
-      const template = states.get(server)?.unknownTool;
-      return template ? fromTemplate(template, PROBE_TOOL, id, name) : unknownTool(id, name);
-    },
-    // Live traffic tells the health view about servers that cannot be reached.
-    linkHealth: health,
     readiness: async () => {
       // Ready means every configured server is up (or still starting), and the counter store and
       // the store answer. Servers that are down are re-probed in the background meanwhile.

@@ -1,4 +1,4 @@
-import type { ServerState } from './server-health.js';
+import type { ServerState } from '../upstream/probe.js';
 
 export interface HealthTimes {
   /** A server that is down is probed again this long after its last probe (the REPROBE cadence). */

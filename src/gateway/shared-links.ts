@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
-import type { ParamHeaderLookup } from '../era/param-headers.js';
-import { METHOD_NOT_FOUND } from '../proxy/jsonrpc.js';
+import { METHOD_NOT_FOUND } from '../mcp/jsonrpc.js';
+import type { ParamHeaderLookup } from '../mcp/param-headers.js';
 import type { SessionRegistry } from '../proxy/registry.js';
 import { type LinkHealth, UpstreamLink } from '../upstream/link.js';
 

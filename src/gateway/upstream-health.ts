@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { isStdioServer, type ServerConfig } from '../config/index.js';
 import type { LinkHealth } from '../upstream/link.js';
+import { probeServer, type ServerState } from '../upstream/probe.js';
 import { type HealthTimes, probesDue } from './health-schedule.js';
-import { probeServer, type ServerState } from './server-health.js';
 
 /** How often a server that is down is probed again (by the background check, or by /readyz when that is off). */
 export const REPROBE_MS = 2_000;

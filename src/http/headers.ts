@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { CLIENT_CAPABILITIES_KEY, PROTOCOL_VERSION_KEY, readEnvelope } from '../mcp/envelope.js';
 import {
   errorResponse,
   HEADER_MISMATCH,
@@ -7,29 +8,13 @@ import {
   type JsonRpcMessage,
   type JsonRpcRequest,
   METHOD_NOT_FOUND,
-} from '../proxy/jsonrpc.js';
-
-export const MODERN_VERSION = '2026-07-28';
-export const SUPPORTED_VERSIONS = new Set([
-  '2024-11-05',
-  '2025-03-26',
-  '2025-06-18',
-  '2025-11-25',
-  MODERN_VERSION,
-]);
-const VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
+} from '../mcp/jsonrpc.js';
+import { nameSourceOf, removedIn2026 } from '../mcp/methods.js';
+import { decodeParamValue } from '../mcp/param-headers.js';
 
 /** The protocol version a 2026-era request carries in its `_meta` envelope, if any. */
 export function envelopeVersion(message: JsonRpcMessage): string | undefined {
-  if (!('method' in message)) return undefined;
-  const meta = message.params?._meta as Record<string, unknown> | undefined;
-  const v = meta?.[VERSION_META_KEY];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function decodeHeaderValue(value: string): string {
-  const m = /^=\?base64\?(.*)\?=$/.exec(value);
-  return m ? Buffer.from(m[1] ?? '', 'base64').toString('utf8') : value;
+  return 'method' in message ? readEnvelope(message.params)?.protocolVersion : undefined;
 }
 
 /**
@@ -37,44 +22,31 @@ function decodeHeaderValue(value: string): string {
  * disagreeing header is an attempt to make something in front of us see a different call.
  * Returns a problem description or undefined.
  */
-export function headerMismatch(req: IncomingMessage, message: JsonRpcMessage): string | undefined {
-  const version = req.headers['mcp-protocol-version'];
+export function headerMismatch(headers: IncomingHttpHeaders, message: JsonRpcMessage): string | undefined {
+  const version = headers['mcp-protocol-version'];
   const bodyVersion = envelopeVersion(message);
   if (bodyVersion !== undefined && version !== undefined && version !== bodyVersion) {
     return `MCP-Protocol-Version header "${version}" does not match the body's ${bodyVersion}`;
   }
   if (!('method' in message)) return undefined;
-  const method = req.headers['mcp-method'];
+  const method = headers['mcp-method'];
   if (method !== undefined && method !== message.method) {
     return `Mcp-Method header "${method}" does not match the body's method "${message.method}"`;
   }
-  const name = req.headers['mcp-name'];
+  const name = headers['mcp-name'];
   if (name !== undefined) {
-    const p = message.params ?? {};
-    const bodyName = message.method === 'resources/read' ? p.uri : p.name;
-    if (typeof name !== 'string' || decodeHeaderValue(name) !== bodyName) {
-      return `Mcp-Name header does not match the body's ${message.method === 'resources/read' ? 'uri' : 'name'}`;
+    // The sentinel decoding is the strict one of SEP-2243: a malformed `=?base64?...?=` matches nothing.
+    const field = nameSourceOf(message.method) ?? 'name';
+    const bodyName = message.params?.[field];
+    if (typeof name !== 'string' || decodeParamValue(name) !== bodyName) {
+      return `Mcp-Name header does not match the body's ${field}`;
     }
   }
   return undefined;
 }
 
-export const HEADER_MISMATCH_CODE = HEADER_MISMATCH;
-
-/** 2025-era methods the 2026-07-28 revision removed: a stateless request for one is 404 / -32601. */
-const REMOVED_IN_2026 = new Set([
-  'initialize',
-  'ping',
-  'logging/setLevel',
-  'resources/subscribe',
-  'resources/unsubscribe',
-]);
-/** Methods whose body names a target that the `Mcp-Name` header must carry (SEP-2243). */
-const NAMED = new Map([
-  ['tools/call', 'name'],
-  ['prompts/get', 'name'],
-  ['resources/read', 'uri'],
-]);
+/** Methods whose `Mcp-Name` header a stateless request must carry (SEP-2243 names these three). */
+const NAME_REQUIRED = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /**
  * What a 2026-07-28 server must refuse before serving a stateless request (SEP-2575, SEP-2243):
@@ -85,12 +57,12 @@ const NAMED = new Map([
  * The caller sets the response id.
  */
 export function modernRequestProblem(
-  req: IncomingMessage,
+  headers: IncomingHttpHeaders,
   message: JsonRpcRequest,
 ): { status: number; error: JsonRpcError } | undefined {
   const meta = message.params?._meta as Record<string, unknown> | undefined;
-  const caps = meta?.['io.modelcontextprotocol/clientCapabilities'];
-  if (typeof meta?.[VERSION_META_KEY] !== 'string' || typeof caps !== 'object' || caps === null)
+  const caps = meta?.[CLIENT_CAPABILITIES_KEY];
+  if (typeof meta?.[PROTOCOL_VERSION_KEY] !== 'string' || typeof caps !== 'object' || caps === null)
     return {
       status: 400,
       error: errorResponse(
@@ -99,7 +71,7 @@ export function modernRequestProblem(
         'Invalid params: a 2026-07-28 request needs _meta io.modelcontextprotocol/protocolVersion and io.modelcontextprotocol/clientCapabilities',
       ),
     };
-  if (REMOVED_IN_2026.has(message.method))
+  if (removedIn2026(message.method))
     return {
       status: 404,
       error: errorResponse(
@@ -112,10 +84,10 @@ export function modernRequestProblem(
     status: 400,
     error: errorResponse(null, HEADER_MISMATCH, `Header mismatch: ${text}`),
   });
-  if (req.headers['mcp-method'] === undefined) return mismatch('the Mcp-Method header is required');
-  const field = NAMED.get(message.method);
+  if (headers['mcp-method'] === undefined) return mismatch('the Mcp-Method header is required');
+  const field = NAME_REQUIRED.has(message.method) ? nameSourceOf(message.method) : undefined;
   const named = field ? message.params?.[field] : undefined;
-  if (named !== undefined && req.headers['mcp-name'] === undefined)
+  if (named !== undefined && headers['mcp-name'] === undefined)
     return mismatch(`the Mcp-Name header is required for ${message.method}`);
   return undefined;
 }

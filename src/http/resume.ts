@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { errorResponse, INVALID_REQUEST } from '../proxy/jsonrpc.js';
+import { errorResponse, INVALID_REQUEST } from '../mcp/jsonrpc.js';
 import type { ClientSession } from '../proxy/session.js';
 import { allowReplay } from './backpressure.js';
 import type { ReplayBuffer } from './replay-buffer.js';

@@ -1,40 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ServerConfig } from '../config/index.js';
-import { readEnvelope } from '../era/envelope.js';
+import { statelessId } from '../era/routing.js';
+import { readEnvelope } from '../mcp/envelope.js';
 import {
-  envelopeProblem,
   errorResponse,
+  HEADER_MISMATCH,
   INVALID_REQUEST,
   isRequest,
   type JsonRpcError,
-  type JsonRpcMessage,
   type JsonRpcRequest,
-  PARSE_ERROR,
-} from '../proxy/jsonrpc.js';
+} from '../mcp/jsonrpc.js';
+import { paramHeaderProblem } from '../mcp/param-headers.js';
 import { splitName } from '../proxy/names.js';
-import { ClientSession } from '../proxy/session.js';
+import type { ClientSession } from '../proxy/session.js';
+import { openSession, sessionScope } from '../sessions/open-session.js';
+import { admitPost } from './admit.js';
 import { SseWriter } from './backpressure.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import type { AuthenticatedGrant, HttpDeps } from './deps.js';
-import { planEras, statelessId } from './era-routing.js';
-import {
-  envelopeVersion,
-  HEADER_MISMATCH_CODE,
-  headerMismatch,
-  MODERN_VERSION,
-  modernRequestProblem,
-  SUPPORTED_VERSIONS,
-} from './headers.js';
 import { checkHostAndOrigin } from './origin.js';
-import { paramHeaderProblem } from './param-headers.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { resumeStream } from './resume.js';
 import { PostResponseSink, StandaloneSink, type StreamHandle, writeJson } from './sinks.js';
 
 const SESSION_NOT_FOUND = -32001;
-/** 2026-07-28 names this code; 2025-era clients only look at the 400. */
-const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 /**
  * Each 2025-era session's replay buffer (src/http/replay-buffer.ts): kept beside the session, since
@@ -85,21 +75,19 @@ async function handle(
     });
   }
 
-  // 2. Which servers: one, or the aggregate of every server the grant may use.
-  const servers = deps.servers();
-  if (target.server !== undefined && !servers.has(target.server)) {
+  if (target === MALFORMED_TARGET)
     return writeJson(
       res,
-      404,
+      400,
       errorResponse(
         null,
         INVALID_REQUEST,
-        `unknown server "${target.server}"; configured: ${[...servers.keys()].join(', ')}`,
+        'Bad Request: the server name in the path is not valid percent-encoding',
       ),
     );
-  }
 
-  // 3. Authenticate. The bearer token is the grant; it never travels upstream.
+  // 2. Authenticate. The bearer token is the grant; it never travels upstream. Before anything
+  //    else is said about the servers: an unauthenticated caller learns no server names.
   const auth = await deps.authenticate(req.headers.authorization, req.socket.remoteAddress ?? '');
   if (!auth.ok) {
     const challenge = `Bearer realm="toolgate", error="invalid_token", error_description="${auth.message}"`;
@@ -108,6 +96,21 @@ async function handle(
     });
   }
   const grant = auth.grant;
+
+  // 3. Which servers: one, or the aggregate of every server the grant may use.
+  const servers = deps.servers();
+  if (target.server !== undefined && !servers.has(target.server)) {
+    const mine = [...servers.keys()].filter((n) => grant.servers === '*' || grant.servers.has(n));
+    return writeJson(
+      res,
+      404,
+      errorResponse(
+        null,
+        INVALID_REQUEST,
+        `unknown server "${target.server}"; this grant may use: ${mine.join(', ') || 'none'}`,
+      ),
+    );
+  }
   if (!reachesAny(grant, servers, target.server)) {
     const what = target.server ? `server "${target.server}"` : 'any configured server';
     return writeJson(
@@ -139,6 +142,8 @@ async function handle(
 }
 
 const AGGREGATE_TARGET: { server?: string } = Object.freeze({});
+/** A path whose server name is not valid percent-encoding (answered 400). */
+const MALFORMED_TARGET: { server?: string } = Object.freeze({});
 
 /** `/mcp` (aggregate) or `/mcp/<server>` with an optional trailing slash; string ops, not a regex, per request. */
 function mcpTarget(path: string): { server?: string } | undefined {
@@ -147,7 +152,12 @@ function mcpTarget(path: string): { server?: string } | undefined {
   const end = path.endsWith('/') ? path.length - 1 : path.length;
   const name = path.slice(5, end);
   if (name === '' || name.includes('/')) return undefined;
-  return { server: name.includes('%') ? decodeURIComponent(name) : name };
+  if (!name.includes('%')) return { server: name };
+  try {
+    return { server: decodeURIComponent(name) };
+  } catch {
+    return MALFORMED_TARGET;
+  }
 }
 
 /**
@@ -215,99 +225,37 @@ async function post(
     }
     throw err;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return writeJson(res, 400, errorResponse(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`));
-  }
-  if (Array.isArray(parsed)) {
-    return writeJson(
-      res,
-      400,
-      errorResponse(
-        null,
-        INVALID_REQUEST,
-        'JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request',
-      ),
-    );
-  }
-  const problem = envelopeProblem(parsed);
-  if (problem) {
-    const id = (parsed as { id?: unknown })?.id;
-    return writeJson(
-      res,
-      400,
-      errorResponse(
-        typeof id === 'string' || typeof id === 'number' ? id : null,
-        INVALID_REQUEST,
-        `Invalid Request: ${problem}`,
-      ),
-    );
-  }
-  const message = parsed as JsonRpcMessage;
-  // Errors answer with the request's id (2026-07-28 requires it of every error response).
-  const requestId = isRequest(message) ? message.id : null;
-  const mismatch = headerMismatch(req, message);
-  if (mismatch)
-    return writeJson(
-      res,
-      400,
-      errorResponse(requestId, HEADER_MISMATCH_CODE, `Header mismatch: ${mismatch}`),
-    );
-  const headerVersion = req.headers['mcp-protocol-version'];
-  if (typeof headerVersion === 'string' && !SUPPORTED_VERSIONS.has(headerVersion)) {
-    // 2026-07-28 UnsupportedProtocolVersionError: `data` names the supported and requested
-    // versions; an envelope can only ask for a stateless revision, so those are the ones listed.
-    const supported = envelopeVersion(message) !== undefined ? [MODERN_VERSION] : [...SUPPORTED_VERSIONS];
-    return writeJson(
-      res,
-      400,
-      errorResponse(
-        requestId,
-        UNSUPPORTED_PROTOCOL_VERSION,
-        `Bad Request: unsupported MCP-Protocol-Version ${headerVersion}; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`,
-        { supported, requested: headerVersion },
-      ),
-    );
-  }
-  const accept = String(req.headers.accept ?? '');
-  const sseAllowed = accept === '' || accept.includes('text/event-stream') || accept.includes('*/*');
+  // 1. The body and its headers (src/http/admit.ts): every early refusal, as data.
+  const admitted = admitPost(req.headers, text);
+  if (!admitted.ok) return writeJson(res, admitted.status, admitted.body);
+  const { message, sseAllowed } = admitted;
 
-  // The 2026-07-28 era has no sessions: every request carries its own envelope. A request that
-  // names 2026-07-28 in its header but whose envelope is incomplete is a broken 2026 request (400
-  // -32602), not a 2025 request without a session. When a 2025 server sits behind the gateway,
-  // these front-end checks are the gateway's to make (the upstream never sees a 2026 request).
-  const stateless =
-    isRequest(message) &&
-    !req.headers['mcp-session-id'] &&
-    (envelopeVersion(message) !== undefined || headerVersion === MODERN_VERSION);
-  if (stateless) {
+  // 2. A stateless 2026-07-28 request: the session is per grant and endpoint (and client identity
+  //    when a 2025 upstream keeps one for it).
+  if (admitted.stateless && isRequest(message)) {
     const servers = reachable();
-    const refusal = modernRequestProblem(req, message);
-    if (refusal) return writeJson(res, refusal.status, { ...refusal.error, id: message.id });
     // SEP-2243: `Mcp-Param-*` headers must agree with the body (checked here, never used for policy).
     const paramRefusal = paramHeaderRefusal(deps, req, message, grant, servers, key);
     if (paramRefusal) return writeJson(res, 400, paramRefusal);
-    const session = await statelessSession(deps, grant, servers, key, message);
+    const envelope = readEnvelope(message.params);
+    const session = await openSession(deps, {
+      id: (plan) => statelessId(grant.name, key, plan, envelope),
+      existing: (id) => deps.sessions.get(id),
+      caller: { grant: grant.name, claims: grant.claims },
+      endpoint: key,
+      servers,
+      era: '2026',
+      envelope,
+    });
+    if (!deps.sessions.get(session.id)) deps.sessions.add(session);
     // 2026 maps a few JSON-RPC errors onto HTTP statuses (-32601 is 404, ...).
     session.handle(message, new PostResponseSink(res, sseWriter(deps), sseAllowed, true));
     return;
   }
 
+  // 3. A 2025-era session: made by initialize, else named by the header.
   let session: ClientSession | undefined;
   if (isRequest(message) && message.method === 'initialize') {
-    if (req.headers['mcp-session-id']) {
-      return writeJson(
-        res,
-        400,
-        errorResponse(
-          message.id,
-          INVALID_REQUEST,
-          'Bad Request: initialize must not carry an Mcp-Session-Id',
-        ),
-      );
-    }
     if (deps.sessions.size >= deps.sessions.max) {
       return writeJson(
         res,
@@ -320,47 +268,40 @@ async function post(
       );
     }
     const id = randomBytes(16).toString('hex');
-    const servers = reachable();
-    // Eras (issue 9): a 2026 upstream gets this 2025 client's handshake translated.
-    const plan = await planEras(deps, servers, '2025');
     const replay = deps.replay && new ReplayBuffer<StreamHandle>(deps.replay);
-    session = new ClientSession({
-      eraLink: plan.eraLink,
-      retryCharges: deps.retryCharges,
+    const opened = await openSession(deps, {
       id,
-      scope: `${grant.name}\n${key}`,
-      caller: { grant: grant.name, claims: grant.claims, sessionId: '' },
-      servers,
-      aggregate: key === '*',
-      separator: deps.separator,
-      gate: deps.gate,
-      log: deps.log,
-      sharedLink: (s) => deps.sharedLink(s),
-      unknownTool: deps.unknownTool,
-      linkHealth: deps.linkHealth,
+      caller: { grant: grant.name, claims: grant.claims },
+      endpoint: key,
+      servers: reachable(),
+      // Eras (issue 9): a 2026 upstream gets this 2025 client's handshake translated.
+      era: '2025',
       // A session whose handshake failed must not linger (or count against sessions.max).
       onFailedInitialize: () => void deps.sessions.remove(id),
       onClosed: () => {
         for (const stream of replay?.clear() ?? []) stream.end();
       },
     });
-    session.caller.sessionId = session.id;
-    if (replay) replayBuffers.set(session, replay);
-    deps.sessions.add(session);
-    res.setHeader('mcp-session-id', session.id);
+    if (replay) replayBuffers.set(opened, replay);
+    deps.sessions.add(opened);
+    res.setHeader('mcp-session-id', opened.id);
+    session = opened;
   } else {
     session = findSession(deps, req, res, grant, key);
     if (!session) return;
   }
-  if (isRequest(message))
+  // 4. The session's own admission (src/proxy/admit.ts) decides what the message may do.
+  if (isRequest(message)) {
     session.handle(
       message,
       new PostResponseSink(res, sseWriter(deps, session), sseAllowed, false, replayBuffers.get(session)),
     );
-  else {
-    session.handle(message, { send: () => {}, open: false });
-    res.writeHead(202).end();
+    return;
   }
+  const refused = session.handle(message, { send: () => {}, open: false });
+  // A refused notification is 400 with a JSON-RPC error without an id (streamable HTTP transport).
+  if (refused) return writeJson(res, 400, refused);
+  res.writeHead(202).end();
 }
 
 /** Look up the session named by the header; answers the error itself and returns undefined. */
@@ -386,7 +327,7 @@ function findSession(
   }
   const session = deps.sessions.get(id);
   // Another grant's session answers exactly like a missing one: session ids are not credentials.
-  if (!session || session.scope !== `${grant.name}\n${key}`) {
+  if (!session || session.scope !== sessionScope(grant.name, key)) {
     writeJson(
       res,
       404,
@@ -478,42 +419,7 @@ function paramHeaderRefusal(
   if (deps.gate.isHidden(caller, target.server, target.name)) return undefined;
   const problem = paramHeaderProblem(declarations, message.params?.arguments, req.headers);
   if (!problem) return undefined;
-  return errorResponse(message.id, HEADER_MISMATCH_CODE, `Header mismatch: ${problem.message}`, {
+  return errorResponse(message.id, HEADER_MISMATCH, `Header mismatch: ${problem.message}`, {
     header: problem.header,
   });
-}
-
-/**
- * Stateless (2026-07-28) requests share one upstream link per grant and target; with a 2025
- * upstream (issue 9) the gateway keeps that upstream session per client identity too (era-routing).
- */
-async function statelessSession(
-  deps: HttpDeps,
-  grant: AuthenticatedGrant,
-  servers: Map<string, ServerConfig>,
-  key: string,
-  message: JsonRpcRequest,
-): Promise<ClientSession> {
-  const envelope = readEnvelope(message.params);
-  const plan = await planEras(deps, servers, '2026', envelope);
-  const id = statelessId(grant.name, key, plan, envelope);
-  let session = deps.sessions.get(id);
-  if (!session) {
-    session = new ClientSession({
-      eraLink: plan.eraLink,
-      retryCharges: deps.retryCharges,
-      id,
-      scope: `${grant.name}\n${key}`,
-      caller: { grant: grant.name, claims: grant.claims, sessionId: id },
-      servers,
-      aggregate: key === '*',
-      separator: deps.separator,
-      gate: deps.gate,
-      log: deps.log,
-      unknownTool: deps.unknownTool,
-      linkHealth: deps.linkHealth,
-    });
-    deps.sessions.add(session);
-  }
-  return session;
 }

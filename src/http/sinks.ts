@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
+import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { Sink } from '../proxy/sink.js';
 import type { SseWriter } from './backpressure.js';
 import { modernErrorStatus } from './headers.js';

@@ -1,5 +1,3 @@
-import type { UpstreamLink } from '../upstream/link.js';
-import { type Caller, type Gate, shownTool } from './gate.js';
 import {
   errorResponse,
   INVALID_PARAMS,
@@ -7,7 +5,9 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   METHOD_NOT_FOUND,
-} from './jsonrpc.js';
+} from '../mcp/jsonrpc.js';
+import type { UpstreamLink } from '../upstream/link.js';
+import { type Caller, type Gate, shownTool } from './gate.js';
 import { joinName, splitName } from './names.js';
 import type { Sink } from './sink.js';
 import type { ToolDirectory } from './tool-directory.js';
@@ -88,6 +88,8 @@ export class Aggregator {
         const target = typeof p.name === 'string' ? splitName(p.name, this.sep, this.links) : undefined;
         if (!target) {
           const what = req.method === 'tools/call' ? 'Tool' : 'Prompt';
+          // No server of this session has that prefix: nothing to ask, but the attempt is on record.
+          if (req.method === 'tools/call') this.gate.recordUnknown?.(this.caller, '*', String(p.name));
           reply(
             errorResponse(req.id, INVALID_PARAMS, `MCP error -32602: ${what} ${String(p.name)} not found`),
           );

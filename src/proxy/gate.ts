@@ -1,6 +1,6 @@
 // The seam between the relay and everything that decides. The proxy knows nothing of policy
 // files, counter backends or audit storage; it asks the Gate and does what it says.
-import type { ParamHeaderDeclaration } from '../era/param-headers.js';
+import type { ParamHeaderDeclaration } from '../mcp/param-headers.js';
 
 export interface Caller {
   /** Grant name; `local` when auth mode is none. */
@@ -77,6 +77,18 @@ export interface Gate {
   observeTools?(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void;
   /** A call to a tool the upstream never listed (answered as unknown without asking the policy). */
   recordUnknown?(caller: Caller, server: string, tool: string): void;
+  /** A message the admission step refused (src/proxy/admit.ts): audited, never relayed. */
+  recordRefusal?(caller: Caller, server: string, refusal: Refusal): void;
+}
+
+/** What the admission step refused, for the audit log. */
+export interface Refusal {
+  method: string;
+  tool?: string;
+  /** `admission:<rule>` in the audit record. */
+  rule: string;
+  reason: string;
+  args?: Record<string, unknown>;
 }
 
 /**

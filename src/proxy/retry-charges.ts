@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JsonRpcRequest, JsonRpcResponse } from './jsonrpc.js';
+import type { JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
 
 const TTL_MS = 10 * 60_000;
 const MAX_ENTRIES = 10_000;

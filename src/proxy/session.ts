@@ -1,21 +1,25 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
-import { type LinkHealth, type LinkHooks, UpstreamLink } from '../upstream/link.js';
-import { Aggregator } from './aggregate.js';
-import { type CallContext, type Caller, type Gate, MAX_TOOL_NAME_CHARS, shownTool } from './gate.js';
+import { PROTOCOL_VERSION_KEY, readEnvelope } from '../mcp/envelope.js';
 import {
   errorResponse,
-  INVALID_PARAMS,
   isNotification,
   isRequest,
   isResponse,
+  type JsonRpcError,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
   METHOD_NOT_FOUND,
   type RequestId,
-} from './jsonrpc.js';
+  UPSTREAM_ERROR,
+} from '../mcp/jsonrpc.js';
+import type { Era } from '../mcp/versions.js';
+import { type LinkHealth, type LinkHooks, UpstreamLink } from '../upstream/link.js';
+import { type Admission, type AdmissionState, admitNotification, admitRequest } from './admit.js';
+import { Aggregator } from './aggregate.js';
+import { type CallContext, type Caller, type Gate, MAX_TOOL_NAME_CHARS, shownTool } from './gate.js';
 import type { RetryCharges } from './retry-charges.js';
 import type { Sink } from './sink.js';
 import { ToolDirectory } from './tool-directory.js';
@@ -49,7 +53,15 @@ export interface SessionOptions {
   retryCharges?: RetryCharges;
   /** Told when this session's links cannot reach their servers, and that they answer (readiness). */
   linkHealth?: LinkHealth;
+  /**
+   * The client's protocol era: '2025' for a session opened by `initialize`, '2026' for stateless
+   * requests; undefined (stdio) takes each message's own (a 2026 envelope or not).
+   */
+  era?: Era;
 }
+
+/** Pages of one tools/list walk the gateway makes itself, at most (as the aggregate does). */
+const MAX_LIST_PAGES = 50;
 
 interface InFlight {
   clientId: RequestId;
@@ -88,6 +100,12 @@ export class ClientSession {
   private backlog: JsonRpcMessage[] = [];
   private readonly agg?: Aggregator;
   private readonly directory = new ToolDirectory();
+  /** The gateway's own tools/list walk per server, while one runs (calls wait for the same one). */
+  private readonly listing = new Map<string, Promise<boolean>>();
+  /** The revision the client negotiated at `initialize` (2025 era), once answered. */
+  private version?: string;
+  /** Each server's `passthrough_methods`. */
+  private readonly passthrough = new Map<string, ReadonlySet<string>>();
   closed = false;
 
   constructor(private readonly opts: SessionOptions) {
@@ -105,6 +123,7 @@ export class ClientSession {
       const link = shared ?? opts.eraLink?.(name, cfg, hooks) ?? new UpstreamLink(name, cfg, hooks, opts.log);
       if (!shared) this.ownLinks.push(link);
       this.links.set(name, link);
+      this.passthrough.set(name, new Set(cfg.passthrough_methods ?? []));
     }
     if (opts.aggregate) {
       this.agg = new Aggregator(this.links, opts.separator, opts.gate, opts.caller, this.directory);
@@ -123,15 +142,56 @@ export class ClientSession {
     return this.standalone?.open === true;
   }
 
-  /** Handle one message from the client. `sink` receives the response to a request. */
-  handle(message: JsonRpcMessage, sink: Sink): void {
+  /**
+   * Handle one message from the client. `sink` receives the response to a request. A notification
+   * the admission step refuses returns the error (no sink answers a notification): the front end
+   * says so in its own way (HTTP 400; a line on stdout).
+   */
+  handle(message: JsonRpcMessage, sink: Sink): JsonRpcError | undefined {
     this.lastSeen = Date.now();
     if (isRequest(message)) this.onClientRequest(message, sink);
-    else if (isNotification(message)) this.onClientNotification(message);
+    else if (isNotification(message)) return this.onClientNotification(message);
     else if (isResponse(message)) this.onClientResponse(message);
+    return undefined;
+  }
+
+  /**
+   * The admission state for a message: the one server it can reach here (its passthrough methods);
+   * on the aggregate with several servers none, so unknown methods are never relayed there.
+   */
+  private admissionState(params: JsonRpcRequest['params']): AdmissionState {
+    const only = this.links.size === 1 ? (this.links.keys().next().value as string) : undefined;
+    return {
+      era: this.opts.era,
+      enveloped: readEnvelope(params) !== undefined,
+      version: this.version,
+      passthrough: (only && this.passthrough.get(only)) || EMPTY,
+    };
+  }
+
+  /** Audit a refusal; answer a request with it. */
+  private refuse(
+    admission: Extract<Admission, { kind: 'refuse' }>,
+    method: string,
+    params: JsonRpcRequest['params'],
+  ): JsonRpcError {
+    const only = this.links.size === 1 ? (this.links.keys().next().value as string) : '*';
+    const tool = method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
+    this.opts.gate.recordRefusal?.(this.caller, only, {
+      method,
+      tool: tool && tool.length > MAX_TOOL_NAME_CHARS ? `${tool.slice(0, 64)}...` : tool,
+      rule: admission.rule,
+      reason: admission.message,
+    });
+    return errorResponse(null, admission.code, admission.message);
   }
 
   private onClientRequest(req: JsonRpcRequest, given: Sink): void {
+    const admission = admitRequest(req, this.admissionState(req.params));
+    if (admission.kind === 'refuse') {
+      given.send({ ...this.refuse(admission, req.method, req.params), id: req.id }, true);
+      return;
+    }
     let sink = given;
     if (req.method === 'initialize' && this.opts.onFailedInitialize) {
       const failed = this.opts.onFailedInitialize;
@@ -145,6 +205,11 @@ export class ClientSession {
           if (final && 'error' in m) failed();
         },
       };
+    }
+    if (req.method === 'initialize') {
+      // The revision the client will speak: which methods it may send from now on.
+      const asked = req.params?.protocolVersion;
+      if (typeof asked === 'string') this.version = asked;
     }
     if (this.agg) {
       this.agg.handle(req, sink, (server, method, params) =>
@@ -169,15 +234,35 @@ export class ClientSession {
     }
   }
 
-  private callTool(req: JsonRpcRequest, sink: Sink, server: string, params: JsonRpcRequest['params']): void {
-    const name = params?.name;
-    if (typeof name !== 'string') {
-      sink.send(errorResponse(req.id, INVALID_PARAMS, 'tools/call needs params.name (a string)'), true);
-      return;
-    }
+  private callTool(
+    req: JsonRpcRequest,
+    sink: Sink,
+    server: string,
+    params: JsonRpcRequest['params'],
+    relisted = false,
+  ): void {
+    // Admission checked the name's type and the arguments (an object without reserved keys).
+    const name = params?.name as string;
     const args = (params?.arguments ?? {}) as Record<string, unknown>;
     const tooLong = name.length > MAX_TOOL_NAME_CHARS;
-    if (tooLong || this.directory.knows(server, name) === false) {
+    const known = tooLong ? false : this.directory.knows(server, name);
+    if (known === undefined) {
+      // A call names a tool only by an exact match with the server's list: the gateway reads the
+      // list itself when the client has not (an agent may skip tools/list), then decides.
+      this.learnTools(server, params).then((ok) => {
+        if (ok && !relisted) return this.callTool(req, sink, server, params, true);
+        const why = `the gateway could not read the tool list of server "${server}" to check the name "${name}"; nothing was sent to the server. Try again.`;
+        this.opts.gate.recordRefusal?.(this.caller, server, {
+          method: 'tools/call',
+          tool: name,
+          rule: 'tool_list_unavailable',
+          reason: why,
+        });
+        sink.send(errorResponse(req.id, UPSTREAM_ERROR, why), true);
+      });
+      return;
+    }
+    if (!known) {
       // 1. Unknown to the upstream: answer as it would, before any policy (see ToolDirectory).
       // A name over the cap is never listed, so it is unknown too (and is not echoed in full).
       const shown = tooLong ? `${name.slice(0, 64)}... (${name.length} characters)` : name;
@@ -284,6 +369,48 @@ export class ClientSession {
     });
   }
 
+  /**
+   * Read a server's whole tool list on this session's link (once at a time per server), so the
+   * first call of a client that never listed tools is checked against it. The gate observes the
+   * list as it would a relayed one (pins). False when the list could not be read whole.
+   */
+  private learnTools(server: string, callParams: JsonRpcRequest['params']): Promise<boolean> {
+    let walk = this.listing.get(server);
+    if (!walk) {
+      walk = this.listAll(server, envelopeMeta(callParams)).finally(() => this.listing.delete(server));
+      this.listing.set(server, walk);
+    }
+    return walk;
+  }
+
+  private async listAll(server: string, meta: Record<string, unknown> | undefined): Promise<boolean> {
+    const link = this.links.get(server);
+    if (!link) return false;
+    const tools: Record<string, unknown>[] = [];
+    let cursor: unknown;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const params: Record<string, unknown> = {};
+      if (cursor !== undefined) params.cursor = cursor;
+      // A 2026 call's envelope goes with the list request: a 2026 server needs one on each request.
+      if (meta) params._meta = meta;
+      const res = await link.request('tools/list', params, undefined);
+      if (!('result' in res) || !Array.isArray(res.result.tools)) return false;
+      tools.push(...(res.result.tools as Record<string, unknown>[]));
+      cursor = res.result.nextCursor;
+      if (cursor === undefined || cursor === null) {
+        this.opts.gate.observeTools?.(this.caller, server, tools);
+        this.directory.page(
+          server,
+          tools.map((t) => String(t.name)),
+          true,
+          true,
+        );
+        return true;
+      }
+    }
+    return false;
+  }
+
   private filterTools(server: string, res: JsonRpcResponse, first: boolean): JsonRpcResponse {
     if (!('result' in res) || !Array.isArray(res.result.tools)) return res;
     const tools = res.result.tools as Record<string, unknown>[];
@@ -304,7 +431,13 @@ export class ClientSession {
     return untouched ? res : { ...res, result: { ...res.result, tools: shown } };
   }
 
-  private onClientNotification(n: JsonRpcNotification): void {
+  private onClientNotification(n: JsonRpcNotification): JsonRpcError | undefined {
+    const admission = admitNotification(n, this.admissionState(n.params));
+    if (admission.kind === 'refuse') return this.refuse(admission, n.method, n.params);
+    if (admission.kind === 'drop') {
+      this.opts.log.debug({ session: this.id, method: n.method }, 'dropped a notification no server handles');
+      return undefined;
+    }
     if (n.method === 'notifications/initialized') return; // each link sends its own after initialize
     if (n.method === 'notifications/cancelled') {
       this.deciding.get(n.params?.requestId as RequestId)?.abort();
@@ -316,6 +449,7 @@ export class ClientSession {
       return;
     }
     for (const link of this.links.values()) link.notify(n.method, n.params);
+    return undefined;
   }
 
   private onClientResponse(res: JsonRpcResponse): void {
@@ -345,6 +479,8 @@ export class ClientSession {
   }
 
   private onServerNotification(n: JsonRpcNotification, link: UpstreamLink): void {
+    // The server's tools changed: the next call is checked against its new list.
+    if (n.method === 'notifications/tools/list_changed') this.directory.forget(link.server);
     if (this.agg) {
       const mapped = this.agg.mapNotification(n, link.server);
       if (mapped) this.deliverUnsolicited(mapped, link, false);
@@ -434,7 +570,15 @@ function withMeta(
   return { ...params, _meta: meta };
 }
 
-const VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
+const EMPTY: ReadonlySet<string> = new Set();
+
+/** The reserved (`io.modelcontextprotocol/`) entries of a request's `_meta`: its 2026 envelope. */
+function envelopeMeta(params: JsonRpcRequest['params']): Record<string, unknown> | undefined {
+  const meta = params?._meta;
+  if (!meta || typeof meta !== 'object') return undefined;
+  const kept = Object.entries(meta).filter(([k]) => k.startsWith('io.modelcontextprotocol/'));
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
 
 /**
  * Results the gateway makes itself must look like the era of the request: 2026-07-28 clients
@@ -442,6 +586,6 @@ const VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
  */
 function eraResult(req: JsonRpcRequest, result: Record<string, unknown>): Record<string, unknown> {
   const meta = req.params?._meta as Record<string, unknown> | undefined;
-  if (meta?.[VERSION_META_KEY] === undefined || 'resultType' in result) return result;
+  if (meta?.[PROTOCOL_VERSION_KEY] === undefined || 'resultType' in result) return result;
   return { ...result, resultType: 'complete' };
 }

@@ -1,4 +1,4 @@
-import type { JsonRpcMessage } from './jsonrpc.js';
+import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 
 /**
  * Where messages for the client go. For HTTP, one sink per POSTed request (its response stream)

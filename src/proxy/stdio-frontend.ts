@@ -1,12 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
-import { LineSplitter } from '../upstream/line-splitter.js';
 import {
   envelopeProblem,
   errorResponse,
   INVALID_REQUEST,
   type JsonRpcMessage,
   PARSE_ERROR,
-} from './jsonrpc.js';
+} from '../mcp/jsonrpc.js';
+import { LineSplitter } from '../upstream/line-splitter.js';
 import type { ClientSession } from './session.js';
 import type { Sink } from './sink.js';
 
@@ -35,10 +35,15 @@ export function serveStdio(session: ClientSession, input: Readable, output: Writ
     }
     const problem = envelopeProblem(parsed);
     if (problem) {
-      sink.send(errorResponse(null, INVALID_REQUEST, `Invalid Request: ${problem}`), true);
+      const id = (parsed as { id?: unknown } | null)?.id;
+      const echo = typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)) ? id : null;
+      sink.send(errorResponse(echo, INVALID_REQUEST, `Invalid Request: ${problem}`), true);
       return;
     }
-    session.handle(parsed as JsonRpcMessage, sink);
+    // A refused notification has nobody waiting for an answer; say why on stdout all the same
+    // (an error without an id), so the client's log shows what the gateway did not relay.
+    const refused = session.handle(parsed as JsonRpcMessage, sink);
+    if (refused) sink.send(refused, true);
   });
   input.on('data', (chunk: Buffer) => lines.push(chunk));
   return new Promise((resolve) => input.once('end', () => resolve()));

@@ -3,7 +3,8 @@
  * answered as unknown before any policy runs, so a hidden tool and a missing one look the same
  * whatever the policy's default (otherwise `default: deny` would say "denied" for a missing tool
  * and "not found" for a hidden one, telling an agent which hidden tools exist).
- * Until the client has read a whole list, nothing is known and calls go through the policy.
+ * Until a whole list was seen, nothing is known: the session lists the tools itself before the
+ * first call is decided (a client that never calls tools/list gets no other path to a server).
  */
 export class ToolDirectory {
   private readonly partial = new Map<string, Set<string>>();
@@ -18,6 +19,12 @@ export class ToolDirectory {
       this.complete.set(server, set);
       this.partial.delete(server);
     } else this.partial.set(server, set);
+  }
+
+  /** The server's list changed (it said so): the next call looks at it again. */
+  forget(server: string): void {
+    this.complete.delete(server);
+    this.partial.delete(server);
   }
 
   /** True or false once a whole list was seen; undefined before. */

@@ -1,4 +1,4 @@
-import type { JsonRpcResponse, RequestId } from './jsonrpc.js';
+import type { JsonRpcResponse, RequestId } from '../mcp/jsonrpc.js';
 
 /**
  * The answer most MCP SDK servers give for a tool they do not have (an isError result), used

@@ -24,7 +24,7 @@ import {
   TRACEPARENT_META_KEY,
   TRACESTATE_META_KEY,
   type Tracer,
-} from './index.js';
+} from './tracer.js';
 
 export interface OtelOptions {
   endpoint: string;

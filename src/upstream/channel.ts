@@ -1,4 +1,4 @@
-import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
+import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { UpstreamError } from './errors.js';
 
 /**

@@ -4,8 +4,8 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import type { HttpServerConfig } from '../config/index.js';
-import type { ParamHeaderLookup } from '../era/param-headers.js';
-import { errorResponse, type JsonRpcMessage, type RequestId, UPSTREAM_ERROR } from '../proxy/jsonrpc.js';
+import { errorResponse, type JsonRpcMessage, type RequestId, UPSTREAM_ERROR } from '../mcp/jsonrpc.js';
+import type { ParamHeaderLookup } from '../mcp/param-headers.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { LeanPoster, PostError } from './lean-post.js';

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { type Dispatcher, Pool } from 'undici';
-import { PROTOCOL_VERSION_KEY } from '../era/envelope.js';
-import { isRequest, type JsonRpcMessage, type RequestId } from '../proxy/jsonrpc.js';
+import { PROTOCOL_VERSION_KEY } from '../mcp/envelope.js';
+import { isRequest, type JsonRpcMessage, type RequestId } from '../mcp/jsonrpc.js';
 import {
   baseHeaders,
   type HeaderMap,

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { isStdioServer, type ServerConfig } from '../config/index.js';
-import type { ParamHeaderLookup } from '../era/param-headers.js';
 import {
   errorResponse,
   isNotification,
@@ -12,7 +11,8 @@ import {
   type JsonRpcResponse,
   type RequestId,
   UPSTREAM_ERROR,
-} from '../proxy/jsonrpc.js';
+} from '../mcp/jsonrpc.js';
+import type { ParamHeaderLookup } from '../mcp/param-headers.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { HttpChannel } from './http-channel.js';

@@ -1,9 +1,7 @@
-import { PROTOCOL_VERSION_KEY } from '../era/envelope.js';
-import { encodeMcpParamValue, type ParamHeaderDeclaration, paramHeaderValues } from '../era/param-headers.js';
-import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
-
-// The value encoding moved to src/era/param-headers.ts (shared with the front end's checks).
-export { encodeMcpParamValue } from '../era/param-headers.js';
+import { PROTOCOL_VERSION_KEY } from '../mcp/envelope.js';
+import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
+import { nameSourceOf } from '../mcp/methods.js';
+import { encodeMcpParamValue, type ParamHeaderDeclaration, paramHeaderValues } from '../mcp/param-headers.js';
 
 /**
  * The headers of an upstream POST, exactly as the SDK v2 `StreamableHTTPClientTransport` sets them
@@ -16,16 +14,6 @@ export { encodeMcpParamValue } from '../era/param-headers.js';
 
 /** A tool's `x-mcp-header` declarations on this connection's server (bound by the channel). */
 export type ToolParamHeaders = (tool: string) => readonly ParamHeaderDeclaration[] | undefined;
-
-/** Methods whose `Mcp-Name` header mirrors a body field (the SDK's `MCP_NAME_HEADER_SOURCE`). */
-const NAME_SOURCE: Readonly<Record<string, string>> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-  'tasks/get': 'taskId',
-  'tasks/update': 'taskId',
-  'tasks/cancel': 'taskId',
-};
 
 export type HeaderMap = Record<string, string>;
 
@@ -67,7 +55,7 @@ export function postHeaders(
     if (typeof version === 'string') {
       headers['mcp-protocol-version'] = version;
       headers['mcp-method'] = method;
-      const field = Object.hasOwn(NAME_SOURCE, method) ? NAME_SOURCE[method] : undefined;
+      const field = nameSourceOf(method);
       const value = field === undefined ? undefined : params?.[field];
       if (typeof value === 'string') headers['mcp-name'] = encodeMcpParamValue(value);
       // SEP-2243: a 2026 server refuses (400, -32020) a `tools/call` whose declared arguments are

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { Logger } from 'pino';
 import type { StdioServerConfig } from '../config/index.js';
-import type { JsonRpcMessage } from '../proxy/jsonrpc.js';
+import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { LineSplitter } from './line-splitter.js';

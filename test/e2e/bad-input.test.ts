@@ -168,13 +168,38 @@ describe('bad input at the HTTP front end', () => {
     await stillServing();
   });
 
-  it('an unknown server: 404 naming the configured ones', async () => {
+  it("an unknown server: 401 without a token (no server names), else 404 naming only the grant's servers", async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    const anonymous = await rawRequest(gw.url, { path: '/mcp/nope', body });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.text).not.toMatch(/\ba\b.*\bb\b|configured/);
+    const r = await send({ path: '/mcp/nope', body });
+    expect(r.status).toBe(404);
+    // The grant may use `a` only: `b` is never named to it.
+    expect(rpcError(r).message).toBe('unknown server "nope"; this grant may use: a');
+    await stillServing();
+  });
+
+  it('a malformed percent-escape in the server name: 400, not 500', async () => {
     const r = await send({
-      path: '/mcp/nope',
+      path: '/mcp/%E0%A4%A',
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     });
-    expect(r.status).toBe(404);
-    expect(rpcError(r).message).toBe('unknown server "nope"; configured: a, b');
+    expect(r.status).toBe(400);
+    expect(rpcError(r).message).toMatch(/percent-encoding/);
+    await stillServing();
+  });
+
+  it('ids that JSON cannot carry exactly (1e309, 2^60, 1.5): -32600, never answered under another id', async () => {
+    for (const id of ['1e309', '1152921504606846976', '1.5']) {
+      const r = await send({
+        path: '/mcp/a',
+        body: `{"jsonrpc":"2.0","id":${id},"method":"initialize","params":{}}`,
+      });
+      expect(r.status).toBe(400);
+      expect(rpcError(r).code).toBe(-32600);
+      expect(rpcError(r).message).toMatch(/id must be a string or an integer/);
+    }
     await stillServing();
   });
 

@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeParamValue, scanParamHeaders } from '../../src/http/param-headers.js';
+import { decodeParamValue, scanParamHeaders } from '../../src/mcp/param-headers.js';
 import {
   type ConformanceServerHandle,
   startConformanceServer,

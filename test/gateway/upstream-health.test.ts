@@ -7,8 +7,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../src/config/index.js';
 import { probesDue, type ServerView } from '../../src/gateway/health-schedule.js';
-import type { ServerState } from '../../src/gateway/server-health.js';
 import { REPROBE_MS, UpstreamHealth } from '../../src/gateway/upstream-health.js';
+import type { ServerState } from '../../src/upstream/probe.js';
 
 const TIMES = { downRetryMs: 2_000, idleMs: 30_000 };
 const view = (

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpServerConfig } from '../../src/config/index.js';
-import type { JsonRpcMessage } from '../../src/proxy/jsonrpc.js';
+import type { JsonRpcMessage } from '../../src/mcp/jsonrpc.js';
 import type { UpstreamError } from '../../src/upstream/errors.js';
 import { HttpChannel } from '../../src/upstream/http-channel.js';
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JsonRpcMessage } from '../../src/proxy/jsonrpc.js';
+import type { JsonRpcMessage } from '../../src/mcp/jsonrpc.js';
 import { LeanPoster, PostError } from '../../src/upstream/lean-post.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  baseHeaders,
-  encodeMcpParamValue,
-  postHeaders,
-  sessionHeaders,
-} from '../../src/upstream/mcp-headers.js';
+import { encodeMcpParamValue } from '../../src/mcp/param-headers.js';
+import { baseHeaders, postHeaders, sessionHeaders } from '../../src/upstream/mcp-headers.js';
 
 const V = 'io.modelcontextprotocol/protocolVersion';
 

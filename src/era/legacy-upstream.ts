@@ -8,9 +8,7 @@ import {
   readEnvelope,
   SUBSCRIPTION_ID_KEY,
   stripEnvelope,
-} from '../era/envelope.js';
-import { discoverFromInitialize, inputRequiredResult, MRTR_METHODS, modernResponse } from '../era/results.js';
-import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
+} from '../mcp/envelope.js';
 import {
   errorResponse,
   INVALID_PARAMS,
@@ -18,8 +16,10 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   type RequestId,
-} from './jsonrpc.js';
-import type { Sink } from './sink.js';
+} from '../mcp/jsonrpc.js';
+import type { Sink } from '../proxy/sink.js';
+import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
+import { discoverFromInitialize, inputRequiredResult, MRTR_METHODS, modernResponse } from './results.js';
 
 /** What the session passes as a request's context (its InFlight entry): where the answer goes. */
 interface RequestContext {

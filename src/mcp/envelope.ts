@@ -1,13 +1,12 @@
-import type { JsonRpcRequest } from '../proxy/jsonrpc.js';
+import type { JsonRpcRequest } from './jsonrpc.js';
+import { LEGACY, MODERN } from './versions.js';
 
 /**
  * The 2026-07-28 per-request `_meta` envelope (the keys the SDK v2 core exports as
  * `PROTOCOL_VERSION_META_KEY`, `CLIENT_CAPABILITIES_META_KEY`, ...). A 2025-era session carries the
  * same facts once, in `initialize`; translating between eras is moving them between the two.
  */
-export const MODERN = '2026-07-28';
-/** The newest 2025-era revision: what the gateway speaks to a 2025 upstream on a 2026 client's behalf. */
-export const LEGACY = '2025-11-25';
+export { LEGACY, MODERN } from './versions.js';
 export const PROTOCOL_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 export const CLIENT_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
 export const CLIENT_INFO_KEY = 'io.modelcontextprotocol/clientInfo';

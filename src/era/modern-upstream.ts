@@ -6,11 +6,11 @@ import {
   type Params,
   SUBSCRIPTION_ID_KEY,
   withEnvelope,
-} from '../era/envelope.js';
-import type { ParamHeaderLookup } from '../era/param-headers.js';
-import { initializeFromDiscover, inputRequiredOf, legacyResponse } from '../era/results.js';
+} from '../mcp/envelope.js';
+import type { JsonRpcNotification, JsonRpcResponse, RequestId } from '../mcp/jsonrpc.js';
+import type { ParamHeaderLookup } from '../mcp/param-headers.js';
 import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
-import type { JsonRpcNotification, JsonRpcResponse, RequestId } from './jsonrpc.js';
+import { initializeFromDiscover, inputRequiredOf, legacyResponse } from './results.js';
 
 /** Rounds of `input_required` the gateway fulfils for one call before it gives up (a loop guard). */
 const MAX_ROUNDS = 8;

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
-import { type Params, SUBSCRIPTION_ID_KEY } from '../era/envelope.js';
-import type { ParamHeaderLookup } from '../era/param-headers.js';
+import { type Params, SUBSCRIPTION_ID_KEY } from '../mcp/envelope.js';
+import type { JsonRpcNotification, JsonRpcResponse, RequestId } from '../mcp/jsonrpc.js';
+import type { ParamHeaderLookup } from '../mcp/param-headers.js';
+import type { Sink } from '../proxy/sink.js';
 import { type LinkHooks, UpstreamLink } from '../upstream/link.js';
-import type { JsonRpcNotification, JsonRpcResponse, RequestId } from './jsonrpc.js';
-import type { Sink } from './sink.js';
 
 interface RequestContext {
   clientId?: RequestId;

@@ -52,8 +52,10 @@ export function envelopeProblem(value: unknown): string | undefined {
   const m = value as Record<string, unknown>;
   if (m.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
   const hasId = 'id' in m && m.id !== undefined;
-  if (hasId && typeof m.id !== 'string' && typeof m.id !== 'number' && m.id !== null)
-    return 'id must be a string or number';
+  // MCP ids are strings or integers; a number JSON cannot carry exactly (1e309 is Infinity, 2**60
+  // loses digits) would be answered under another id.
+  if (hasId && typeof m.id !== 'string' && !Number.isSafeInteger(m.id) && m.id !== null)
+    return 'id must be a string or an integer (at most 2^53 - 1 in size)';
   if ('method' in m) {
     if (typeof m.method !== 'string' || m.method === '') return 'method must be a non-empty string';
     if ('params' in m && m.params !== undefined && (typeof m.params !== 'object' || m.params === null)) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
-import { UpstreamLink } from '../upstream/link.js';
+import { UpstreamLink } from './link.js';
 
 export interface ServerState {
   status: 'starting' | 'up' | 'down';

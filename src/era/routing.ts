@@ -1,11 +1,12 @@
+import type { Logger } from 'pino';
 import { isStdioServer, type ServerConfig } from '../config/index.js';
-import { clientIdentity, type Envelope } from '../era/envelope.js';
-import type { Era } from '../era/registry.js';
-import { LegacyUpstreamLink } from '../proxy/legacy-upstream.js';
-import { ListenRelayLink } from '../proxy/listen-relay.js';
-import { ModernUpstreamLink } from '../proxy/modern-upstream.js';
+import { clientIdentity, type Envelope, MODERN } from '../mcp/envelope.js';
+import type { ParamHeaderLookup } from '../mcp/param-headers.js';
 import type { SessionOptions } from '../proxy/session.js';
-import type { HttpDeps } from './deps.js';
+import { LegacyUpstreamLink } from './legacy-upstream.js';
+import { ListenRelayLink } from './listen-relay.js';
+import { ModernUpstreamLink } from './modern-upstream.js';
+import type { Era, EraRegistry } from './registry.js';
 
 export interface EraPlan {
   /** Link factory for the session: era adapters where the upstream's era differs from the client's. */
@@ -19,8 +20,17 @@ export interface EraPlan {
  * adapters that bridge them. Shared links (`shared: true`) are used as they are: one upstream
  * session for everybody cannot carry one client's capabilities.
  */
+/** What era routing needs of the running gateway (the same for every front end). */
+export interface EraDeps {
+  /** Each upstream's protocol era; absent means pass-through only. */
+  eras?: EraRegistry;
+  /** SEP-2243: the `x-mcp-header` declarations of listed tools, for links to 2026 upstreams. */
+  paramHeaders?: { get: ParamHeaderLookup };
+  log: Logger;
+}
+
 export async function planEras(
-  deps: HttpDeps,
+  deps: EraDeps,
   servers: ReadonlyMap<string, ServerConfig>,
   client: Era,
   envelope?: Envelope,
@@ -39,7 +49,8 @@ export async function planEras(
   );
   // SEP-2243: the links to 2026 upstreams mirror declared arguments into `Mcp-Param-*` headers.
   const registry = deps.paramHeaders;
-  const paramHeaders = registry && ((server: string, tool: string) => registry.get(server, tool));
+  const paramHeaders: ParamHeaderLookup | undefined =
+    registry && ((server: string, tool: string) => registry.get(server, tool));
   return {
     translated: other.size > 0,
     eraLink: (name, cfg, hooks) => {
@@ -55,7 +66,7 @@ export async function planEras(
 }
 
 const fallbackEnvelope: Envelope = {
-  protocolVersion: '2026-07-28',
+  protocolVersion: MODERN,
   clientCapabilities: {},
   clientInfo: { name: 'unknown', version: '0' },
 };
