@@ -1,17 +1,30 @@
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/index.js';
 import type { Config } from '../../config/index.js';
-import type { PolicySet } from '../../gateway/policies.js';
 import type { CounterStore } from '../../limits/index.js';
+import type { CompiledPolicy } from '../../policy/index.js';
 import type { Store } from '../../store/index.js';
 import type { ServerState } from '../../upstream/probe.js';
+
+/**
+ * The policies as the admin API sees them: a port the admin API owns, so it knows nothing of the
+ * files and watchers behind it (the gateway's PolicySet implements it).
+ */
+export interface PolicyLookup {
+  /** The policy that applies to a grant's calls to a server. */
+  for(grant: string, server: string, grantPolicyRef?: string): CompiledPolicy;
+  /** A server's policy and where it comes from (a file, or inline in toolgate.yaml). */
+  sourceOf(server: string): { file?: string; inline?: Record<string, unknown>; policy: CompiledPolicy };
+  /** Replace a server's policy file with `text` (validated first); false when it has no file. */
+  save(server: string, text: string): boolean;
+}
 
 /** What the admin API reads and changes; the gateway composition root provides it. */
 export interface AdminDeps {
   log: Logger;
   config(): Config;
   states: ReadonlyMap<string, ServerState>;
-  policies: PolicySet;
+  policies: PolicyLookup;
   store: Store;
   audit: AuditLog;
   counters: CounterStore;
