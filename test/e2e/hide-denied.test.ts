@@ -131,11 +131,14 @@ describe('hide_denied through toolgate stdio', () => {
   });
 
   async function stdio(...extra: string[]): Promise<Client> {
+    return stdioWith(config, ...extra);
+  }
+  async function stdioWith(file: string, ...extra: string[]): Promise<Client> {
     const client = new Client({ name: 'hide-denied-e2e', version: '1.0.0' });
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [CLI, 'stdio', '--config', config, ...extra],
+        args: [CLI, 'stdio', '--config', file, ...extra],
         stderr: 'ignore',
       }),
     );
@@ -166,5 +169,22 @@ describe('hide_denied through toolgate stdio', () => {
     expect(text(r)).toMatch(DENIED);
     expect(text(r)).toContain('"create_refund"');
     expect(ran('fx')).not.toContain('create_refund');
+  });
+
+  it('the aggregate names tools with the configured separator (as /mcp does), not a hard-coded one', async () => {
+    const file = join(dir, 'tilde.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        storage: { sqlite: join(dir, 'tilde.db') },
+        aggregate: { separator: '~' },
+        servers: { fx: SERVERS.fx },
+      }),
+    );
+    const c = await stdioWith(file);
+    expect(await names(c)).toEqual(['fx~track_event']);
+    const r = await c.callTool({ name: 'fx~track_event', arguments: { value: 'tilde' } });
+    expect(text(r)).toBe('track_event ran');
+    expect(executions(logOf('fx')).at(-1)).toEqual({ tool: 'track_event', args: { value: 'tilde' } });
   });
 });
