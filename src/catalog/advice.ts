@@ -26,9 +26,9 @@ function limit(tool: string, { window, max }: RateLimit) {
 }
 
 /**
- * The recommended PolicyLayer v1 tool rule. Critical and poisoned tools are denied here and
- * hidden by proposals: a poisoned description reaches the model through tools/list, so only
- * hiding the tool takes it out of the conversation.
+ * The recommended PolicyLayer v1 tool rule. Critical and poisoned tools are denied here, which
+ * `hide_denied` leaves out of tools/list; proposals also put poisoned tools under `hide`: a
+ * poisoned description reaches the model through tools/list, so it must stay out in every mode.
  */
 export function recommendRule(
   tool: string,

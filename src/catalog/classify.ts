@@ -6,7 +6,14 @@ import { assessRisk } from './risk.js';
 import { oneLine } from './sanitize.js';
 import { scanTool } from './scan.js';
 import { gatherSignals, type Signals } from './signals.js';
-import { type Category, type Classification, maxRisk, type Risk, type ToolDefinition } from './types.js';
+import {
+  type Category,
+  type Classification,
+  maxRisk,
+  type PoisonFinding,
+  type Risk,
+  type ToolDefinition,
+} from './types.js';
 
 const EFFECTFUL: ReadonlySet<Category> = new Set([
   'Delete',
@@ -71,6 +78,11 @@ function subjectOf(s: Signals, tool: ToolDefinition): string {
   return rest.length ? oneLine(rest.join(' '), 60) : `what ${oneLine(tool.name, 60)} acts on`;
 }
 
+/** A long description alone is suspicious, not hostile; every other finding is an attack shape. */
+export function isPoisoning(finding: PoisonFinding): boolean {
+  return finding.kind !== 'long-description';
+}
+
 export function classifyTool(tool: ToolDefinition, opts: AdviceOptions = {}): Classification {
   const s = gatherSignals(tool);
   // 1. Category from the name, description and schema.
@@ -96,8 +108,7 @@ export function classifyTool(tool: ToolDefinition, opts: AdviceOptions = {}): Cl
     risk = 'High';
     reasons.push('poisoning findings -> at least High');
   }
-  // A long description alone is suspicious, not hostile; every other finding is an attack shape.
-  const poisoned = findings.some((f) => f.kind !== 'long-description');
+  const poisoned = findings.some(isPoisoning);
   const recommended = recommendRule(tool.name, category, risk, { ...opts, poisoned });
   return {
     category,

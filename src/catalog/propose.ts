@@ -1,16 +1,23 @@
 // A starting policy for one server, from the catalogue: default deny, Read allowed, Write
 // rate-limited, Communication rate-limited (approval when it reaches outsiders), Delete / Execute
-// / Financial / Admin behind approval, Critical hidden, new tools quarantined. The YAML form
-// carries a comment on every tool saying why it got its rule.
+// / Financial / Admin behind approval, Critical denied, poisoned definitions hidden, new tools
+// quarantined. It relies on `hide_denied` (on by default): tools denied whatever their arguments
+// (unlisted ones, Critical ones) are left out of tools/list, so it needs no hide list for them.
+// The YAML form carries a comment on every tool saying why it got its rule.
 import { Document, isMap, isScalar, isSeq, type Scalar } from 'yaml';
 import type { AdviceOptions } from './advice.js';
-import { classifyTool } from './classify.js';
+import { classifyTool, isPoisoning } from './classify.js';
 import { oneLine } from './sanitize.js';
 import { CATEGORIES, type Classification, type ToolDefinition } from './types.js';
 
 export interface ProposeOptions extends AdviceOptions {
-  /** Put Critical and poisoned tools in `hide` (default true). When false they stay listed with `deny: true`. */
-  hideCritical?: boolean;
+  /**
+   * Put tools with a poisoned definition in `hide` (default true), which keeps their description
+   * away from the model in every mode. When false they get `deny: true` like Critical tools,
+   * which `hide_denied` leaves out of tools/list only while the policy enforces (not in shadow
+   * mode, nor with `hide_denied: false`).
+   */
+  hidePoisoned?: boolean;
 }
 
 export interface Proposal {
@@ -24,7 +31,7 @@ export interface Proposal {
 const GLOB = /[*?[\]{}]/;
 
 function ruleInWords(rule: Record<string, unknown>): string {
-  if (rule.deny) return 'denied';
+  if (rule.deny) return 'denied, so left out of tools/list (hide_denied)';
   const limits = rule.limits as Array<{ max: number; window: string }> | undefined;
   const cap = limits?.[0] ? `${limits[0].max} calls a ${limits[0].window} per grant` : '';
   if (rule.approval) return cap ? `needs approval, ${cap}` : 'needs approval';
@@ -51,7 +58,7 @@ function commentFor(tool: ToolDefinition, c: Classification, hidden: boolean): s
 }
 
 export function proposePolicy(server: string, tools: ToolDefinition[], opts: ProposeOptions = {}): Proposal {
-  const hideCritical = opts.hideCritical ?? true;
+  const hidePoisoned = opts.hidePoisoned ?? true;
   const classifications: Record<string, Classification> = {};
   const unusable: string[] = [];
   const seen = new Set<string>();
@@ -67,14 +74,16 @@ export function proposePolicy(server: string, tools: ToolDefinition[], opts: Pro
   // Group by category in a fixed order so a reader meets the harmless tools first.
   entries.sort((a, b) => CATEGORIES.indexOf(a.c.category) - CATEGORIES.indexOf(b.c.category));
 
-  // Critical tools, and tools whose rule is a plain deny (poisoned definitions), are hidden.
-  const hides = (c: Classification) => hideCritical && c.recommended.deny === true;
+  // Poisoned definitions are hidden: their description is the attack, and `hide` keeps it from
+  // the model whatever the mode. Critical tools are denied with a reason under tools, which
+  // hide_denied leaves out of tools/list while a call still tells the agent why.
+  const hides = (c: Classification) => hidePoisoned && c.findings.some(isPoisoning);
   const hidden = entries.filter((e) => hides(e.c));
   const listed = entries.filter((e) => !hides(e.c));
   const document: Record<string, unknown> = {
     version: '1',
     default: 'deny',
-    hide: hidden.map((e) => e.tool.name),
+    ...(hidden.length > 0 ? { hide: hidden.map((e) => e.tool.name) } : {}),
     new_tools: 'quarantine',
     tools: Object.fromEntries(listed.map((e) => [e.tool.name, e.c.recommended])),
   };
@@ -83,10 +92,11 @@ export function proposePolicy(server: string, tools: ToolDefinition[], opts: Pro
   doc.commentBefore = [
     ` Proposed toolgate policy for server ${oneLine(server, 60)}, generated from ${tools.length} tool definition(s).`,
     ' Review before use: classifications come from names, descriptions and schemas the server supplied.',
-    ' default: deny (unlisted tools are refused); new_tools: quarantine (tools added later stay hidden).',
+    ' default: deny: unlisted tools are refused, and (with denied ones) left out of tools/list by',
+    ' hide_denied (on by default); new_tools: quarantine (tools added later stay hidden).',
     ...(unusable.length
       ? [
-          ` Not listed (name contains glob characters, so default deny applies): ${oneLine(unusable.join(', '), 100)}`,
+          ` Not named (glob characters in the name), so default deny applies: ${oneLine(unusable.join(', '), 100)}`,
         ]
       : []),
   ].join('\n');
@@ -100,7 +110,7 @@ export function proposePolicy(server: string, tools: ToolDefinition[], opts: Pro
       });
       if (hidden.length > 0) {
         hideNode.commentBefore =
-          ' Critical risk or poisoned definition: hidden from agents until a person decides otherwise.';
+          ' Poisoned definition: hidden from agents (in every mode) until a person decides otherwise.';
       }
     }
     const toolsNode = root.get('tools', true);

@@ -10,6 +10,8 @@ import {
   type Decision,
   decide,
   decisionJson,
+  deniedWhateverArgs,
+  isUnlisted,
   loadPolicyFile,
   PolicyError,
 } from '../policy/index.js';
@@ -126,7 +128,7 @@ function decideCommand(sub: 'test' | 'explain', args: string[], io: PolicyComman
   if (!policy) return 1;
   const d = decide(policy, call);
   if (values.json) io.stdout(`${JSON.stringify(decisionJson(d))}\n`);
-  else io.stdout(sub === 'test' ? brief(d) : explain(d, call));
+  else io.stdout(sub === 'test' ? brief(d) : explain(d, call, policy));
   return 0;
 }
 
@@ -146,7 +148,21 @@ function brief(d: Decision): string {
   return `${d.outcome} ${d.rule}\nreason: ${d.reason}\nlimits: ${limitLine(d)}\n${shadowNote(d)}`;
 }
 
-function explain(d: Decision, call: CallFacts): string {
+/** Whether the model is shown the tool at all (`hide`, `hide_denied`), in words. */
+function listing(d: Decision, call: CallFacts, policy: CompiledPolicy): string {
+  if (d.outcome === 'hide') return 'left out (hide); a call answers as an unknown tool';
+  if (isUnlisted(policy, call.tool)) {
+    return 'left out (hide_denied: every call to it is denied whatever its arguments); a call gets the reason above';
+  }
+  if (deniedWhateverArgs(policy, call.tool)) {
+    return policy.mode === 'shadow'
+      ? 'listed (denied whatever its arguments, but a shadow policy lets calls through, so it stays listed)'
+      : 'listed (denied whatever its arguments, but the policy sets hide_denied: false)';
+  }
+  return 'listed';
+}
+
+function explain(d: Decision, call: CallFacts, policy: CompiledPolicy): string {
   const verdict = { allow: 'ALLOWED', deny: 'DENIED', hide: 'HIDDEN', approval: 'NEEDS APPROVAL' }[d.outcome];
   const lines = [
     `${call.tool} (server ${call.server}, grant ${call.grant.name}): ${verdict}`,
@@ -156,7 +172,6 @@ function explain(d: Decision, call: CallFacts): string {
     `limits to consume: ${limitLine(d)}`,
   ];
   if (d.approval) lines.push(`approval: ${d.approval.mode}, times out after ${d.approval.timeoutSeconds}s`);
-  if (d.outcome === 'hide')
-    lines.push('the tool is left out of tools/list and a call answers as an unknown tool');
+  lines.push(`tools/list: ${listing(d, call, policy)}`);
   return `${lines.join('\n')}\n${shadowNote(d)}`;
 }

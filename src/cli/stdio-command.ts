@@ -24,8 +24,12 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
   });
   const file = requireConfigFile(configPath(values.config, ctx.env));
   let core: Awaited<ReturnType<typeof buildCore>>;
+  let separator: string;
   try {
-    core = await buildCore(loadConfigFile(file, ctx.env), { env: ctx.env });
+    const loaded = loadConfigFile(file, ctx.env);
+    // The configured one, as `serve`'s /mcp uses: a client moving between the two sees one naming.
+    separator = loaded.config.aggregate.separator;
+    core = await buildCore(loaded, { env: ctx.env });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PolicyError) {
       ctx.stderr(`toolgate: invalid configuration:\n${err.message}\n`);

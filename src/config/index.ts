@@ -11,3 +11,4 @@ export {
   type StdioServerConfig,
 } from './schema.js';
 export { isLoopbackHost, validateConfigSemantics } from './semantics.js';
+export { DEFAULT_AGGREGATE_SEPARATOR, suggestServerName } from './server-names.js';

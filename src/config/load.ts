@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate } from './interpolate.js';
 import { type Config, configSchema } from './schema.js';
+import { separatorProblem, suggestServerName } from './server-names.js';
 
 export interface LoadedConfig {
   /** Absolute path of the file, or '<inline>'. */
@@ -67,8 +68,35 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => zodIssue(i, doc, file, where)));
   }
+  const named = serverNameIssues(parsed.data, doc, file, where);
+  if (named.length) throw new ConfigError(named);
   const dir = file === '<inline>' ? process.cwd() : dirname(file);
   return { file, dir, config: resolvePaths(parsed.data, dir) };
+}
+
+/** Server names that contain the aggregate separator, each at its key, with a name to use instead. */
+function serverNameIssues(
+  config: Config,
+  doc: ReturnType<typeof parseDocument>,
+  file: string,
+  where: (o: number | undefined) => { line: number; column: number },
+): ConfigIssue[] {
+  const sep = config.aggregate.separator;
+  const taken = new Set(Object.keys(config.servers));
+  const issues: ConfigIssue[] = [];
+  for (const name of Object.keys(config.servers)) {
+    const problem = separatorProblem(name, sep);
+    if (!problem) continue;
+    const suggestion = suggestServerName(name, sep, taken);
+    taken.add(suggestion);
+    issues.push({
+      file,
+      ...where(findKeyNode(doc.getIn(['servers'], true), name)),
+      path: `servers.${name}`,
+      message: `${problem}; rename it, e.g. "${suggestion}" (and the grants that name it)`,
+    });
+  }
+  return issues;
 }
 
 function zodIssue(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_AGGREGATE_SEPARATOR } from './server-names.js';
 
 // The toolgate.yaml schema. Everything a user can write is here, strict: an unknown key is an
 // error (with its line), because a typo in a security config must never be silently ignored.
@@ -143,9 +144,9 @@ export const configSchema = z
       .strict()
       .default({ mode: 'tokens' }),
     aggregate: z
-      .object({ separator: z.string().min(1).max(8).default('__') })
+      .object({ separator: z.string().min(1).max(8).default(DEFAULT_AGGREGATE_SEPARATOR) })
       .strict()
-      .default({ separator: '__' }),
+      .default({ separator: DEFAULT_AGGREGATE_SEPARATOR }),
     sessions: z
       .object({
         idle_timeout: duration.default(600_000),

@@ -5,7 +5,14 @@ import { withPinnedView } from '../catalog/index.js';
 import type { PinChangeMode } from '../config/index.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
 import { declarationsOf, type ParamHeaderDeclaration } from '../mcp/param-headers.js';
-import { type CompiledPolicy, type Decision, decide, isHidden, type LimitCharge } from '../policy/index.js';
+import {
+  type CompiledPolicy,
+  type Decision,
+  decide,
+  isHidden,
+  isUnlisted,
+  type LimitCharge,
+} from '../policy/index.js';
 import type { CallContext, Caller, CallOutcome, CallVerdict, Gate, Refusal } from '../proxy/gate.js';
 import { type CallTrace, NOOP_TRACER, type Tracer } from '../telemetry/index.js';
 import type { ParamHeaderRegistry } from '../upstream/tool-headers.js';
@@ -79,10 +86,14 @@ export class DecisionGate implements Gate {
     this.tracer = deps.tracer ?? NOOP_TRACER;
   }
 
+  /**
+   * Left out of tools/list: hidden by the policy, or denied whatever the arguments (`hide_denied`,
+   * the policy's decision still answers a call), or held back by pins.
+   */
   isHidden(caller: Caller, server: string, tool: string): boolean {
     const policy = this.policyFor(caller, server);
     return (
-      isHidden(policy, tool) ||
+      isUnlisted(policy, tool) ||
       this.deps.pins?.quarantined(policy, server, tool) === true ||
       (this.pinChangeMode() === 'hide' && this.deps.pins?.changed(caller, server, tool) !== undefined)
     );

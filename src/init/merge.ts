@@ -1,6 +1,7 @@
 // Entries found in several clients -> one list of toolgate servers. The same server configured
 // in Cursor and Claude Code becomes one upstream (both clients get rewritten to it); two
 // different servers that share a name keep both, the later one with a numeric suffix.
+import { DEFAULT_AGGREGATE_SEPARATOR, suggestServerName } from '../config/index.js';
 import { specKey } from './spec.js';
 import type { FoundEntry, ServerSpec } from './types.js';
 
@@ -10,13 +11,16 @@ export interface MergedServer {
   sources: FoundEntry[];
 }
 
-/** toolgate server names allow letters, digits, underscore and dash (they go in URLs). */
+/**
+ * toolgate server names allow letters, digits, underscore and dash (they go in URLs), and never
+ * the aggregate separator (`my__db` would be refused by the config loader).
+ */
 export function safeName(entry: string): string {
   const name = entry
     .replace(/[^A-Za-z0-9_-]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 64);
-  return name || 'server';
+  return suggestServerName(name || 'server', DEFAULT_AGGREGATE_SEPARATOR, new Set());
 }
 
 export function mergeEntries(entries: FoundEntry[]): MergedServer[] {

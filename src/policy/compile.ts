@@ -1,5 +1,5 @@
 /** Validates a whole document and compiles it into the form decide() reads. */
-import { Checker, type RawIssue } from './check.js';
+import { Checker, type RawIssue, typeName } from './check.js';
 import { type CounterRegistry, compileLimit } from './compile-limits.js';
 import { compileTool, makeEntry } from './compile-tool.js';
 import { PolicyError } from './errors.js';
@@ -16,6 +16,7 @@ export const TOP_FIELDS = [
   'default',
   'new_tools',
   'hide',
+  'hide_denied',
   'all_tools',
   'tools',
 ];
@@ -52,6 +53,12 @@ export function compileDocument(doc: unknown, source: string): CompileResult {
     top.new_tools === undefined
       ? undefined
       : ck.oneOf<NewToolsMode>(top.new_tools, ['new_tools'], 'new_tools', ['quarantine', 'policy']);
+
+  let hideDenied = true;
+  if (top.hide_denied !== undefined) {
+    if (typeof top.hide_denied === 'boolean') hideDenied = top.hide_denied;
+    else ck.error(['hide_denied'], `hide_denied must be true or false, not ${typeName(top.hide_denied)}`);
+  }
 
   const hideExact = new Map<string, number>();
   const hideGlobs: GlobEntry<number>[] = [];
@@ -110,6 +117,7 @@ export function compileDocument(doc: unknown, source: string): CompileResult {
     name,
     description,
     newTools,
+    hideDenied,
     hideExact,
     hideGlobs,
     exact,

@@ -12,6 +12,13 @@ export interface Condition {
   test(call: CallFacts): boolean;
   /** The state of the call that made this condition hold or not, in words. */
   describe(call: CallFacts): string;
+  /**
+   * What `test` answers for every call to `tool`, whatever its arguments, grant, session or
+   * server; undefined when that depends on the call. Exact where it answers (a path on `tool`,
+   * `in: []`, and combinators of those), conservative elsewhere: tools/list leaves out only
+   * tools this proves denied (unlisted.ts).
+   */
+  fixed(tool: string): boolean | undefined;
 }
 
 /** A top-level entry of require / deny_if / approval.if, with its place and optional reason. */
@@ -71,7 +78,14 @@ function compileCombinator(
     const inner = compileCondition(raw, path, ck, false, rule)?.cond;
     if (!inner) return undefined;
     // The inner description already says why it holds or not, which is why `not` does the opposite.
-    return { test: (call) => !inner.test(call), describe: (call) => inner.describe(call) };
+    return {
+      test: (call) => !inner.test(call),
+      describe: (call) => inner.describe(call),
+      fixed: (tool) => {
+        const f = inner.fixed(tool);
+        return f === undefined ? undefined : !f;
+      },
+    };
   }
   const list = ck.list(raw, path, kind);
   if (!list) return undefined;
@@ -95,6 +109,7 @@ function compileCombinator(
         const failing = parts.find((p) => !p.test(call));
         return failing ? failing.describe(call) : parts.map((p) => p.describe(call)).join(' and ');
       },
+      fixed: (tool) => combineFixed(parts, tool, false),
     };
   }
   return {
@@ -106,7 +121,22 @@ function compileCombinator(
       const holding = parts.find((p) => p.test(call));
       return holding ? holding.describe(call) : parts.map((p) => p.describe(call)).join(' and ');
     },
+    fixed: (tool) => combineFixed(parts, tool, true),
   };
+}
+
+/**
+ * Three-valued `all` (decisive = false) or `any` (decisive = true): one part fixed at the
+ * decisive value settles it; otherwise it is fixed only when every part is.
+ */
+function combineFixed(parts: readonly Condition[], tool: string, decisive: boolean): boolean | undefined {
+  let open = false;
+  for (const p of parts) {
+    const f = p.fixed(tool);
+    if (f === decisive) return decisive;
+    if (f === undefined) open = true;
+  }
+  return open ? undefined : !decisive;
 }
 
 function compileLeaf(
@@ -137,8 +167,19 @@ function compileLeaf(
   if (!factPath) return undefined;
   const fp = factPath;
   const test = op === 'regex' ? capped(built.test, rule, fp.text) : built.test;
+  // `in` an empty list holds for no value at all.
+  const never = op === 'in' && Array.isArray(raw.value) && raw.value.length === 0;
   return {
     test: (call) => test(resolvePath(call, fp)),
+    fixed: (tool) => {
+      if (never) return false;
+      if (fp.root !== 'tool') return undefined;
+      try {
+        return test(tool);
+      } catch {
+        return undefined; // a name too long for a regex: the call decides (and is denied)
+      }
+    },
     describe: (call) => {
       const actual = resolvePath(call, fp);
       if (actual === MISSING) return `${fp.text} is missing`;

@@ -13,7 +13,7 @@ function internals(policy: CompiledPolicy): PolicyInternals {
 }
 
 /** Index of the hide entry that hides `tool`, or -1. Exact names are a map lookup. */
-function hideIndex(p: PolicyInternals, tool: string): number {
+export function hideIndex(p: PolicyInternals, tool: string): number {
   const exact = p.hideExact.get(tool);
   const best = exact ?? -1;
   // A glob written earlier than the exact name is the rule that fired first in the document.
@@ -29,7 +29,7 @@ export function isHidden(policy: CompiledPolicy, tool: string): boolean {
 }
 
 /** Exact name first, then the longest matching glob, then the default (undefined: deny). */
-function findEntry(p: PolicyInternals, tool: string): ToolEntry | undefined {
+export function findEntry(p: PolicyInternals, tool: string): ToolEntry | undefined {
   const exact = p.exact.get(tool);
   if (exact) return exact;
   const globs = p.globs;

@@ -19,3 +19,4 @@ export type {
   PolicyIssue,
   Scope,
 } from './types.js';
+export { deniedWhateverArgs, isUnlisted } from './unlisted.js';

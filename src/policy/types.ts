@@ -55,6 +55,11 @@ export interface CompiledPolicy {
   readonly description: string | undefined;
   /** `new_tools` as written; undefined when the document does not say. */
   readonly newTools: NewToolsMode | undefined;
+  /**
+   * `hide_denied` (default true): tools denied whatever their arguments are left out of
+   * tools/list (see unlisted.ts); a call to one still gets the deny reason.
+   */
+  readonly hideDenied: boolean;
 }
 
 /** One load error; line and column are 1-based, 0 when the document did not come from text. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import { proposePolicy, type ToolDefinition } from '../../src/catalog/index.js';
+import { compilePolicy, decide, isUnlisted } from '../../src/policy/index.js';
 import { FIXTURES } from './tables.js';
 
 const tool = (name: string, description?: string, props: string[] = []): ToolDefinition => ({
@@ -51,9 +52,38 @@ describe('proposePolicy', () => {
     }
   });
 
-  it('hides Critical and poisoned tools instead of listing them', () => {
-    expect((document as { hide: string[] }).hide.sort()).toEqual(['add', 'delete_repository', 'execute_sql']);
-    for (const name of ['add', 'delete_repository', 'execute_sql']) expect(tools[name]).toBeUndefined();
+  it('hides poisoned tools, and denies Critical ones with a reason (hide_denied leaves them out of tools/list)', () => {
+    expect((document as { hide: string[] }).hide).toEqual(['add']);
+    expect(tools.add).toBeUndefined();
+    for (const name of ['delete_repository', 'execute_sql']) {
+      expect(tools[name], name).toEqual({ deny: true, reason: expect.stringContaining('Critical risk') });
+    }
+  });
+
+  it('as a policy, shows the model only the tools it may call, and tells it why for the others', () => {
+    const policy = compilePolicy(document, 'proposal');
+    const shown = mixed.map((t) => t.name).filter((n) => !isUnlisted(policy, n));
+    expect(shown.sort()).toEqual(
+      [
+        'get_issue',
+        'track_event',
+        'slack_post_message',
+        'send_email',
+        'delete_file',
+        'run_workflow',
+        'create_refund',
+        'remove_collaborator',
+      ].sort(),
+    );
+    // A tool the server adds later is denied by default and so not shown either (before quarantine).
+    expect(isUnlisted(policy, 'brand_new_tool')).toBe(true);
+    const call = (tool: string) =>
+      decide(policy, { server: 'demo', tool, args: {}, grant: { name: 'g' }, session: { id: 's' } });
+    expect(call('execute_sql')).toMatchObject({
+      outcome: 'deny',
+      reason: expect.stringContaining('Critical risk'),
+    });
+    expect(call('add').outcome).toBe('hide');
   });
 
   it('serialises to YAML that parses back to the same document', () => {
@@ -65,16 +95,20 @@ describe('proposePolicy', () => {
     for (const t of mixed) expect(comments.some((l) => l.includes(`# ${t.name}: `))).toBe(true);
     expect(yaml).toContain('# track_event: Write, Medium risk; allowed, 30 calls a minute per grant');
     expect(yaml).toContain("#   - name verb 'track' records an event -> Write");
-    expect(yaml).toContain('# delete_repository: Delete, Critical risk; hidden');
+    expect(yaml).toContain(
+      '# delete_repository: Delete, Critical risk; denied, so left out of tools/list (hide_denied)',
+    );
     expect(yaml).toMatch(/# add: Write, High risk; hidden\n(.*\n)*.*WARNING: 3 poisoning finding\(s\)/);
   });
 
-  it('can list Critical tools as denied instead of hiding them', () => {
-    const p = proposePolicy('demo', mixed, { hideCritical: false });
-    expect((p.document as { hide: string[] }).hide).toEqual([]);
-    expect((p.document as { tools: Record<string, unknown> }).tools.execute_sql).toMatchObject({
+  it('can deny poisoned tools instead of hiding them, and then writes no hide list', () => {
+    const p = proposePolicy('demo', mixed, { hidePoisoned: false });
+    expect(Object.keys(p.document)).toEqual(['version', 'default', 'new_tools', 'tools']);
+    expect((p.document as { tools: Record<string, unknown> }).tools.add).toMatchObject({
       deny: true,
+      reason: expect.stringContaining('poisoning'),
     });
+    expect(isUnlisted(compilePolicy(p.document), 'add')).toBe(true);
   });
 
   it('works on a real server fixture', () => {
@@ -124,6 +158,7 @@ describe('untrusted text cannot break out of a YAML comment', () => {
   it('a tool name with glob characters is not turned into a policy key', () => {
     const p = proposePolicy('srv', [tool('get_*'), tool('*'), tool('get_issue')]);
     expect(Object.keys((p.document as { tools: object }).tools)).toEqual(['get_issue']);
-    expect(p.yaml).toContain('Not listed (name contains glob characters, so default deny applies): get_*, *');
+    expect(p.yaml).toContain('Not named (glob characters in the name), so default deny applies: get_*, *');
+    expect(Object.keys(p.document)).not.toContain('hide'); // nothing poisoned: no hide list
   });
 });

@@ -44,7 +44,7 @@ describe('2026-07-28 era, client and server', () => {
     const client = await connect('2026-07-28');
     try {
       const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-      expect(tools).toEqual(['add', 'wipe']);
+      expect(tools).toEqual(['add']); // `internal` hidden, `wipe` denied whatever its arguments
       const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 40 } });
       expect(result.content).toEqual([{ type: 'text', text: '42' }]);
     } finally {

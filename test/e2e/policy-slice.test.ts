@@ -59,13 +59,14 @@ describe('policy slice through toolgate', () => {
     await fixture?.close();
   });
 
-  it('a hidden tool is absent from tools/list; everything else is listed', async () => {
+  it('a hidden tool and a tool denied whatever its arguments are absent from tools/list; everything else is listed', async () => {
     const s = await McpSession.open(`${gw.url}/mcp/sliced`);
     const listed = await s.listTools();
     expect(allTools).toContain('test_simple_text');
     expect(listed).not.toContain('test_simple_text');
-    expect(listed).toContain('test_image_content'); // denied, but visible: deny is not hide
-    expect(listed).toEqual(allTools.filter((t) => t !== 'test_simple_text'));
+    // Left out by hide_denied (the default); unlike a hidden tool, a call gets the deny reason (below).
+    expect(listed).not.toContain('test_image_content');
+    expect(listed).toEqual(allTools.filter((t) => t !== 'test_simple_text' && t !== 'test_image_content'));
     await s.close();
   });
 

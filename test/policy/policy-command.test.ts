@@ -128,9 +128,33 @@ describe('policy test and explain', () => {
         'why: tools.create_refund.deny_if[0] holds: args.amount is 12000, greater than 10000',
         'the agent is told: refunds over 100.00 need a person',
         'limits to consume: none (a refused call consumes nothing)',
+        // Denied with these arguments only: the model is still shown the tool.
+        'tools/list: listed',
         '',
       ].join('\n'),
     );
+  });
+
+  it('explain says whether tools/list shows the tool (hide, hide_denied)', async () => {
+    const line = async (policy: string, tool: string) =>
+      (await run('explain', policy, '--tool', tool)).stdout
+        .split('\n')
+        .find((l) => l.startsWith('tools/list:'));
+    const deny = file(
+      'deny.yaml',
+      'version: "1"\ndefault: deny\nhide: [secret]\ntools:\n  track_event: {}\n',
+    );
+    expect(await line(deny, 'track_event')).toBe('tools/list: listed');
+    expect(await line(deny, 'delete_user')).toBe(
+      'tools/list: left out (hide_denied: every call to it is denied whatever its arguments); a call gets the reason above',
+    );
+    expect(await line(deny, 'secret')).toBe('tools/list: left out (hide); a call answers as an unknown tool');
+    const off = file('off.yaml', 'version: "1"\ndefault: deny\nhide_denied: false\n');
+    expect(await line(off, 'delete_user')).toBe(
+      'tools/list: listed (denied whatever its arguments, but the policy sets hide_denied: false)',
+    );
+    const shadowDeny = file('shadow-deny.yaml', 'version: "1"\nmode: shadow\ndefault: deny\n');
+    expect(await line(shadowDeny, 'delete_user')).toContain('a shadow policy lets calls through');
   });
 
   it('explain reads grant claims and notes shadow mode', async () => {
