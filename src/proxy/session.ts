@@ -7,6 +7,7 @@ import {
   errorResponse,
   INVALID_PARAMS,
   isNotification,
+  isOutcomeUnknown,
   isRequest,
   isResponse,
   type JsonRpcMessage,
@@ -240,8 +241,11 @@ export class ClientSession {
           // The audit record and metrics come after the answer is on its way: they are the
           // gateway's bookkeeping, not the caller's wait (same tick, so nothing observes the order).
           (res) => {
-            if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
-            else verdict.done({ upstream: 'ok', latencyMs });
+            if (!('error' in res)) verdict.done({ upstream: 'ok', latencyMs });
+            else {
+              const upstream = isOutcomeUnknown(res) ? 'unknown' : 'error';
+              verdict.done({ upstream, latencyMs, error: res.error.message });
+            }
           },
         );
       }

@@ -3,6 +3,7 @@ import { isStdioServer, type ServerConfig } from '../config/index.js';
 import type { ParamHeaderLookup } from '../era/param-headers.js';
 import {
   errorResponse,
+  INVALID_REQUEST,
   isNotification,
   isRequest,
   isResponse,
@@ -10,6 +11,7 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  outcomeUnknown,
   type RequestId,
   UPSTREAM_ERROR,
 } from '../proxy/jsonrpc.js';
@@ -51,6 +53,8 @@ interface Pending {
   progressToken?: string | number;
   upstreamToken?: string;
   timer?: NodeJS.Timeout;
+  /** Handed to a channel: from here on the server may run it, so a lost answer is an unknown outcome. */
+  sent?: boolean;
 }
 
 const BACKOFF_BASE_MS = 250;
@@ -168,7 +172,19 @@ export class UpstreamLink {
   private transmit(channel: Channel, id: number, entry: Pending, message: JsonRpcRequest): void {
     if (!this.pending.has(id)) return; // cancelled while connecting
     this.armTimer(id, entry);
+    entry.sent = true;
     channel.send(message).catch((err: Error) => {
+      const code = err instanceof UpstreamError ? err.code : undefined;
+      // About this message, not the server (F11, F7): one that cannot be encoded is the client's
+      // to fix; one whose answer was lost may have run and is never sent again. Health untouched.
+      if (code === 'MESSAGE_UNSENDABLE') {
+        this.settle(id, errorResponse(id, INVALID_REQUEST, `Invalid Request: ${err.message}`));
+        return;
+      }
+      if (code === 'UPSTREAM_OUTCOME_UNKNOWN') {
+        this.settle(id, outcomeUnknown(id, err.message));
+        return;
+      }
       // No connection at all, or a handshake answered with a 5xx, means the server is down. An
       // HTTP error to another request (a 500 for one tools/call) is that request's, and a 4xx to
       // initialize may be the client's doing: neither says anything about the server.
@@ -289,9 +305,7 @@ export class UpstreamLink {
         this.unreachable(reason.message);
         break;
       }
-    this.failAll(
-      `${reason.message} while handling this request; toolgate restarts it on the next request, so retry`,
-    );
+    this.failAll(`${reason.message} while handling this request; toolgate restarts it on the next request`);
   }
 
   private noteCrash(message: string): void {
@@ -301,8 +315,10 @@ export class UpstreamLink {
     this.lastError = message;
   }
 
+  /** Fail every request in flight; one already sent may have run, and its error says so. */
   private failAll(message: string): void {
-    for (const id of [...this.pending.keys()]) this.settle(id, errorResponse(id, UPSTREAM_ERROR, message));
+    for (const [id, p] of [...this.pending])
+      this.settle(id, p.sent ? outcomeUnknown(id, message) : errorResponse(id, UPSTREAM_ERROR, message));
   }
 
   private armTimer(id: number, entry: Pending): void {
@@ -315,7 +331,7 @@ export class UpstreamLink {
       this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
       // A slow tool is the tool's business; a server that does not answer its handshake is down.
       if (entry.method === 'initialize') this.unreachable(why);
-      this.settle(id, errorResponse(id, UPSTREAM_ERROR, why));
+      this.settle(id, outcomeUnknown(id, why));
     }, ms);
     entry.timer.unref();
   }
