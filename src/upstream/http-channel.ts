@@ -3,6 +3,7 @@ import {
   StreamableHTTPClientTransport,
   type Transport,
 } from '@modelcontextprotocol/client';
+import type { Logger } from 'pino';
 import type { HttpServerConfig } from '../config/index.js';
 import type { ParamHeaderLookup } from '../era/param-headers.js';
 import { type JsonRpcMessage, outcomeUnknown, type RequestId } from '../proxy/jsonrpc.js';
@@ -39,6 +40,7 @@ export class HttpChannel implements Channel {
     private readonly cfg: HttpServerConfig,
     /** SEP-2243 declarations (from the composition root): 2026 `tools/call`s carry `Mcp-Param-*`. */
     paramHeaders?: ParamHeaderLookup,
+    log?: Logger,
   ) {
     this.url = new URL(cfg.url);
     if (cfg.transport === 'sse') {
@@ -52,6 +54,11 @@ export class HttpChannel implements Channel {
     this.lean = new LeanPoster(this.url, cfg.headers, paramHeaders && ((tool) => paramHeaders(name, tool)));
     this.lean.onmessage = (m) => this.onmessage?.(m);
     this.lean.onStreamEnd = (id, lastEventId) => this.resume(id, lastEventId);
+    this.lean.onRetry = (m, err) =>
+      log?.info(
+        { upstream: name, method: 'method' in m ? m.method : undefined, reason: err.message },
+        'request not sent (the connection failed before any byte left); trying again',
+      );
   }
 
   /**

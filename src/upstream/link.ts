@@ -268,7 +268,7 @@ export class UpstreamLink {
     if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
     const channel: Channel = isStdioServer(this.cfg)
       ? new StdioChannel(this.server, this.cfg, this.log)
-      : new HttpChannel(this.server, this.cfg, this.paramHeaders);
+      : new HttpChannel(this.server, this.cfg, this.paramHeaders, this.log);
     channel.onmessage = (m) => this.onMessage(m);
     channel.onclose = (reason) => this.onChannelClosed(channel, reason);
     try {
