@@ -14,6 +14,7 @@ import {
 } from '../proxy/jsonrpc.js';
 import { splitName } from '../proxy/names.js';
 import { ClientSession } from '../proxy/session.js';
+import { depthProblem } from '../util/json-depth.js';
 import { SseWriter } from './backpressure.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import type { AuthenticatedGrant, HttpDeps } from './deps.js';
@@ -215,6 +216,9 @@ async function post(
     }
     throw err;
   }
+  // Before parsing: deep nesting overflows the stack of everything that walks a message (F11).
+  const tooDeep = depthProblem(text);
+  if (tooDeep) return writeJson(res, 400, errorResponse(null, INVALID_REQUEST, tooDeep));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -82,7 +82,15 @@ export class StdioChannel implements Channel {
     if (!stdin || this.ended) {
       return Promise.reject(new UpstreamError('UPSTREAM_CLOSED', `server "${this.name}" is not running`));
     }
-    stdin.write(`${JSON.stringify(message)}\n`);
+    let line: string;
+    try {
+      line = JSON.stringify(message);
+    } catch (err) {
+      // Nested past the stack (or a cycle): the sender's fault; the server never saw it.
+      const why = `the message cannot be encoded as JSON: ${(err as Error).message}`;
+      return Promise.reject(new UpstreamError('MESSAGE_UNSENDABLE', why));
+    }
+    stdin.write(`${line}\n`);
     return Promise.resolve();
   }
 
