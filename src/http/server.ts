@@ -312,17 +312,9 @@ async function post(
         ),
       );
     }
-    if (deps.sessions.size >= deps.sessions.max) {
-      return writeJson(
-        res,
-        503,
-        errorResponse(
-          message.id,
-          -32000,
-          `too many sessions (sessions.max = ${deps.sessions.max}); retry later`,
-        ),
-      );
-    }
+    // Fair shares (F12): the grant's own cap, then the gateway's.
+    const refusal = deps.sessions.admit(grant.name);
+    if (refusal) return writeJson(res, refusal.status, errorResponse(message.id, -32000, refusal.message));
     const id = randomBytes(16).toString('hex');
     const servers = reachable();
     // Eras (issue 9): a 2026 upstream gets this 2025 client's handshake translated.

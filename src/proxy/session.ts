@@ -73,6 +73,8 @@ export class ClientSession {
   readonly scope: string;
   readonly caller: Caller;
   lastSeen = Date.now();
+  /** It sent a request besides `initialize`; an unused session is reaped sooner (sessions.idle_timeout_unused). */
+  used = false;
   readonly links = new Map<string, UpstreamLink>();
   private readonly ownLinks: UpstreamLink[] = [];
   private readonly inflight = new Map<RequestId, InFlight>();
@@ -127,6 +129,7 @@ export class ClientSession {
   /** Handle one message from the client. `sink` receives the response to a request. */
   handle(message: JsonRpcMessage, sink: Sink): void {
     this.lastSeen = Date.now();
+    if (isRequest(message) && message.method !== 'initialize') this.used = true;
     if (isRequest(message)) this.onClientRequest(message, sink);
     else if (isNotification(message)) this.onClientNotification(message);
     else if (isResponse(message)) this.onClientResponse(message);
