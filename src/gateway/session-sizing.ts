@@ -27,8 +27,8 @@ export interface SessionLimits {
  *   sessions.max = clamp(floor(total_memory * 0.5 / per_session), 16, 10,000)
  *   sessions.max_per_grant = max(1, floor(sessions.max / 4))
  *
- * So one grant holds at most a quarter of the sessions, and a 24 GB machine with a stdio server
- * defaults to 183 sessions instead of the 10,000 (640 GB of children) it once allowed.
+ * So one grant holds at most a quarter of the sessions, and a 24 GiB machine with a stdio server
+ * defaults to 186 sessions instead of the 10,000 (640 GB of children) it once allowed.
  */
 export function sessionLimits(config: Config, totalMemoryBytes: number): SessionLimits {
   const spawns = Object.values(config.servers).some((s) => isStdioServer(s) && !s.shared);
