@@ -51,9 +51,11 @@ export function outcomeUnknown(id: RequestId | null, why: string): JsonRpcError 
   );
 }
 
-/** Whether a response is the gateway's "outcome unknown" error. */
+/** Whether a response says the request may have run: OUTCOME_UNKNOWN, or a cancel after sending. */
 export function isOutcomeUnknown(res: JsonRpcResponse): boolean {
-  return 'error' in res && res.error.code === OUTCOME_UNKNOWN;
+  if (!('error' in res)) return false;
+  const data = res.error.data as { outcome?: unknown } | undefined;
+  return res.error.code === OUTCOME_UNKNOWN || data?.outcome === 'unknown';
 }
 
 export function isRequest(m: JsonRpcMessage): m is JsonRpcRequest {

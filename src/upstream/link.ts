@@ -226,9 +226,12 @@ export class UpstreamLink {
 
   /** The upstream id a caller's request got, for cancellation; undefined when not in flight. */
   cancel(upstreamId: number, reason?: string): void {
-    if (!this.pending.has(upstreamId)) return;
+    const entry = this.pending.get(upstreamId);
+    if (!entry) return;
     this.notify('notifications/cancelled', { requestId: upstreamId, ...(reason ? { reason } : {}) });
-    this.settle(upstreamId, errorResponse(upstreamId, -32800, 'request cancelled'));
+    // Cancelled after it was sent: the server may have run it before the cancellation arrived.
+    const data = entry.sent ? { outcome: 'unknown' } : undefined;
+    this.settle(upstreamId, errorResponse(upstreamId, -32800, 'request cancelled', data));
   }
 
   notify(method: string, params?: Record<string, unknown>): void {

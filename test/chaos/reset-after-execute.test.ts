@@ -30,6 +30,7 @@ afterEach(async () => {
 const TOOLS = {
   transfer: () => 'reset' as const, // executes, then the connection dies before the answer
   count: (args: Record<string, unknown>) => ({ text: `counted ${String(args.n)}` }),
+  slow: () => 'hang' as const, // executes and never answers
 };
 
 async function auditOf(db: string) {
@@ -127,5 +128,27 @@ describe('upstream resets after executing (F7)', () => {
     gw = undefined;
     const records = await auditOf(db);
     expect(records.map((r) => [r.tool, r.decision, r.upstream])).toEqual([['count', 'allow', 'error']]);
+  }, 30_000);
+
+  it('a call the client cancels after it was sent is audited as unknown: the server may have run it', async () => {
+    upstream = await startRawMcpServer(TOOLS);
+    const db = join(dir, `audit-${dbs++}.db`);
+    gw = await startTestGateway({
+      auth: { mode: 'none' },
+      storage: { sqlite: db },
+      servers: { bank: { url: upstream.url, policy: ALLOW_ALL } },
+    });
+    const s = await McpSession.open(`${gw.url}/mcp/bank`);
+    const call = s.request('tools/call', { name: 'slow', arguments: {} });
+    const server = upstream;
+    await until('the call to reach the server', () => (server.executions.length === 1 ? true : undefined));
+    // McpSession numbers requests from 1: the call is id 1.
+    await s.notify('notifications/cancelled', { requestId: 1, reason: 'changed my mind' });
+    const reply = await call;
+    expect(rpcError(reply)?.code).toBe(-32800);
+    await gw.close();
+    gw = undefined;
+    const records = await auditOf(db);
+    expect(records.map((r) => [r.tool, r.decision, r.upstream])).toEqual([['slow', 'allow', 'unknown']]);
   }, 30_000);
 });
