@@ -15,6 +15,7 @@ import {
   type RequestId,
   UPSTREAM_ERROR,
 } from '../proxy/jsonrpc.js';
+import { jsonValueDepth, MAX_UPSTREAM_JSON_DEPTH } from '../util/json-depth.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { HttpChannel } from './http-channel.js';
@@ -353,6 +354,15 @@ export class UpstreamLink {
   }
 
   private onMessage(message: JsonRpcMessage): void {
+    if (jsonValueDepth(message, MAX_UPSTREAM_JSON_DEPTH) > MAX_UPSTREAM_JSON_DEPTH) {
+      // Everything downstream walks messages recursively (relaying one is a JSON.stringify): one
+      // nested this deep would overflow the stack there, outside any handler. Not relayed.
+      const why = `server "${this.server}" sent a message nested more than ${MAX_UPSTREAM_JSON_DEPTH} levels deep; the gateway does not relay it`;
+      const id = isResponse(message) ? message.id : undefined;
+      if (id !== undefined && id !== null) this.settle(Number(id), errorResponse(id, UPSTREAM_ERROR, why));
+      else this.log.warn({ upstream: this.server }, why);
+      return;
+    }
     if (isResponse(message)) {
       const health = this.hooks.health;
       if (health) {

@@ -56,19 +56,27 @@ function stringEnd(text: string, open: number): number {
  * arrive as text the gateway read, so every way in is held to the same bound.
  */
 export function jsonValueDepth(value: unknown, limit = MAX_JSON_DEPTH): number {
-  const stack: Array<[unknown, number]> = [[value, 1]];
+  if (typeof value !== 'object' || value === null) return 0;
+  const stack: Array<[object, number]> = [[value, 1]];
   let deepest = 0;
   while (stack.length > 0) {
-    const [v, d] = stack.pop() as [unknown, number];
-    if (typeof v !== 'object' || v === null) continue;
+    const [v, d] = stack.pop() as [object, number];
     if (d > deepest) {
       deepest = d;
       if (deepest > limit) return deepest;
     }
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+    // Only containers go on the stack: a large result of strings costs one pass, no allocations.
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
   }
   return deepest;
 }
+
+/**
+ * How deeply a message from a server may nest before the gateway refuses to relay it. Looser than
+ * the clients' bound (results can be richer than requests) and still far from any stack limit.
+ */
+export const MAX_UPSTREAM_JSON_DEPTH = 4 * MAX_JSON_DEPTH;
 
 /** The reason a client's message is refused for its nesting, or undefined when it is within bounds. */
 export function depthProblem(text: string, limit = MAX_JSON_DEPTH): string | undefined {

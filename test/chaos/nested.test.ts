@@ -28,7 +28,11 @@ afterEach(async () => {
   upstream = undefined;
 });
 
-const TOOLS = { count: (args: Record<string, unknown>) => ({ text: `counted ${String(args.n)}` }) };
+const TOOLS = {
+  count: (args: Record<string, unknown>) => ({ text: `counted ${String(args.n)}` }),
+  // A hostile server: its result hides 100,000 nested arrays.
+  deep: () => ({ resultJson: `{"content":[{"type":"text","text":"x"}],"extra":${nestedText(100_000)}}` }),
+};
 
 /** `[[[...]]]` nested `levels` deep, as text (building it as a value and stringifying it would overflow). */
 const nestedText = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
@@ -205,5 +209,25 @@ describe('a deeply nested request from one client (F11)', () => {
       await served;
       await session.close();
     }
+  }, 30_000);
+
+  it('a server answering with a deeply nested result: that call gets an error, the gateway and the server stay up', async () => {
+    upstream = await startRawMcpServer(TOOLS);
+    gw = await startTestGateway(
+      { auth: { mode: 'none' }, servers: { bank: { url: upstream.url, policy: ALLOW_ALL } } },
+      { probe: true },
+    );
+    await gw.probed;
+    const s = await McpSession.open(`${gw.url}/mcp/bank`);
+    const reply = await s.request('tools/call', { name: 'deep', arguments: {} });
+    expect(rpcError(reply)).toEqual({
+      code: -32003,
+      message: `server "bank" sent a message nested more than ${4 * MAX_JSON_DEPTH} levels deep; the gateway does not relay it`,
+    });
+    expect(resultText(await s.request('tools/call', { name: 'count', arguments: { n: 1 } }))).toBe(
+      'counted 1',
+    );
+    expect(await readyz(gw)).toBe(200);
+    expect(await upGauge(gw, 'bank')).toBe(1);
   }, 30_000);
 });
