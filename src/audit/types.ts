@@ -24,7 +24,11 @@ export const AUDIT_DECISIONS: readonly AuditDecision[] = [
   'shadow_deny',
 ];
 
-export type UpstreamOutcome = 'ok' | 'error' | 'none';
+/**
+ * What became of a forwarded call upstream: answered (`ok`), failed (`error`), never sent (`none`),
+ * or sent with its answer lost (`unknown`: a reset, a crash or a timeout; the server may have run it).
+ */
+export type UpstreamOutcome = 'ok' | 'error' | 'none' | 'unknown';
 
 /** What a caller hands to `AuditLog.record()`: raw arguments, which are digested and redacted there. */
 export interface AuditInput {

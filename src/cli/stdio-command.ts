@@ -24,12 +24,9 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
   });
   const file = requireConfigFile(configPath(values.config, ctx.env));
   let core: Awaited<ReturnType<typeof buildCore>>;
-  let separator: string;
   try {
-    const loaded = loadConfigFile(file, ctx.env);
-    // The configured one, as `serve`'s /mcp uses: a client moving between the two sees one naming.
-    separator = loaded.config.aggregate.separator;
-    core = await buildCore(loaded, { env: ctx.env });
+    // The session gets the configured separator (core.sessionDeps), as `serve`'s /mcp does.
+    core = await buildCore(loadConfigFile(file, ctx.env), { env: ctx.env });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PolicyError) {
       ctx.stderr(`toolgate: invalid configuration:\n${err.message}\n`);

@@ -92,6 +92,8 @@ const grantSchema = z
       .regex(/^[0-9a-f]{64}$/, '64 lowercase hex characters (sha256 of the token)')
       .optional(),
     policy: policyRef.optional(),
+    /** Most sessions this grant may hold at once (default `sessions.max_per_grant`). */
+    max_sessions: z.number().int().positive().optional(),
   })
   .strict()
   .refine((g) => Boolean(g.token_env) !== Boolean(g.token_sha256), {
@@ -150,7 +152,15 @@ export const configSchema = z
     sessions: z
       .object({
         idle_timeout: duration.default(600_000),
-        max: z.number().int().positive().default(10_000),
+        /**
+         * A session that sent no request after `initialize` (a client that connected and went
+         * quiet, or never closes) is closed after this long idle instead of `idle_timeout`.
+         */
+        idle_timeout_unused: duration.default(60_000),
+        /** Open sessions at most; default sized to the machine (src/gateway/session-sizing.ts). */
+        max: z.number().int().positive().optional(),
+        /** Sessions one grant may hold at once unless its `max_sessions` says otherwise; default max / 4. */
+        max_per_grant: z.number().int().positive().optional(),
         /**
          * Per-session replay buffer of SSE events, for clients resuming a dropped stream
          * (GET + Last-Event-ID): at most this many events and bytes over all the session's streams.
@@ -177,7 +187,7 @@ export const configSchema = z
       .strict()
       .default({
         idle_timeout: 600_000,
-        max: 10_000,
+        idle_timeout_unused: 60_000,
         replay_events: 1000,
         replay_bytes: 1024 * 1024,
         max_unsent_bytes: 8 * 1024 * 1024,
@@ -264,6 +274,8 @@ export const configSchema = z
                 name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only'),
                 servers: z.array(z.string()).min(1),
                 policy: policyRef.optional(),
+                /** Most sessions this grant may hold at once (default `sessions.max_per_grant`). */
+                max_sessions: z.number().int().positive().optional(),
                 /** Every listed claim must match: equal, or contained when the token's claim is a list; a list here means any of. */
                 claims: z
                   .record(

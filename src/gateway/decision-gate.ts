@@ -55,7 +55,7 @@ type AuditCall = (d: AuditFields, extra?: Partial<AuditInput>) => void;
 
 /** What makes a call's span an error: the gateway could not decide, or the upstream failed. */
 function callError(d: Pick<AuditInput, 'rule' | 'reason' | 'upstream'>, note: string | undefined) {
-  if (d.upstream === 'error') return note ?? 'upstream error';
+  if (d.upstream === 'error' || d.upstream === 'unknown') return note ?? 'upstream error';
   if (d.rule === 'internal' || d.rule === 'on_backend_error') return d.reason;
   return undefined;
 }

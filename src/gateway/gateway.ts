@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -31,6 +32,7 @@ import type { SessionDeps } from '../sessions/open-session.js';
 import { openStore, type Store } from '../store/index.js';
 import { createTracer, type Tracer } from '../telemetry/index.js';
 import { PROBE_TOOL, type ServerState } from '../upstream/probe.js';
+import { runningStdioPids } from '../upstream/stdio-channel.js';
 import { ParamHeaderRegistry } from '../upstream/tool-headers.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { watchConfig } from './config-watcher.js';
@@ -39,6 +41,7 @@ import { createLogger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
 import { PinRegistry } from './pins.js';
 import { PolicySet } from './policies.js';
+import { sessionLimits } from './session-sizing.js';
 import { SharedLinks } from './shared-links.js';
 import { UpstreamHealth } from './upstream-health.js';
 
@@ -179,9 +182,14 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     },
   });
   let sessionCount = () => 0;
+  let sessionView: () => SessionRegistry | undefined = () => undefined;
   const metrics = new GatewayMetrics(
     () => sessionCount(),
     () => health.up(),
+    () => {
+      const r = sessionView();
+      return r && { max: r.max, byGrant: () => r.byGrant(), stdioPids: runningStdioPids };
+    },
   );
   const tracer = await createTracer(config.telemetry, log);
   const approvals = await startApprovals({ config, store, audit, log, env });
@@ -200,8 +208,25 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     pinChange: () => pinChange,
     paramHeaders,
   });
-  const sessions = new SessionRegistry(config.sessions.idle_timeout, config.sessions.max);
+  // Fair shares (F12): sessions.max sized to the machine unless set, and a cap per grant.
+  const limits = sessionLimits(config, totalmem());
+  let grantCaps = sessionCaps(config);
+  const sessions = new SessionRegistry({
+    idleMs: config.sessions.idle_timeout,
+    unusedIdleMs: config.sessions.idle_timeout_unused,
+    max: limits.max,
+    capOf: (grant) => grantCaps.get(grant) ?? limits.perGrant,
+  });
+  log.info(
+    {
+      max: limits.max,
+      perGrant: limits.perGrant,
+      perSessionMiB: Math.round(limits.perSessionBytes / 2 ** 20),
+    },
+    'session limits',
+  );
   sessionCount = () => sessions.size;
+  sessionView = () => sessions;
   const shared = new SharedLinks(
     () => servers,
     sessions,
@@ -248,6 +273,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       const nextAuth = makeAuth({ ...next, auth: config.auth });
       policies.configure(next);
       auth = nextAuth;
+      grantCaps = sessionCaps(next);
       pinChange = next.pins.on_change;
       servers.clear();
       for (const [name, cfg] of Object.entries(next.servers)) servers.set(name, cfg);
@@ -268,6 +294,14 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     },
   };
   return core;
+}
+
+/** `max_sessions` of the config's grants (token and JWT) that set one; others get sessions.max_per_grant. */
+function sessionCaps(config: Config): Map<string, number> {
+  const caps = new Map<string, number>();
+  for (const g of [...config.grants, ...(config.jwt?.grants ?? [])])
+    if (g.max_sessions !== undefined) caps.set(g.name, g.max_sessions);
+  return caps;
 }
 
 /** The composition root for `serve`: the core plus the HTTP server. */

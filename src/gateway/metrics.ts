@@ -1,6 +1,17 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { treeRssBytes } from './process-memory.js';
 
 const MAX_TOOLS_PER_SERVER = 500;
+
+/** What /metrics shows of sessions and their memory (F12). */
+export interface SessionMemoryView {
+  /** sessions.max in force. */
+  max: number;
+  /** Open sessions by grant. */
+  byGrant(): Iterable<[string, number]>;
+  /** Pids of the stdio servers running now (each session of a stdio server has one). */
+  stdioPids(): Iterable<number>;
+}
 
 /**
  * Prometheus metrics. Tool names come from clients as well as servers, so the `tool` label is
@@ -20,8 +31,13 @@ export class GatewayMetrics {
    * `sessions`: open client sessions. `upstreams`: each configured server and whether the health
    * view (upstream-health.ts) finds it up, read at every scrape.
    */
-  constructor(sessions: () => number, upstreams: () => Iterable<[string, boolean]> = () => []) {
+  constructor(
+    sessions: () => number,
+    upstreams: () => Iterable<[string, boolean]> = () => [],
+    memory?: () => SessionMemoryView | undefined,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'toolgate_' });
+    if (memory) this.sessionGauges(sessions, memory);
     this.decisions = new Counter({
       name: 'toolgate_decisions_total',
       help: 'tools/call decisions by server, tool and outcome',
@@ -71,6 +87,62 @@ export class GatewayMetrics {
       collect() {
         this.reset(); // a server removed by a config reload leaves the exposition
         for (const [server, up] of upstreams()) this.set({ server }, up ? 1 : 0);
+      },
+    });
+  }
+
+  /**
+   * Fair shares (F12): sessions per grant against sessions.max, and what sessions cost: the stdio
+   * server processes (with their descendants) and the gateway's and their memory per session.
+   */
+  private sessionGauges(sessions: () => number, memory: () => SessionMemoryView | undefined): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'toolgate_sessions_max',
+      help: 'sessions.max in force (sized to the machine unless configured)',
+      registers,
+      collect() {
+        const m = memory();
+        if (m) this.set(m.max);
+      },
+    });
+    new Gauge({
+      name: 'toolgate_sessions_by_grant',
+      help: 'open client sessions by grant (each grant is capped by grants[].max_sessions or sessions.max_per_grant)',
+      labelNames: ['grant'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [grant, n] of memory()?.byGrant() ?? []) this.set({ grant }, n);
+      },
+    });
+    new Gauge({
+      name: 'toolgate_stdio_servers_rss_bytes',
+      help: 'resident memory of the running stdio server processes and their descendants (Linux)',
+      registers,
+      collect() {
+        const childRss = treeRssBytes(memory()?.stdioPids() ?? []);
+        this.reset();
+        if (childRss !== undefined) this.set(childRss);
+      },
+    });
+    new Gauge({
+      name: 'toolgate_stdio_servers_running',
+      help: 'stdio server processes running (one per session of a stdio server, plus shared ones and probes)',
+      registers,
+      collect() {
+        this.set([...(memory()?.stdioPids() ?? [])].length);
+      },
+    });
+    new Gauge({
+      name: 'toolgate_memory_per_session_bytes',
+      help: "(the gateway's resident memory + its stdio servers') / open sessions; absent without sessions",
+      registers,
+      collect() {
+        this.reset();
+        const n = sessions();
+        const children = treeRssBytes(memory()?.stdioPids() ?? []) ?? 0;
+        if (n > 0) this.set(Math.round((process.memoryUsage.rss() + children) / n));
       },
     });
   }

@@ -14,6 +14,7 @@ import {
   PARSE_ERROR,
 } from '../mcp/jsonrpc.js';
 import { MODERN, SUPPORTED_VERSIONS } from '../mcp/versions.js';
+import { depthProblem } from '../util/json-depth.js';
 import { envelopeVersion, headerMismatch, modernRequestProblem } from './headers.js';
 
 /** 2026-07-28 names this code; 2025-era clients only look at the 400. */
@@ -33,7 +34,10 @@ export type PostAdmission =
 const refuse = (status: number, body: JsonRpcError): PostAdmission => ({ ok: false, status, body });
 
 export function admitPost(headers: IncomingHttpHeaders, text: string): PostAdmission {
-  // 1. JSON, one message, a valid envelope (ids: strings or safe integers).
+  // 1. JSON, one message, a valid envelope (ids: strings or safe integers). Nesting is bounded
+  //    before parsing: deep nesting overflows the stack of everything that walks a message (F11).
+  const tooDeep = depthProblem(text);
+  if (tooDeep) return refuse(400, errorResponse(null, INVALID_REQUEST, tooDeep));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -256,17 +256,9 @@ async function post(
   // 3. A 2025-era session: made by initialize, else named by the header.
   let session: ClientSession | undefined;
   if (isRequest(message) && message.method === 'initialize') {
-    if (deps.sessions.size >= deps.sessions.max) {
-      return writeJson(
-        res,
-        503,
-        errorResponse(
-          message.id,
-          -32000,
-          `too many sessions (sessions.max = ${deps.sessions.max}); retry later`,
-        ),
-      );
-    }
+    // Fair shares (F12): the grant's own cap, then the gateway's.
+    const refusal = deps.sessions.admit(grant.name);
+    if (refusal) return writeJson(res, refusal.status, errorResponse(message.id, -32000, refusal.message));
     const id = randomBytes(16).toString('hex');
     const replay = deps.replay && new ReplayBuffer<StreamHandle>(deps.replay);
     const opened = await openSession(deps, {

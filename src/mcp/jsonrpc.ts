@@ -34,6 +34,29 @@ export const INTERNAL_ERROR = -32603;
 /** Implementation-defined range: the upstream could not be reached or died mid-request. */
 export const UPSTREAM_ERROR = -32003;
 export const HEADER_MISMATCH = -32020;
+/**
+ * The request reached the upstream (or may have) and the answer was lost: a connection reset after
+ * sending, a server that died or timed out while handling it. The server may have run it; the
+ * gateway never sends it again. `data.outcome` is "unknown".
+ */
+export const OUTCOME_UNKNOWN = -32004;
+
+/** The error a client gets for a request whose outcome upstream is unknown (see OUTCOME_UNKNOWN). */
+export function outcomeUnknown(id: RequestId | null, why: string): JsonRpcError {
+  return errorResponse(
+    id,
+    OUTCOME_UNKNOWN,
+    `${why}. The server may have run this request: check its effect before sending it again`,
+    { outcome: 'unknown' },
+  );
+}
+
+/** Whether a response says the request may have run: OUTCOME_UNKNOWN, or a cancel after sending. */
+export function isOutcomeUnknown(res: JsonRpcResponse): boolean {
+  if (!('error' in res)) return false;
+  const data = res.error.data as { outcome?: unknown } | undefined;
+  return res.error.code === OUTCOME_UNKNOWN || data?.outcome === 'unknown';
+}
 
 export function isRequest(m: JsonRpcMessage): m is JsonRpcRequest {
   return 'method' in m && 'id' in m && m.id !== undefined;

@@ -10,8 +10,11 @@ export interface Caller {
 }
 
 export interface CallOutcome {
-  /** 'ok' when the upstream answered (even with isError), 'error' for protocol/transport errors. */
-  upstream: 'ok' | 'error';
+  /**
+   * 'ok' when the upstream answered (even with isError), 'error' for protocol/transport errors,
+   * 'unknown' when it was sent and the answer was lost (a reset, a crash, a timeout): it may have run.
+   */
+  upstream: 'ok' | 'error' | 'unknown';
   latencyMs: number;
   error?: string;
 }

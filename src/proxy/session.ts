@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION_KEY, readEnvelope } from '../mcp/envelope.js';
 import {
   errorResponse,
   isNotification,
+  isOutcomeUnknown,
   isRequest,
   isResponse,
   type JsonRpcError,
@@ -84,6 +85,8 @@ export class ClientSession {
   readonly scope: string;
   readonly caller: Caller;
   lastSeen = Date.now();
+  /** It sent a request besides `initialize`; an unused session is reaped sooner (sessions.idle_timeout_unused). */
+  used = false;
   readonly links = new Map<string, UpstreamLink>();
   private readonly ownLinks: UpstreamLink[] = [];
   private readonly inflight = new Map<RequestId, InFlight>();
@@ -149,6 +152,7 @@ export class ClientSession {
    */
   handle(message: JsonRpcMessage, sink: Sink): JsonRpcError | undefined {
     this.lastSeen = Date.now();
+    if (isRequest(message) && message.method !== 'initialize') this.used = true;
     if (isRequest(message)) this.onClientRequest(message, sink);
     else if (isNotification(message)) return this.onClientNotification(message);
     else if (isResponse(message)) this.onClientResponse(message);
@@ -325,8 +329,11 @@ export class ClientSession {
           // The audit record and metrics come after the answer is on its way: they are the
           // gateway's bookkeeping, not the caller's wait (same tick, so nothing observes the order).
           (res) => {
-            if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
-            else verdict.done({ upstream: 'ok', latencyMs });
+            if (!('error' in res)) verdict.done({ upstream: 'ok', latencyMs });
+            else {
+              const upstream = isOutcomeUnknown(res) ? 'unknown' : 'error';
+              verdict.done({ upstream, latencyMs, error: res.error.message });
+            }
           },
         );
       }

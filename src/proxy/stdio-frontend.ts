@@ -7,6 +7,7 @@ import {
   PARSE_ERROR,
 } from '../mcp/jsonrpc.js';
 import { LineSplitter } from '../upstream/line-splitter.js';
+import { depthProblem } from '../util/json-depth.js';
 import type { ClientSession } from './session.js';
 import type { Sink } from './sink.js';
 
@@ -26,6 +27,12 @@ export function serveStdio(session: ClientSession, input: Readable, output: Writ
   session.attachStandalone(sink);
   const lines = new LineSplitter((line) => {
     if (line.trim() === '') return;
+    // Before parsing: deep nesting overflows the stack of everything that walks a message (F11).
+    const tooDeep = depthProblem(line);
+    if (tooDeep) {
+      sink.send(errorResponse(null, INVALID_REQUEST, tooDeep), true);
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);

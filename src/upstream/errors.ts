@@ -1,4 +1,9 @@
-/** The upstream could not be started, reached, or died; `message` says which server and what to do. */
+/**
+ * The upstream could not be started, reached, or died; `message` says which server and what to do.
+ * Two codes are about one message rather than the server: `UPSTREAM_OUTCOME_UNKNOWN` (it was sent
+ * and the connection failed before the answer: the server may have run it, and it is never sent
+ * again) and `MESSAGE_UNSENDABLE` (it could not be encoded: the client's fault, not the server's).
+ */
 export class UpstreamError extends Error {
   constructor(
     readonly code:
@@ -6,7 +11,9 @@ export class UpstreamError extends Error {
       | 'UPSTREAM_UNREACHABLE'
       | 'UPSTREAM_EXITED'
       | 'UPSTREAM_TIMEOUT'
-      | 'UPSTREAM_CLOSED',
+      | 'UPSTREAM_CLOSED'
+      | 'UPSTREAM_OUTCOME_UNKNOWN'
+      | 'MESSAGE_UNSENDABLE',
     message: string,
     /** The HTTP status the server answered with, when it did answer: it is reachable, then. */
     readonly httpStatus?: number,

@@ -3,12 +3,13 @@ import {
   StreamableHTTPClientTransport,
   type Transport,
 } from '@modelcontextprotocol/client';
+import type { Logger } from 'pino';
 import type { HttpServerConfig } from '../config/index.js';
-import { errorResponse, type JsonRpcMessage, type RequestId, UPSTREAM_ERROR } from '../mcp/jsonrpc.js';
+import { type JsonRpcMessage, outcomeUnknown, type RequestId } from '../mcp/jsonrpc.js';
 import type { ParamHeaderLookup } from '../mcp/param-headers.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
-import { LeanPoster, PostError } from './lean-post.js';
+import { DeliveryError, LeanPoster, PostError } from './lean-post.js';
 
 const GET_STREAM_WAIT_MS = 2_000;
 const DELETE_TIMEOUT_MS = 5_000;
@@ -39,6 +40,7 @@ export class HttpChannel implements Channel {
     private readonly cfg: HttpServerConfig,
     /** SEP-2243 declarations (from the composition root): 2026 `tools/call`s carry `Mcp-Param-*`. */
     paramHeaders?: ParamHeaderLookup,
+    log?: Logger,
   ) {
     this.url = new URL(cfg.url);
     if (cfg.transport === 'sse') {
@@ -52,6 +54,11 @@ export class HttpChannel implements Channel {
     this.lean = new LeanPoster(this.url, cfg.headers, paramHeaders && ((tool) => paramHeaders(name, tool)));
     this.lean.onmessage = (m) => this.onmessage?.(m);
     this.lean.onStreamEnd = (id, lastEventId) => this.resume(id, lastEventId);
+    this.lean.onRetry = (m, err) =>
+      log?.info(
+        { upstream: name, method: 'method' in m ? m.method : undefined, reason: err.message },
+        'request not sent (the connection failed before any byte left); trying again',
+      );
   }
 
   /**
@@ -123,12 +130,30 @@ export class HttpChannel implements Channel {
       await transport.send(message as never);
       await streamOpen;
     } catch (err) {
-      throw new UpstreamError(
-        'UPSTREAM_UNREACHABLE',
-        `server "${this.name}" did not accept the request: ${describeError(err)}`,
-        httpStatusOf(err),
-      );
+      throw this.sdkSendError(err);
     }
+  }
+
+  /**
+   * A failed send on the SDK transport (legacy SSE, `initialized`), sorted like the lean path's:
+   * fetch cannot say how far a request went, so only a failed connect counts as not sent.
+   */
+  private sdkSendError(err: unknown): UpstreamError {
+    const status = httpStatusOf(err);
+    const why = describeError(err);
+    if (err instanceof RangeError || err instanceof TypeError)
+      if (/call stack|circular|BigInt/i.test(why))
+        return new UpstreamError('MESSAGE_UNSENDABLE', `the message cannot be encoded as JSON: ${why}`);
+    if (status === undefined && !connectFailed(err))
+      return new UpstreamError(
+        'UPSTREAM_OUTCOME_UNKNOWN',
+        `the connection to server "${this.name}" failed after the request was sent: ${why}`,
+      );
+    return new UpstreamError(
+      'UPSTREAM_UNREACHABLE',
+      `server "${this.name}" did not accept the request: ${why}`,
+      status,
+    );
   }
 
   private async post(lean: LeanPoster, message: JsonRpcMessage): Promise<void> {
@@ -148,6 +173,12 @@ export class HttpChannel implements Channel {
           err.status,
         );
       }
+      // Sorted by how far it went: not sent (the server is unreachable), maybe run (the answer
+      // was lost; a fact about this request, not the server's health), or not encodable (the client's).
+      if (err instanceof DeliveryError && err.delivery === 'maybe')
+        throw new UpstreamError('UPSTREAM_OUTCOME_UNKNOWN', `server "${this.name}": ${err.message}`);
+      if (err instanceof DeliveryError && err.delivery === 'unsendable')
+        throw new UpstreamError('MESSAGE_UNSENDABLE', err.message);
       throw new UpstreamError(
         'UPSTREAM_UNREACHABLE',
         `server "${this.name}" did not accept the request: ${describeError(err)}`,
@@ -163,8 +194,8 @@ export class HttpChannel implements Channel {
    */
   private resume(id: RequestId, lastEventId: string): void {
     if (this.closing) return;
-    const fail = (why: string) =>
-      this.onmessage?.(errorResponse(id, UPSTREAM_ERROR, `server "${this.name}" ${why}`));
+    // The server took the request and began answering it: whatever broke, it may have run it.
+    const fail = (why: string) => this.onmessage?.(outcomeUnknown(id, `server "${this.name}" ${why}`));
     if (lastEventId === '') {
       fail('ended its response stream before answering');
       return;
@@ -218,6 +249,22 @@ function httpStatusOf(err: unknown): number | undefined {
     if (typeof v === 'number' && v >= 100 && v <= 599) return v;
   const m = typeof e?.message === 'string' ? /\(HTTP (\d{3})\)/.exec(e.message) : null;
   return m ? Number(m[1]) : undefined;
+}
+
+/** Errors of a connect that failed, so no byte of the request left (fetch puts them in `cause`). */
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function connectFailed(err: unknown): boolean {
+  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  const code = cause?.code ?? (err as { code?: unknown })?.code;
+  return typeof code === 'string' && CONNECT_FAILURES.has(code);
 }
 
 /** fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS error) is in its `cause`. */

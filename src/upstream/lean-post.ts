@@ -22,6 +22,13 @@ const HEADERS_TIMEOUT_MS = 300_000;
 const EXCERPT_CHARS = 300;
 /** Same-origin 307/308 hops followed per request, as the SDK transport does (`fetchWithinOrigin`). */
 const MAX_REDIRECTS = 5;
+/**
+ * A POST that provably never left (its connection was refused or failed before undici wrote a
+ * byte of it) is sent again after these waits: a server restarting (a deploy) is back within them.
+ */
+const UNSENT_RETRY_MS = [100, 400];
+/** Methods that change nothing on the server: one reset after sending may be answered by sending again. */
+const RESENDABLE = new Set(['ping']);
 
 /** A POST the server refused (non-2xx) or that never got an answer; `message` says which. */
 export class PostError extends Error {
@@ -33,6 +40,24 @@ export class PostError extends Error {
   ) {
     super(message);
     this.name = 'PostError';
+  }
+}
+
+/**
+ * How far a POST that got no answer went. `unsent`: no byte of it left (sending it again cannot
+ * run it twice); `maybe`: it was written, so the server may have run it (never sent again);
+ * `unsendable`: it could not be encoded (too deeply nested, say): the sender's fault, not the server's.
+ */
+export type Delivery = 'unsent' | 'maybe' | 'unsendable';
+
+/** A POST that got no answer; `delivery` says whether the server may have run it. */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly delivery: Delivery,
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
   }
 }
 
@@ -70,8 +95,12 @@ export class LeanPoster {
   /** One pool per origin (a followed redirect may change the scheme). */
   private readonly pools = new Map<string, Pool>();
   private readonly base: HeaderMap;
+  /** A request that never left is about to be sent again (tests watch this; nothing else needs it). */
+  onRetry?: (message: JsonRpcMessage, err: Error) => void;
   /** SSE answers still open, by request id: true once the request was cancelled. */
   private readonly open = new Map<string, boolean>();
+  /** After close(): a request that never left is not tried again (that would open a new pool). */
+  private closed = false;
 
   constructor(
     private readonly url: URL,
@@ -98,16 +127,21 @@ export class LeanPoster {
 
   /**
    * One exchange: `start` sees the status and headers and says what to do with the body. Errors
-   * before the headers go to `failed`; after them, to the reader.
+   * before the headers go to `failed`, with whether the request may have left; after them, to the
+   * reader.
    */
   private exchange(
     url: URL,
     options: { method: 'POST' | 'DELETE'; headers: HeaderMap; body?: string; timeoutMs?: number },
     start: (status: number, headers: Headers) => BodyReader,
-    failed: (err: Error) => void,
+    failed: (err: Error, written: boolean) => void,
   ): void {
     let reader: BodyReader | undefined;
     let controller: Dispatcher.DispatchController | undefined;
+    // undici calls onRequestStart on the connected socket just before it writes the request
+    // (client-h1 writeH1); an error before it means no byte left: a refused or failed connect,
+    // or a kept-alive socket undici found closed (it keeps such requests queued for a new one).
+    let written = false;
     const timer =
       options.timeoutMs === undefined
         ? undefined
@@ -127,6 +161,7 @@ export class LeanPoster {
       {
         onRequestStart: (c) => {
           controller = c;
+          written = true;
         },
         onResponseStart: (_c, status, headers) => {
           if (status < 200) return; // 1xx: the real answer follows
@@ -140,7 +175,7 @@ export class LeanPoster {
         onResponseError: (_c, err) => {
           done();
           if (reader) reader.fail(err);
-          else failed(err);
+          else failed(err, written);
         },
       },
     );
@@ -157,19 +192,34 @@ export class LeanPoster {
       const key = String(message.params?.requestId);
       if (this.open.has(key)) this.open.set(key, true);
     }
-    const body = JSON.stringify(message);
+    let body: string;
+    try {
+      body = JSON.stringify(message);
+    } catch (err) {
+      // A message nested past the stack (or holding a cycle) cannot be written: whoever sent it
+      // gets the error; the server never saw it, so this says nothing about the server.
+      return Promise.reject(
+        new DeliveryError(`the message cannot be encoded as JSON: ${(err as Error).message}`, 'unsendable'),
+      );
+    }
     const headers = postHeaders(this.base, message, this.sessionId, this.protocolVersion, this.paramHeaders);
     headers['content-length'] = String(Buffer.byteLength(body));
-    return this.attempt(message, body, headers, this.url, 0, true);
+    return this.attempt(message, body, headers, this.url, 0, { unsent: 0, resent: false });
   }
 
+  /**
+   * One try at a POST, and the rule that keeps a call from running twice: a request is sent again
+   * only when no byte of it left (see `exchange`), or when it is a ping. Once it may have reached
+   * the server, a failure is a DeliveryError `maybe`, never a second send: the server may have
+   * run a tools/call (or any other request) before the connection broke.
+   */
   private attempt(
     message: JsonRpcMessage,
     body: string,
     headers: HeaderMap,
     url: URL,
     hops: number,
-    retry: boolean,
+    tries: { unsent: number; resent: boolean },
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.exchange(
@@ -181,19 +231,32 @@ export class LeanPoster {
           // A server mounted at `/mcp/` answers `/mcp` with a 307; like the SDK transport, follow
           // a redirect that keeps the method and the origin, and name any other one.
           if (hops < MAX_REDIRECTS && followable(url, target, status)) {
-            this.attempt(message, body, headers, target, hops + 1, true).then(resolve, reject);
+            this.attempt(message, body, headers, target, hops + 1, tries).then(resolve, reject);
           } else reject(new PostError(unfollowed(url, target, hops), status));
           return DISCARD;
         },
-        (err) => {
-          // A kept-alive connection the server closed (idle timeout) just as it was reused: the
-          // request died with the connection before any answer, so send it again, once, on a
-          // fresh connection (what the Node docs advise for the same race).
-          if (retry && isClosedByPeer(err)) {
-            this.attempt(message, body, headers, url, hops, false).then(resolve, reject);
+        (err, written) => {
+          const again = (next: { unsent: number; resent: boolean }) =>
+            this.attempt(message, body, headers, url, hops, next).then(resolve, reject);
+          if (!written) {
+            const wait = this.closed ? undefined : UNSENT_RETRY_MS[tries.unsent];
+            if (wait === undefined) {
+              reject(new DeliveryError(`${err.message} (the request was not sent)`, 'unsent'));
+              return;
+            }
+            this.onRetry?.(message, err);
+            setTimeout(() => again({ ...tries, unsent: tries.unsent + 1 }), wait).unref();
             return;
           }
-          reject(err);
+          // A ping changes nothing: the keep-alive race (the server closed the connection just as
+          // it was reused) may cost it a second send.
+          if (!tries.resent && 'method' in message && RESENDABLE.has(message.method) && isClosedByPeer(err)) {
+            again({ ...tries, resent: true });
+            return;
+          }
+          reject(
+            new DeliveryError(`the connection failed after the request was sent (${err.message})`, 'maybe'),
+          );
         },
       );
     });
@@ -349,6 +412,7 @@ export class LeanPoster {
 
   /** Close every connection, ending any SSE answer still open. */
   close(): void {
+    this.closed = true;
     for (const pool of this.pools.values()) pool.destroy().catch(() => {});
     this.pools.clear();
   }
@@ -401,7 +465,7 @@ function readText(done: (text: string) => void, failed: (err: Error) => void): B
       text += decoder.write(chunk);
     },
     end: () => done(text + decoder.end()),
-    fail: () => failed(new Error('the connection closed before the answer was complete')),
+    fail: () => failed(new DeliveryError('the connection closed before the answer was complete', 'maybe')),
   };
 }
 

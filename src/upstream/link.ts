@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { isStdioServer, type ServerConfig } from '../config/index.js';
 import {
   errorResponse,
+  INVALID_REQUEST,
   isNotification,
   isRequest,
   isResponse,
@@ -9,10 +10,12 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  outcomeUnknown,
   type RequestId,
   UPSTREAM_ERROR,
 } from '../mcp/jsonrpc.js';
 import type { ParamHeaderLookup } from '../mcp/param-headers.js';
+import { jsonValueDepth, MAX_UPSTREAM_JSON_DEPTH } from '../util/json-depth.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { HttpChannel } from './http-channel.js';
@@ -51,6 +54,8 @@ interface Pending {
   progressToken?: string | number;
   upstreamToken?: string;
   timer?: NodeJS.Timeout;
+  /** Handed to a channel: from here on the server may run it, so a lost answer is an unknown outcome. */
+  sent?: boolean;
 }
 
 const BACKOFF_BASE_MS = 250;
@@ -168,7 +173,19 @@ export class UpstreamLink {
   private transmit(channel: Channel, id: number, entry: Pending, message: JsonRpcRequest): void {
     if (!this.pending.has(id)) return; // cancelled while connecting
     this.armTimer(id, entry);
+    entry.sent = true;
     channel.send(message).catch((err: Error) => {
+      const code = err instanceof UpstreamError ? err.code : undefined;
+      // About this message, not the server (F11, F7): one that cannot be encoded is the client's
+      // to fix; one whose answer was lost may have run and is never sent again. Health untouched.
+      if (code === 'MESSAGE_UNSENDABLE') {
+        this.settle(id, errorResponse(id, INVALID_REQUEST, `Invalid Request: ${err.message}`));
+        return;
+      }
+      if (code === 'UPSTREAM_OUTCOME_UNKNOWN') {
+        this.settle(id, outcomeUnknown(id, err.message));
+        return;
+      }
       // No connection at all, or a handshake answered with a 5xx, means the server is down. An
       // HTTP error to another request (a 500 for one tools/call) is that request's, and a 4xx to
       // initialize may be the client's doing: neither says anything about the server.
@@ -210,9 +227,12 @@ export class UpstreamLink {
 
   /** The upstream id a caller's request got, for cancellation; undefined when not in flight. */
   cancel(upstreamId: number, reason?: string): void {
-    if (!this.pending.has(upstreamId)) return;
+    const entry = this.pending.get(upstreamId);
+    if (!entry) return;
     this.notify('notifications/cancelled', { requestId: upstreamId, ...(reason ? { reason } : {}) });
-    this.settle(upstreamId, errorResponse(upstreamId, -32800, 'request cancelled'));
+    // Cancelled after it was sent: the server may have run it before the cancellation arrived.
+    const data = entry.sent ? { outcome: 'unknown' } : undefined;
+    this.settle(upstreamId, errorResponse(upstreamId, -32800, 'request cancelled', data));
   }
 
   notify(method: string, params?: Record<string, unknown>): void {
@@ -252,7 +272,7 @@ export class UpstreamLink {
     if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
     const channel: Channel = isStdioServer(this.cfg)
       ? new StdioChannel(this.server, this.cfg, this.log)
-      : new HttpChannel(this.server, this.cfg, this.paramHeaders);
+      : new HttpChannel(this.server, this.cfg, this.paramHeaders, this.log);
     channel.onmessage = (m) => this.onMessage(m);
     channel.onclose = (reason) => this.onChannelClosed(channel, reason);
     try {
@@ -289,9 +309,7 @@ export class UpstreamLink {
         this.unreachable(reason.message);
         break;
       }
-    this.failAll(
-      `${reason.message} while handling this request; toolgate restarts it on the next request, so retry`,
-    );
+    this.failAll(`${reason.message} while handling this request; toolgate restarts it on the next request`);
   }
 
   private noteCrash(message: string): void {
@@ -301,8 +319,10 @@ export class UpstreamLink {
     this.lastError = message;
   }
 
+  /** Fail every request in flight; one already sent may have run, and its error says so. */
   private failAll(message: string): void {
-    for (const id of [...this.pending.keys()]) this.settle(id, errorResponse(id, UPSTREAM_ERROR, message));
+    for (const [id, p] of [...this.pending])
+      this.settle(id, p.sent ? outcomeUnknown(id, message) : errorResponse(id, UPSTREAM_ERROR, message));
   }
 
   private armTimer(id: number, entry: Pending): void {
@@ -315,7 +335,7 @@ export class UpstreamLink {
       this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
       // A slow tool is the tool's business; a server that does not answer its handshake is down.
       if (entry.method === 'initialize') this.unreachable(why);
-      this.settle(id, errorResponse(id, UPSTREAM_ERROR, why));
+      this.settle(id, outcomeUnknown(id, why));
     }, ms);
     entry.timer.unref();
   }
@@ -334,6 +354,15 @@ export class UpstreamLink {
   }
 
   private onMessage(message: JsonRpcMessage): void {
+    if (jsonValueDepth(message, MAX_UPSTREAM_JSON_DEPTH) > MAX_UPSTREAM_JSON_DEPTH) {
+      // Everything downstream walks messages recursively (relaying one is a JSON.stringify): one
+      // nested this deep would overflow the stack there, outside any handler. Not relayed.
+      const why = `server "${this.server}" sent a message nested more than ${MAX_UPSTREAM_JSON_DEPTH} levels deep; the gateway does not relay it`;
+      const id = isResponse(message) ? message.id : undefined;
+      if (id !== undefined && id !== null) this.settle(Number(id), errorResponse(id, UPSTREAM_ERROR, why));
+      else this.log.warn({ upstream: this.server }, why);
+      return;
+    }
     if (isResponse(message)) {
       const health = this.hooks.health;
       if (health) {

@@ -7,6 +7,13 @@ import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { LineSplitter } from './line-splitter.js';
 
+/** Pids of the stdio servers running now (for /metrics: their count and memory). */
+const running = new Set<number>();
+
+export function runningStdioPids(): ReadonlySet<number> {
+  return running;
+}
+
 /**
  * A stdio MCP server as a child process: newline-delimited JSON on stdin/stdout, stderr to our
  * log. Written on node:child_process directly (not the SDK transport) because the gateway needs
@@ -44,7 +51,10 @@ export class StdioChannel implements Channel {
       );
       child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
       child.stdin!.on('error', () => {}); // EPIPE after exit is reported through 'exit'
-      child.once('spawn', () => resolve());
+      child.once('spawn', () => {
+        if (child.pid !== undefined) running.add(child.pid);
+        resolve();
+      });
       child.once('error', (err: NodeJS.ErrnoException) => {
         const why =
           err.code === 'ENOENT'
@@ -55,6 +65,7 @@ export class StdioChannel implements Channel {
         this.end(e);
       });
       child.once('exit', (code, signal) => {
+        if (child.pid !== undefined) running.delete(child.pid);
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         this.end(new UpstreamError('UPSTREAM_EXITED', `server "${this.name}" ${how}`));
       });
@@ -82,7 +93,15 @@ export class StdioChannel implements Channel {
     if (!stdin || this.ended) {
       return Promise.reject(new UpstreamError('UPSTREAM_CLOSED', `server "${this.name}" is not running`));
     }
-    stdin.write(`${JSON.stringify(message)}\n`);
+    let line: string;
+    try {
+      line = JSON.stringify(message);
+    } catch (err) {
+      // Nested past the stack (or a cycle): the sender's fault; the server never saw it.
+      const why = `the message cannot be encoded as JSON: ${(err as Error).message}`;
+      return Promise.reject(new UpstreamError('MESSAGE_UNSENDABLE', why));
+    }
+    stdin.write(`${line}\n`);
     return Promise.resolve();
   }
 

@@ -150,10 +150,12 @@ describe('upstream faults', () => {
       const reply = await call.finished;
       expect(reply.status).toBe(200);
       const error = reply.body?.error as { code: number; message: string } | undefined;
-      expect(error?.code).toBe(-32003);
+      // It died while handling the call: it may have run it, so the error says so (F7).
+      expect(error?.code).toBe(-32004);
       expect(error?.message).toBe(
-        'server "fx" was killed by SIGKILL while handling this request; toolgate restarts it on the next request, so retry',
+        'server "fx" was killed by SIGKILL while handling this request; toolgate restarts it on the next request. The server may have run this request: check its effect before sending it again',
       );
+      expect((error as { data?: unknown }).data).toEqual({ outcome: 'unknown' });
 
       // The next call restarts the server, replays initialize, and works.
       const next = await s.callTool('test_simple_text', {}, { timeoutMs: 30_000 });
