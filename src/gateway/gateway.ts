@@ -30,6 +30,7 @@ import { RetryCharges } from '../proxy/retry-charges.js';
 import { fromTemplate, unknownTool } from '../proxy/unknown-tool.js';
 import { openStore, type Store } from '../store/index.js';
 import { createTracer, type Tracer } from '../telemetry/index.js';
+import { backendProblems, logStoreHealth } from './backend-readiness.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { watchConfig } from './config-watcher.js';
 import { DecisionGate } from './decision-gate.js';
@@ -138,6 +139,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       ? { sqlite: config.storage.sqlite }
       : { postgres: config.storage.postgres, schema: config.storage.schema },
   );
+  const stopStoreLog = logStoreHealth(store, log);
   const audit = new AuditLog(store.audit, {
     redact: config.audit.redact,
     onError: (err) =>
@@ -179,6 +181,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   const metrics = new GatewayMetrics(
     () => sessionCount(),
     () => health.up(),
+    () => store.health().state === 'up',
   );
   const tracer = await createTracer(config.telemetry, log);
   const approvals = await startApprovals({ config, store, audit, log, env });
@@ -244,6 +247,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       pins.stop();
       await counters.close();
       await audit.close();
+      stopStoreLog();
       await store.close();
     },
   };
@@ -312,18 +316,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     linkHealth: health,
     readiness: async () => {
       // Ready means every configured server is up (or still starting), and the counter store and
-      // the store answer. Servers that are down are re-probed in the background meanwhile.
+      // the store answer. Servers and stores that are down are re-probed in the background meanwhile.
       const { problems, servers: serverStates } = health.readiness();
-      try {
-        await counters.ping();
-      } catch (err) {
-        problems.counters = (err as Error).message;
-      }
-      try {
-        await core.store.ping();
-      } catch (err) {
-        problems.store = (err as Error).message;
-      }
+      Object.assign(problems, await backendProblems(core.store, counters));
       return { problems, servers: serverStates };
     },
   };

@@ -20,7 +20,11 @@ export class GatewayMetrics {
    * `sessions`: open client sessions. `upstreams`: each configured server and whether the health
    * view (upstream-health.ts) finds it up, read at every scrape.
    */
-  constructor(sessions: () => number, upstreams: () => Iterable<[string, boolean]> = () => []) {
+  constructor(
+    sessions: () => number,
+    upstreams: () => Iterable<[string, boolean]> = () => [],
+    storeUp?: () => boolean,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'toolgate_' });
     this.decisions = new Counter({
       name: 'toolgate_decisions_total',
@@ -73,6 +77,16 @@ export class GatewayMetrics {
         for (const [server, up] of upstreams()) this.set({ server }, up ? 1 : 0);
       },
     });
+    if (storeUp) {
+      new Gauge({
+        name: 'toolgate_store_up',
+        help: 'whether the store (grants, audit, approvals) can be reached (1) or not (0), as /readyz sees it',
+        registers: [this.registry],
+        collect() {
+          this.set(storeUp() ? 1 : 0);
+        },
+      });
+    }
   }
 
   decision(server: string, tool: string, outcome: string): void {
