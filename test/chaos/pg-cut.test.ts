@@ -33,6 +33,17 @@ function viaProxy(port: number): string {
   return u.toString();
 }
 
+/** `toolgate_store_up` from /metrics. */
+async function storeUp(base: string, adminToken: string): Promise<number> {
+  const res = await fetch(`${base}/metrics`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  const m = /^toolgate_store_up (\d)$/m.exec(await res.text());
+  if (!m) throw new Error('no toolgate_store_up in /metrics');
+  return Number(m[1]);
+}
+
 async function dropSchema(schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
@@ -47,6 +58,7 @@ describe('PostgreSQL connection cut under load (gateway process)', () => {
   const schema = `tg_chaos_${randomBytes(6).toString('hex')}`;
   const configToken = `cfg-${randomBytes(16).toString('hex')}`;
   const storedToken = `sto-${randomBytes(16).toString('hex')}`;
+  const adminToken = `adm-${randomBytes(16).toString('hex')}`;
   let dir: string;
   let proxy: TcpProxy;
   let fx: ConformanceServerHandle;
@@ -71,9 +83,14 @@ describe('PostgreSQL connection cut under load (gateway process)', () => {
         log: { level: 'info' },
         servers: { fx: { url: fx.url, policy: { version: '1', default: 'allow' } } },
         grants: [{ name: 'config', servers: ['fx'], token_env: 'TG_CHAOS_CONFIG' }],
+        admin: { token_env: 'TG_CHAOS_ADMIN' },
       }),
     );
-    gw = await spawnGateway(file, { ...process.env, TG_CHAOS_CONFIG: configToken });
+    gw = await spawnGateway(file, {
+      ...process.env,
+      TG_CHAOS_CONFIG: configToken,
+      TG_CHAOS_ADMIN: adminToken,
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -151,6 +168,17 @@ describe('PostgreSQL connection cut under load (gateway process)', () => {
       expect(String((init.body?.error as { message?: string } | undefined)?.message)).toMatch(
         /PostgreSQL .* is unavailable/,
       );
+      // The admin API says the same (was: 500 "internal error"), and so does the store gauge.
+      const api = await fetch(`${base}/api/grants`, {
+        headers: auth(adminToken),
+        signal: AbortSignal.timeout(15_000),
+      });
+      expect(api.status).toBe(503);
+      expect(await api.json()).toMatchObject({
+        error: 'unavailable',
+        message: expect.stringMatching(/^Service unavailable: PostgreSQL at .* is unavailable/),
+      });
+      expect(await storeUp(base, adminToken)).toBe(0);
       expect(gw!.child.exitCode).toBeNull();
 
       // 4. PostgreSQL is reachable again: calls work and /readyz is 200, without a restart.
@@ -185,6 +213,7 @@ describe('PostgreSQL connection cut under load (gateway process)', () => {
     expect(gw!.stderr()).toMatch(/"msg":"store down: calls and requests that need it are refused/);
     expect(gw!.stderr()).toMatch(/"downMs":\d+,"msg":"store back"|"msg":"store back"/);
     expect((await readyz(base)).status).toBe(200);
+    expect(await storeUp(base, adminToken)).toBe(1);
   }, 180_000);
 });
 
