@@ -31,7 +31,12 @@ export async function openStore(cfg: StoreConfig): Promise<Store> {
   if ('sqlite' in cfg && typeof cfg.sqlite === 'string' && cfg.sqlite !== '')
     return await openSqliteStore(cfg.sqlite);
   if ('postgres' in cfg && typeof cfg.postgres === 'string' && cfg.postgres !== '') {
-    return openPostgresStore({ url: cfg.postgres, schema: cfg.schema, maxConnections: cfg.maxConnections });
+    return openPostgresStore({
+      url: cfg.postgres,
+      schema: cfg.schema,
+      maxConnections: cfg.maxConnections,
+      queryTimeoutMs: cfg.queryTimeoutMs,
+    });
   }
   throw new StoreError('INVALID_CONFIG', 'storage must be {sqlite: <file>} or {postgres: <url>}');
 }

@@ -32,6 +32,7 @@ export interface PostgresStoreOptions {
   url: string;
   schema?: string;
   maxConnections?: number;
+  queryTimeoutMs?: number;
 }
 
 /** Opens a pool, creates the schema if asked, and applies pending migrations under a lock. */
@@ -49,8 +50,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     connectionString: opts.url,
     max: opts.maxConnections ?? 10,
     connectionTimeoutMillis: 5000,
-    // A peer that vanished without a FIN/RST (a cut cable, a frozen host) is noticed by the kernel.
+    // A peer that vanished without a FIN/RST (a frozen host, a firewall dropping packets): the
+    // query fails after query_timeout, and an idle connection is noticed by TCP keepalive.
+    query_timeout: opts.queryTimeoutMs ?? 30_000,
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
   const store = new PostgresStore(pool, opts.url);
@@ -150,12 +154,16 @@ class PostgresStore implements Store {
       this.state.succeeded(epoch);
       return out;
     } catch (err) {
+      const failure = this.failure(err, epoch);
+      // A connection that failed or timed out is dropped, not rolled back: a ROLLBACK would queue
+      // behind the query that never answered. PostgreSQL rolls back when the connection closes.
+      if (isStoreUnavailable(failure)) broken ??= failure;
       if (!broken) {
         await client.query('ROLLBACK').catch((e: Error) => {
           broken = e;
         });
       }
-      throw this.failure(err, epoch);
+      throw failure;
     } finally {
       // Released first: from here the pool's own listener catches a late 'error' on this client.
       client.release(broken);

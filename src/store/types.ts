@@ -70,4 +70,10 @@ export type StoreConfig =
       schema?: string;
       /** Pool size; default 10. */
       maxConnections?: number;
+      /**
+       * A query without an answer after this long fails as unavailable and its connection is
+       * dropped: a server that vanished without closing the connection (a frozen host, a
+       * firewall dropping packets) must not hold calls forever. Default 30 s.
+       */
+      queryTimeoutMs?: number;
     };

@@ -6,10 +6,16 @@ import { once } from 'node:events';
 import { createServer, type Server, Socket } from 'node:net';
 import { type HttpReply, type McpSession, resultText } from '../support/mcp-http.js';
 
-/** A TCP proxy in front of `target`; `cut()` drops every connection and refuses new ones. */
+/**
+ * A TCP proxy in front of `target`. `cut()` drops every connection and refuses new ones;
+ * `freeze()` keeps every connection open but lets nothing through (a frozen host, a firewall
+ * dropping packets) until `thaw()`.
+ */
 export class TcpProxy {
   readonly sockets = new Set<Socket>();
   private server: Server | undefined;
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private frozen = false;
   /** Connections accepted so far (a reconnect shows up here). */
   accepted = 0;
 
@@ -43,13 +49,39 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream);
-      upstream.pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
+      if (this.frozen) {
+        client.pause();
+        upstream.pause();
+      } else this.flow(pair);
     });
     server.listen(this.port_, '127.0.0.1');
     await once(server, 'listening');
     this.port_ = (server.address() as { port: number }).port;
     this.server = server;
+  }
+
+  private flow([client, upstream]: [Socket, Socket]): void {
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  /** Nothing passes in either direction, on open and new connections, until `thaw()`. */
+  freeze(): void {
+    this.frozen = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const pair of this.pairs) this.flow(pair);
   }
 
   /** Stop listening (new connections are refused) and reset every open connection. */

@@ -288,3 +288,54 @@ describe('PostgreSQL cut while a transaction holds a checked-out connection (sto
     expect(uncaught.map((e) => e.message)).toEqual([]);
   }, 60_000);
 });
+
+describe('PostgreSQL that stops answering (a frozen proxy: connections open, nothing passes)', () => {
+  const schema = `tg_chaos_${randomBytes(6).toString('hex')}`;
+  let proxy: TcpProxy;
+  let store: Store | undefined;
+
+  afterAll(async () => {
+    await store?.close();
+    proxy?.thaw();
+    await proxy?.close();
+    await dropSchema(schema);
+  });
+
+  it('fails the waiting operation as unavailable after the query timeout, and recovers on thaw', async () => {
+    proxy = await TcpProxy.start(PG_PORT);
+    store = await openStore({
+      postgres: viaProxy(proxy.port),
+      schema,
+      maxConnections: 2,
+      queryTimeoutMs: 500,
+    });
+    expect(await store.grants.list()).toEqual([]);
+    proxy.freeze();
+    const err = await store.grants.list().catch((e: unknown) => e);
+    expect(isStoreUnavailable(err)).toBe(true);
+    expect((err as Error).message).toMatch(/is unavailable \((Query read timeout|.*timeout.*)\)/);
+    expect(store.health().state).toBe('down');
+    const appending = store.audit.append([
+      {
+        ts: Date.now(),
+        grant: 'g',
+        server: 's',
+        method: 'tools/call',
+        argsDigest: 'd',
+        decision: 'allow',
+        latencyMs: 1,
+        upstream: 'ok',
+      },
+    ]);
+    await expect(appending).rejects.toSatisfy(isStoreUnavailable);
+    proxy.thaw();
+    const thawedAt = Date.now();
+    for (const deadline = Date.now() + 15_000; store.health().state !== 'up'; ) {
+      if (Date.now() > deadline) throw new Error(`still down: ${store.health().reason}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    console.log(`pg-frozen: health up ${Date.now() - thawedAt} ms after the proxy let traffic through again`);
+    expect(await store.audit.count()).toBe(0);
+    expect(await store.grants.list()).toEqual([]);
+  }, 60_000);
+});
