@@ -34,6 +34,7 @@ import { createTracer, type Tracer } from '../telemetry/index.js';
 import { PROBE_TOOL, type ServerState } from '../upstream/probe.js';
 import { runningStdioPids } from '../upstream/stdio-channel.js';
 import { ParamHeaderRegistry } from '../upstream/tool-headers.js';
+import { backendProblems, logStoreHealth } from './backend-readiness.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { watchConfig } from './config-watcher.js';
 import { DecisionGate } from './decision-gate.js';
@@ -144,6 +145,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       ? { sqlite: config.storage.sqlite }
       : { postgres: config.storage.postgres, schema: config.storage.schema },
   );
+  const stopStoreLog = logStoreHealth(store, log);
   const audit = new AuditLog(store.audit, {
     redact: config.audit.redact,
     onError: (err) =>
@@ -190,6 +192,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       const r = sessionView();
       return r && { max: r.max, byGrant: () => r.byGrant(), stdioPids: runningStdioPids };
     },
+    () => store.health().state === 'up',
   );
   const tracer = await createTracer(config.telemetry, log);
   const approvals = await startApprovals({ config, store, audit, log, env });
@@ -290,6 +293,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       pins.stop();
       await counters.close();
       await audit.close();
+      stopStoreLog();
       await store.close();
     },
   };
@@ -354,18 +358,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     },
     readiness: async () => {
       // Ready means every configured server is up (or still starting), and the counter store and
-      // the store answer. Servers that are down are re-probed in the background meanwhile.
+      // the store answer. Servers and stores that are down are re-probed in the background meanwhile.
       const { problems, servers: serverStates } = health.readiness();
-      try {
-        await counters.ping();
-      } catch (err) {
-        problems.counters = (err as Error).message;
-      }
-      try {
-        await core.store.ping();
-      } catch (err) {
-        problems.store = (err as Error).message;
-      }
+      Object.assign(problems, await backendProblems(core.store, counters));
       return { problems, servers: serverStates };
     },
   };

@@ -35,6 +35,7 @@ export class GatewayMetrics {
     sessions: () => number,
     upstreams: () => Iterable<[string, boolean]> = () => [],
     memory?: () => SessionMemoryView | undefined,
+    storeUp?: () => boolean,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'toolgate_' });
     if (memory) this.sessionGauges(sessions, memory);
@@ -89,6 +90,16 @@ export class GatewayMetrics {
         for (const [server, up] of upstreams()) this.set({ server }, up ? 1 : 0);
       },
     });
+    if (storeUp) {
+      new Gauge({
+        name: 'toolgate_store_up',
+        help: 'whether the store (grants, audit, approvals) can be reached (1) or not (0), as /readyz sees it',
+        registers: [this.registry],
+        collect() {
+          this.set(storeUp() ? 1 : 0);
+        },
+      });
+    }
   }
 
   /**

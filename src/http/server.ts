@@ -23,6 +23,7 @@ import { checkHostAndOrigin } from './origin.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { resumeStream } from './resume.js';
 import { PostResponseSink, StandaloneSink, type StreamHandle, writeJson } from './sinks.js';
+import { UNAVAILABLE_RETRY_AFTER_S, unavailableMessage } from './unavailable.js';
 
 const SESSION_NOT_FOUND = -32001;
 
@@ -39,6 +40,13 @@ export function createHttpServer(
 ): Server {
   const server = createServer((req, res) => {
     handle(deps, req, res, extra).catch((err: Error) => {
+      const unavailable = unavailableMessage(err);
+      if (unavailable) {
+        deps.log.warn({ err: err.message, path: req.url }, 'request refused: a backend is unavailable');
+        return writeJson(res, 503, errorResponse(null, -32000, unavailable), {
+          'retry-after': String(UNAVAILABLE_RETRY_AFTER_S),
+        });
+      }
       deps.log.error({ err: err.message, stack: err.stack }, 'unhandled error in request');
       writeJson(res, 500, errorResponse(null, -32603, 'internal gateway error; see the gateway log'));
     });

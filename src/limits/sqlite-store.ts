@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { SQLITE_BUSY_TIMEOUT_MS, SqliteLockedError, whileBusy } from '../util/sqlite-busy.js';
 import { checkFit, validateCharges } from './charges.js';
 import { CounterBackendError } from './errors.js';
 import type { ConsumeResult, CounterCharge, CounterStore } from './types.js';
@@ -8,8 +9,11 @@ import { windowEnd, windowStart } from './window.js';
 // process whose clock runs a little behind another's (two gateways on one file) still finds its count.
 const PRUNE_INTERVAL_MS = 60_000;
 const PRUNE_GRACE_MS = 60_000;
-// How long a consume waits for another process's transaction on the same file before giving up.
-const BUSY_TIMEOUT_MS = 5_000;
+// How long a consume waits (asynchronously, see util/sqlite-busy.ts) for another process's
+// transaction on the same file before the call fails closed. A call is waiting on it: keep it short.
+const CONSUME_DEADLINE_MS = 2_000;
+// Opening may wait longer: another gateway may be creating the table.
+const OPEN_DEADLINE_MS = 15_000;
 
 // The table may live in a file shared with other toolgate tables, hence IF NOT EXISTS and a
 // table name of its own. WITHOUT ROWID: the primary key is the only access path we use.
@@ -37,16 +41,13 @@ export class SqliteCounterStore implements CounterStore {
   private readonly prune: BetterSqlite3.Statement<[number]>;
   private readonly consumeTx: (charges: readonly CounterCharge[], nowMs: number) => ConsumeResult;
   private nextPruneMs = Number.NEGATIVE_INFINITY;
+  /** Set while consumes fail because another process holds the file; readiness reports it. */
+  private locked: CounterBackendError | undefined;
 
   private constructor(
     private readonly db: BetterSqlite3.Database,
     private readonly path: string,
   ) {
-    db.pragma('journal_mode = WAL');
-    // NORMAL under WAL survives a process crash; only an OS crash can lose the last commits,
-    // which for rate counters is an acceptable trade for not syncing on every call.
-    db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
     this.select = db.prepare<Row, { used: number }>(
       'SELECT used FROM counters WHERE key = ? AND window_start = ? AND window_seconds = ?',
     );
@@ -66,8 +67,16 @@ export class SqliteCounterStore implements CounterStore {
     const { default: Database } = await import('better-sqlite3');
     let db: BetterSqlite3.Database | undefined;
     try {
-      db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-      return new SqliteCounterStore(db, path);
+      const opened = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+      db = opened;
+      await whileBusy(() => {
+        opened.pragma('journal_mode = WAL');
+        // NORMAL under WAL survives a process crash; only an OS crash can lose the last commits,
+        // which for rate counters is an acceptable trade for not syncing on every call.
+        opened.pragma('synchronous = NORMAL');
+        opened.exec(SCHEMA);
+      }, OPEN_DEADLINE_MS);
+      return new SqliteCounterStore(opened, path);
     } catch (err) {
       db?.close();
       throw new CounterBackendError(
@@ -79,10 +88,16 @@ export class SqliteCounterStore implements CounterStore {
 
   async consume(charges: readonly CounterCharge[], nowMs: number): Promise<ConsumeResult> {
     validateCharges(charges, nowMs);
-    const result = this.guard(() => this.consumeTx(charges, nowMs));
+    const result = await this.guard(() => this.consumeTx(charges, nowMs));
+    this.locked = undefined; // the write lock was ours: whatever held the file has let go
     if (nowMs >= this.nextPruneMs) {
       this.nextPruneMs = nowMs + PRUNE_INTERVAL_MS;
-      this.guard(() => this.prune.run(nowMs - PRUNE_GRACE_MS));
+      // Housekeeping: never waited for, never fails the call that happened to trigger it.
+      try {
+        this.prune.run(nowMs - PRUNE_GRACE_MS);
+      } catch {
+        this.nextPruneMs = nowMs; // the file was busy: try again on the next consume
+      }
     }
     return result;
   }
@@ -93,7 +108,17 @@ export class SqliteCounterStore implements CounterStore {
   }
 
   async ping(): Promise<void> {
-    this.guard(() => this.db.prepare('SELECT 1').get());
+    // Reads work during another process's write lock (WAL): report the lock the consumes met.
+    if (this.locked) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        this.db.exec('ROLLBACK');
+        this.locked = undefined;
+      } catch {
+        throw this.locked;
+      }
+    }
+    await this.guard(() => this.db.prepare('SELECT 1').get());
   }
 
   async close(): Promise<void> {
@@ -115,16 +140,18 @@ export class SqliteCounterStore implements CounterStore {
     return result;
   }
 
-  // Every SQLite failure (busy past the timeout, I/O error, closed handle) means "cannot count".
-  private guard<T>(fn: () => T): T {
+  // Every SQLite failure (locked past the deadline, I/O error, closed handle) means "cannot count".
+  private async guard<T>(fn: () => T): Promise<T> {
     try {
-      return fn();
+      return await whileBusy(fn, CONSUME_DEADLINE_MS);
     } catch (err) {
       if (err instanceof RangeError) throw err;
-      throw new CounterBackendError(
+      const failure = new CounterBackendError(
         `the limit store (sqlite at ${this.path}) is unreachable: ${(err as Error).message}`,
         { cause: err },
       );
+      if (err instanceof SqliteLockedError) this.locked = failure;
+      throw failure;
     }
   }
 }

@@ -19,6 +19,22 @@ export class StoreError extends Error {
   }
 }
 
+/**
+ * The store cannot be reached right now (PostgreSQL down or cut, the SQLite file locked by another
+ * process past the wait, an I/O error). Nothing was decided wrongly: the operation did not happen.
+ * The HTTP layer answers 503 with this message (src/http/unavailable.ts); the store's health
+ * (`Store.health()`) says the same until it answers again.
+ */
+export class StoreUnavailableError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_UNAVAILABLE', message, options);
+  }
+}
+
+export function isStoreUnavailable(err: unknown): err is StoreError {
+  return isStoreError(err, 'STORE_UNAVAILABLE');
+}
+
 export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
   return err instanceof StoreError && (code === undefined || err.code === code);
 }

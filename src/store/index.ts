@@ -14,7 +14,14 @@ export {
   type ApprovalStore,
   type NewApproval,
 } from './approval-types.js';
-export { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
+export {
+  isStoreError,
+  isStoreUnavailable,
+  StoreError,
+  type StoreErrorCode,
+  StoreUnavailableError,
+} from './errors.js';
+export type { StoreStatus } from './health.js';
 export { type Migration, postgresMigrations, sqliteMigrations } from './migrations.js';
 export type { PinStore, ToolPin } from './pin-types.js';
 export type { GrantRecord, GrantStore, NewGrant, Store, StoreConfig } from './types.js';
@@ -22,9 +29,14 @@ export type { GrantRecord, GrantStore, NewGrant, Store, StoreConfig } from './ty
 /** Opens the configured store and brings its schema up to date before returning it. */
 export async function openStore(cfg: StoreConfig): Promise<Store> {
   if ('sqlite' in cfg && typeof cfg.sqlite === 'string' && cfg.sqlite !== '')
-    return openSqliteStore(cfg.sqlite);
+    return await openSqliteStore(cfg.sqlite);
   if ('postgres' in cfg && typeof cfg.postgres === 'string' && cfg.postgres !== '') {
-    return openPostgresStore({ url: cfg.postgres, schema: cfg.schema, maxConnections: cfg.maxConnections });
+    return openPostgresStore({
+      url: cfg.postgres,
+      schema: cfg.schema,
+      maxConnections: cfg.maxConnections,
+      queryTimeoutMs: cfg.queryTimeoutMs,
+    });
   }
   throw new StoreError('INVALID_CONFIG', 'storage must be {sqlite: <file>} or {postgres: <url>}');
 }

@@ -1,4 +1,4 @@
-import { redactUrl, StoreError } from './errors.js';
+import { redactUrl, StoreError, StoreUnavailableError } from './errors.js';
 
 /** Node socket errors and PostgreSQL SQLSTATEs that mean "the database is not there right now". */
 const UNAVAILABLE = new Set([
@@ -27,12 +27,11 @@ export function mapPgError(err: unknown, url: string): StoreError {
   if (
     UNAVAILABLE.has(code) ||
     code.startsWith('08') ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
       message,
     )
   ) {
-    return new StoreError(
-      'STORE_UNAVAILABLE',
+    return new StoreUnavailableError(
       `PostgreSQL at ${redactUrl(url)} is unavailable (${code || message}); check that it is running and reachable`,
       { cause: err },
     );

@@ -1,11 +1,12 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { GENESIS_HASH, sealEntries } from '../audit/chain.js';
 import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
 import { tokensEqual } from '../auth/tokens.js';
 import type { ApprovalStore } from './approval-types.js';
 import { SqlApprovals } from './approvals-sql.js';
 import { auditPages, auditQuerySql } from './audit-sql.js';
-import { StoreError } from './errors.js';
+import { isStoreUnavailable, StoreError } from './errors.js';
+import { StoreHealth, type StoreStatus } from './health.js';
 import { MIGRATIONS_TABLE, pendingMigrations, postgresMigrations } from './migrations.js';
 import type { PinStore } from './pin-types.js';
 import { PostgresPins } from './pins-sql.js';
@@ -22,11 +23,16 @@ const AUDIT_LOCK = `SELECT pg_advisory_xact_lock(hashtext('toolgate.audit:' || c
 const MIGRATE_LOCK = `SELECT pg_advisory_xact_lock(hashtext('toolgate.migrate:' || coalesce($1, current_schema(), '')))`;
 /** 18 columns x 1000 rows stays well under PostgreSQL's 65,535 bind parameters. */
 const ROWS_PER_INSERT = 1000;
+/** The health probe and /readyz's ping give up after this: a frozen server must not hold a probe. */
+const PING_TIMEOUT_MS = 2_000;
+// pg reads `query_timeout` from a query's config; its type declarations leave it out.
+const PING = { text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS } as QueryConfig;
 
 export interface PostgresStoreOptions {
   url: string;
   schema?: string;
   maxConnections?: number;
+  queryTimeoutMs?: number;
 }
 
 /** Opens a pool, creates the schema if asked, and applies pending migrations under a lock. */
@@ -44,11 +50,17 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     connectionString: opts.url,
     max: opts.maxConnections ?? 10,
     connectionTimeoutMillis: 5000,
+    // A peer that vanished without a FIN/RST (a frozen host, a firewall dropping packets): the
+    // query fails after query_timeout, and an idle connection is noticed by TCP keepalive.
+    query_timeout: opts.queryTimeoutMs ?? 30_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
-  // An idle client losing its connection emits here; without a listener the process would crash.
-  pool.on('error', () => {});
   const store = new PostgresStore(pool, opts.url);
+  // An idle client losing its connection emits here; without a listener the process would crash.
+  // The pool has already dropped that client; the store checks whether the server is still there.
+  pool.on('error', () => store.suspect());
   try {
     await store.tx(async (c) => {
       // Two replicas starting together: the second waits here, then finds nothing pending.
@@ -68,7 +80,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       }
     });
   } catch (err) {
-    await pool.end().catch(() => {});
+    await store.close().catch(() => {});
     throw err;
   }
   return store;
@@ -81,11 +93,20 @@ class PostgresStore implements Store {
   readonly approvals: ApprovalStore;
   readonly pins: PinStore;
   private closed = false;
+  private readonly state: StoreHealth;
 
   constructor(
     private readonly pool: Pool,
     private readonly url: string,
   ) {
+    // The probe is a plain round trip on a fresh or pooled connection: pg reconnects on use.
+    this.state = new StoreHealth(async () => {
+      try {
+        await this.pool.query(PING);
+      } catch (err) {
+        throw mapPgError(err, this.url);
+      }
+    });
     this.grants = new PostgresGrants(this);
     this.audit = new PostgresAudit(this);
     this.approvals = new SqlApprovals((sql, params) => this.query(sql, params), {
@@ -97,36 +118,77 @@ class PostgresStore implements Store {
 
   async query(sql: string, params: unknown[] = []): Promise<Row[]> {
     this.assertOpen();
+    const epoch = this.state.epoch();
     try {
-      return (await this.pool.query(sql, params)).rows as Row[];
+      // pool.query listens for the checked-out client's 'error' itself (pg-pool's query()).
+      const rows = (await this.pool.query(sql, params)).rows as Row[];
+      this.state.succeeded(epoch);
+      return rows;
     } catch (err) {
-      throw mapPgError(err, this.url);
+      throw this.failure(err, epoch);
     }
   }
 
   /** Runs fn in one transaction on one connection; a broken connection is discarded, not reused. */
   async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     this.assertOpen();
+    const epoch = this.state.epoch();
     let client: PoolClient;
     try {
       client = await this.pool.connect();
     } catch (err) {
-      throw mapPgError(err, this.url);
+      throw this.failure(err, epoch);
     }
+    // A checked-out client is no longer watched by the pool: when its connection drops, pg emits
+    // 'error' on it, and an 'error' nobody listens to kills the process (review F1). The query in
+    // flight is rejected too; this listener only keeps the client from being reused.
     let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
+      this.state.succeeded(epoch);
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => {
-        broken = e;
-      });
-      throw mapPgError(err, this.url);
+      const failure = this.failure(err, epoch);
+      // A connection that failed or timed out is dropped, not rolled back: a ROLLBACK would queue
+      // behind the query that never answered. PostgreSQL rolls back when the connection closes.
+      if (isStoreUnavailable(failure)) broken ??= failure;
+      if (!broken) {
+        await client.query('ROLLBACK').catch((e: Error) => {
+          broken = e;
+        });
+      }
+      throw failure;
     } finally {
+      // Released first: from here the pool's own listener catches a late 'error' on this client.
       client.release(broken);
+      client.off('error', onError);
     }
+  }
+
+  /** Maps a driver error, and tells the health view when it means the server cannot be reached. */
+  private failure(err: unknown, epoch: number): StoreError {
+    const mapped = mapPgError(err, this.url);
+    if (isStoreUnavailable(mapped)) this.state.failed(epoch, mapped.message);
+    return mapped;
+  }
+
+  /** A pooled connection was lost while idle: find out now whether the server went away. */
+  suspect(): void {
+    if (!this.closed) this.state.suspect();
+  }
+
+  health(): StoreStatus {
+    return this.state.get();
+  }
+
+  onHealthChange(listener: (s: StoreStatus) => void): () => void {
+    return this.state.onChange(listener);
   }
 
   private assertOpen(): void {
@@ -134,12 +196,20 @@ class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.query('SELECT 1');
+    this.assertOpen();
+    const epoch = this.state.epoch();
+    try {
+      await this.pool.query(PING);
+      this.state.succeeded(epoch);
+    } catch (err) {
+      throw this.failure(err, epoch);
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.state.close();
     await this.pool.end();
   }
 }

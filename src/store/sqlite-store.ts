@@ -4,10 +4,12 @@ import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealEntries } from '../audit/chain.js';
 import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
 import { tokensEqual } from '../auth/tokens.js';
+import { SQLITE_BUSY_TIMEOUT_MS, SqliteLockedError, whileBusy } from '../util/sqlite-busy.js';
 import type { ApprovalStore } from './approval-types.js';
 import { SqlApprovals } from './approvals-sql.js';
 import { auditPages, auditQuerySql } from './audit-sql.js';
-import { StoreError } from './errors.js';
+import { StoreError, StoreUnavailableError } from './errors.js';
+import { StoreHealth, type StoreStatus } from './health.js';
 import { MIGRATIONS_TABLE, pendingMigrations, sqliteMigrations } from './migrations.js';
 import type { PinStore } from './pin-types.js';
 import { SqlitePins } from './pins-sql.js';
@@ -17,34 +19,42 @@ import type { GrantRecord, GrantStore, NewGrant, Store } from './types.js';
 type Row = Record<string, unknown>;
 const ph = () => '?';
 
+/** A store operation waits this long for another process's lock (asynchronously), then fails closed. */
+const OP_DEADLINE_MS = 5_000;
+/** The lock probe costs microseconds and no I/O: look often, so a released lock is noticed soon. */
+const SQLITE_PROBE = { minDelayMs: 50, maxDelayMs: 500 };
+/** Opening may wait longer: another gateway may be migrating the same file. */
+const OPEN_DEADLINE_MS = 15_000;
+
 /**
  * The embedded default. better-sqlite3 is synchronous: each call below runs to completion on the
  * event loop, which for single-row statements is microseconds. The audit log batches its writes so
- * the call path never waits on one (see AuditLog).
+ * the call path never waits on one (see AuditLog). A lock held by another process is never waited
+ * for inside SQLite (busy_timeout 0): `whileBusy` retries on timers, so the loop keeps serving.
  */
-export function openSqliteStore(path: string): Store {
-  let db: Database.Database;
+export async function openSqliteStore(path: string): Promise<Store> {
+  let db: Database.Database | undefined;
   try {
     if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
-    // WAL lets readers (CLI, other replicas on this host) run while the gateway writes.
-    db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives a process crash; only an OS crash or power loss can drop the last commits.
-    db.pragma('synchronous = NORMAL');
-    // Other processes on the same file (the CLI, a second gateway) wait for the write lock instead of failing.
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
+    const opened = new Database(path);
+    db = opened;
+    opened.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    await whileBusy(() => {
+      // WAL lets readers (CLI, other replicas on this host) run while the gateway writes, and
+      // lets this gateway read while another process holds the write lock.
+      opened.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode survives a process crash; only an OS crash or power loss can drop the last commits.
+      opened.pragma('synchronous = NORMAL');
+      migrate(opened);
+    }, OPEN_DEADLINE_MS);
   } catch (err) {
+    db?.close();
     if (err instanceof StoreError) throw err;
-    throw new StoreError(
-      'STORE_UNAVAILABLE',
-      `cannot open SQLite database ${path}: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    throw new StoreUnavailableError(`cannot open SQLite database ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, path);
 }
 
 function migrate(db: Database.Database): void {
@@ -72,8 +82,12 @@ class SqliteStore implements Store {
   readonly approvals: ApprovalStore;
   readonly pins: PinStore;
   private closed = false;
+  private readonly state: StoreHealth;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly path: string,
+  ) {
     const run = <T>(fn: () => T): Promise<T> => this.run(fn);
     this.grants = new SqliteGrants(db, run);
     this.audit = new SqliteAudit(db, run);
@@ -82,23 +96,58 @@ class SqliteStore implements Store {
       lockClause: '',
     });
     this.pins = new SqlitePins(db, run);
+    // Back up when the write lock can be taken again: reads work during another process's lock
+    // (WAL), so `SELECT 1` would say nothing. Taken and given back at once, never waited for.
+    this.state = new StoreHealth(async () => {
+      if (this.closed) return;
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        this.db.exec('ROLLBACK');
+      } catch (err) {
+        throw this.mapError(err);
+      }
+    }, SQLITE_PROBE);
   }
 
-  /** Every operation goes through here: closed-store checks and error mapping live in one place. */
+  /** Every operation goes through here: closed-store checks, lock waits and error mapping live in one place. */
   private async run<T>(fn: () => T): Promise<T> {
-    if (this.closed) throw new StoreError('STORE_CLOSED', 'the store is closed');
+    const epoch = this.state.epoch();
     try {
-      return fn();
+      const out = await whileBusy(() => {
+        // Checked on every attempt: the store may be closed while an operation waits for a lock.
+        if (this.closed) throw new StoreError('STORE_CLOSED', 'the store is closed');
+        return fn();
+      }, OP_DEADLINE_MS);
+      // A read succeeds during another process's write lock (WAL), so success proves nothing
+      // here: while down, it only prompts the probe, which tries the write lock.
+      if (this.state.get().state === 'down') this.state.suspect();
+      return out;
     } catch (err) {
-      if (err instanceof StoreError) throw err;
-      const code = (err as { code?: string }).code ?? '';
-      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_IOERR')) {
-        throw new StoreError('STORE_UNAVAILABLE', `SQLite is busy or failing (${code}); retry`, {
-          cause: err,
-        });
-      }
-      throw new StoreError('STORE_FAILED', `SQLite: ${(err as Error).message}`, { cause: err });
+      const mapped = this.mapError(err);
+      if (mapped instanceof StoreUnavailableError) this.state.failed(epoch, mapped.message);
+      throw mapped;
     }
+  }
+
+  private mapError(err: unknown): StoreError {
+    if (err instanceof StoreError) return err;
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (
+      err instanceof SqliteLockedError ||
+      code.startsWith('SQLITE_BUSY') ||
+      code.startsWith('SQLITE_LOCKED')
+    ) {
+      const detail =
+        err instanceof SqliteLockedError ? err.message : 'the database file is locked by another process';
+      return new StoreUnavailableError(`SQLite database ${this.path}: ${detail}`, { cause: err });
+    }
+    if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
+      return new StoreUnavailableError(
+        `SQLite database ${this.path} cannot be written (${code}): check the disk and the file's permissions`,
+        { cause: err },
+      );
+    }
+    return new StoreError('STORE_FAILED', `SQLite: ${(err as Error).message}`, { cause: err });
   }
 
   ping(): Promise<void> {
@@ -107,9 +156,18 @@ class SqliteStore implements Store {
     });
   }
 
+  health(): StoreStatus {
+    return this.state.get();
+  }
+
+  onHealthChange(listener: (s: StoreStatus) => void): () => void {
+    return this.state.onChange(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.state.close();
     this.db.close();
   }
 }

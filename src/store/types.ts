@@ -1,5 +1,6 @@
 import type { AuditStore } from '../audit/types.js';
 import type { ApprovalStore } from './approval-types.js';
+import type { StoreStatus } from './health.js';
 import type { PinStore } from './pin-types.js';
 
 /** A grant made at run time (CLI or API). Grants from toolgate.yaml never live in the store. */
@@ -49,8 +50,15 @@ export interface Store {
   readonly approvals: ApprovalStore;
   /** Accepted tool definitions (rug-pull detection, quarantine of new tools). */
   readonly pins: PinStore;
-  /** Cheap round trip for /readyz; throws StoreError 'STORE_UNAVAILABLE'. */
+  /** Cheap round trip for /readyz; throws StoreUnavailableError. */
   ping(): Promise<void>;
+  /**
+   * Whether the store can be reached, as its operations and its reconnect probe last saw it. No
+   * I/O: cheap enough for every call (the write-ahead audit consults it) and every /readyz.
+   */
+  health(): StoreStatus;
+  /** Told on every change between up and down; returns the unsubscribe function. */
+  onHealthChange(listener: (s: StoreStatus) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -62,4 +70,10 @@ export type StoreConfig =
       schema?: string;
       /** Pool size; default 10. */
       maxConnections?: number;
+      /**
+       * A query without an answer after this long fails as unavailable and its connection is
+       * dropped: a server that vanished without closing the connection (a frozen host, a
+       * firewall dropping packets) must not hold calls forever. Default 30 s.
+       */
+      queryTimeoutMs?: number;
     };

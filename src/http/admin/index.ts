@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../body.js';
 import { writeJson } from '../sinks.js';
+import { UNAVAILABLE_RETRY_AFTER_S, unavailableMessage } from '../unavailable.js';
 import type { AdminSessions } from './admin-session.js';
 import type { AdminDeps } from './deps.js';
 import { ApiError, Router } from './router.js';
@@ -102,6 +103,16 @@ export function createAdminApi(
         (err: unknown) => {
           if (err instanceof ApiError) {
             writeJson(res, err.status, { error: err.code, message: err.message, ...err.extra });
+            return;
+          }
+          const unavailable = unavailableMessage(err);
+          if (unavailable) {
+            writeJson(
+              res,
+              503,
+              { error: 'unavailable', message: unavailable },
+              { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_S) },
+            );
             return;
           }
           deps.log.error({ err: (err as Error).message, path: url.pathname }, 'admin API error');
