@@ -238,6 +238,12 @@ export class LeanPoster {
         (err, written) => {
           const again = (next: { unsent: number; resent: boolean }) =>
             this.attempt(message, body, headers, url, hops, next).then(resolve, reject);
+          if (!written && isMalformed(err)) {
+            // undici refused the request itself (a header value it cannot send): nothing left,
+            // and sending it again would fail the same way; it says nothing about the server.
+            reject(new DeliveryError(`the request cannot be sent: ${err.message}`, 'unsendable'));
+            return;
+          }
           if (!written) {
             const wait = this.closed ? undefined : UNSENT_RETRY_MS[tries.unsent];
             if (wait === undefined) {
@@ -467,6 +473,15 @@ function readText(done: (text: string) => void, failed: (err: Error) => void): B
     end: () => done(text + decoder.end()),
     fail: () => failed(new DeliveryError('the connection closed before the answer was complete', 'maybe')),
   };
+}
+
+/** An error about the request itself (undici's or node's argument checks), not the connection. */
+function isMalformed(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    typeof code === 'string' &&
+    (code.startsWith('UND_ERR_INVALID') || code.startsWith('ERR_INVALID') || code === 'UND_ERR_NOT_SUPPORTED')
+  );
 }
 
 /** undici's word for a connection the server closed or reset under a request. */

@@ -93,20 +93,23 @@ describe('upstream resets after executing (F7)', () => {
     await upstream.close();
     const before = upstream.executions.length;
     upstream = undefined;
+    // The gateway logs the refusal and waits before trying again: the server comes back the
+    // moment that line is written (the test gateway's log array is watched, not polled).
     const logs = gw.logs;
+    let back: Promise<RawMcpServer> | undefined;
+    const push = logs.push.bind(logs);
+    logs.push = (...lines: string[]) => {
+      if (!back && lines.some((l) => l.includes('request not sent'))) back = startRawMcpServer(TOOLS, port);
+      return push(...lines);
+    };
     const call = s.request('tools/call', { name: 'count', arguments: { n: 2 } });
-    // The gateway saw the refusal and waits before trying again: the server comes back now.
-    await until(
-      'the gateway to retry the unsent request',
-      () => (logs.some((l) => l.includes('request not sent')) ? true : undefined),
-      10_000,
-      5,
-    );
-    upstream = await startRawMcpServer(TOOLS, port);
+    await until('the gateway to retry the unsent request', () => back, 10_000, 5);
+    const restarted = await (back as Promise<RawMcpServer>);
+    upstream = restarted;
     const reply = await call;
     expect(resultText(reply)).toBe('counted 2');
     expect(before).toBe(0);
-    expect(upstream.executions).toEqual(['count:{"n":2}']);
+    expect(restarted.executions).toEqual(['count:{"n":2}']);
   }, 30_000);
 
   it('a connection that stays refused fails as not sent, and the audit says the call did not run', async () => {

@@ -165,4 +165,20 @@ describe('LeanPoster: at most once', () => {
     await expect(poster.post(message)).rejects.toMatchObject({ delivery: 'unsendable' });
     expect(requests).toBe(0);
   });
+
+  it('a request undici refuses to write (a bad header value) is unsendable: not retried, not sent', async () => {
+    let requests = 0;
+    server = await listen((_req, body, res) => {
+      requests++;
+      answer(res, JSON.parse(body).id);
+    });
+    poster = new LeanPoster(urlOf(server), { 'x-note': 'line one\nline two' });
+    let retries = 0;
+    poster.onRetry = () => retries++;
+    await expect(poster.post(call(1))).rejects.toMatchObject({
+      delivery: 'unsendable',
+      message: expect.stringMatching(/^the request cannot be sent: /),
+    });
+    expect({ requests, retries }).toEqual({ requests: 0, retries: 0 });
+  });
 });
