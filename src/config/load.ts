@@ -12,6 +12,8 @@ export interface LoadedConfig {
   /** Folder relative paths in the file are resolved against. */
   dir: string;
   config: Config;
+  /** Line and column of a path in the file (0:0 when unknown), for rules checked after parsing. */
+  locate?(path: readonly (string | number)[]): { line: number; column: number };
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -68,7 +70,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     throw new ConfigError(parsed.error.issues.map((i) => zodIssue(i, doc, file, where)));
   }
   const dir = file === '<inline>' ? process.cwd() : dirname(file);
-  return { file, dir, config: resolvePaths(parsed.data, dir) };
+  const locate = (path: readonly (string | number)[]) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
+      if (node?.range) return where(node.range[0]);
+    }
+    return { line: 0, column: 0 };
+  };
+  return { file, dir, config: resolvePaths(parsed.data, dir), locate };
 }
 
 function zodIssue(
