@@ -56,7 +56,11 @@ async function create(argv: string[], ctx: GrantsCommandContext): Promise<number
       `unknown server ${unknown.map((s) => `"${s}"`).join(', ')}; servers in the config: ${ctx.knownServers.join(', ') || '(none)'}`,
     );
   }
-  const holder = ctx.configGrants?.includes(name) ? 'config' : ctx.jwtGrants?.includes(name) ? 'jwt' : undefined;
+  const holder = ctx.configGrants?.includes(name)
+    ? 'config'
+    : ctx.jwtGrants?.includes(name)
+      ? 'jwt'
+      : undefined;
   if (holder) {
     ctx.stderr(`error: ${grantNameTaken(name, holder)}\n`);
     return 1;

@@ -94,7 +94,9 @@ function dashboardSignIn(
     return { lines: [`Dashboard: ${url}/  (sign in with the admin token in $${source.name})`] };
   }
   if (source.kind === 'sha256') {
-    return { lines: [`Dashboard: ${url}/  (sign in with the admin token whose SHA-256 is admin.token_sha256)`] };
+    return {
+      lines: [`Dashboard: ${url}/  (sign in with the admin token whose SHA-256 is admin.token_sha256)`],
+    };
   }
   const link = admin.loginLink();
   return {

@@ -88,6 +88,13 @@ export class AdminSessions {
   async login(req: IncomingMessage, body: { token?: unknown; code?: unknown }): Promise<LoginResult> {
     const foreign = this.foreignOrigin(req);
     if (foreign) return foreign;
+    if (typeof body.token !== 'string' && typeof body.code !== 'string') {
+      return {
+        ok: false,
+        status: 401,
+        message: 'send {"token": "<admin token>"} or {"code": "<login link code>"}',
+      };
+    }
     const remote = req.socket.remoteAddress ?? '';
     const locked = this.locked(remote);
     if (locked) return locked;

@@ -73,7 +73,11 @@ export function grantRoutes(router: Router, deps: AdminDeps): void {
     const holder = configGrantHolder(deps.config(), params.name!);
     if (holder) {
       const where = holder === 'jwt' ? 'jwt.grants in toolgate.yaml' : 'toolgate.yaml';
-      throw new ApiError(409, 'config_grant', `grant "${params.name}" is defined in ${where}: remove it there`);
+      throw new ApiError(
+        409,
+        'config_grant',
+        `grant "${params.name}" is defined in ${where}: remove it there`,
+      );
     }
     const ok = await deps.store.grants.revoke(params.name!, Date.now());
     if (!ok) throw new ApiError(404, 'unknown_grant', `no active grant named "${params.name}"`);
