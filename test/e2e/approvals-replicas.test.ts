@@ -78,7 +78,9 @@ describe('approvals across two replicas on PostgreSQL + Redis', () => {
 
   async function apiOn(replica: GatewayProcess, path: string, body: unknown) {
     // PostgreSQL storage: the replicas made one admin token beside toolgate.yaml, and share it.
-    const token = (await run(process.execPath, [CLI, 'admin', 'token', '--config', file], { cwd: ROOT })).stdout.trim();
+    const token = (
+      await run(process.execPath, [CLI, 'admin', 'token', '--config', file], { cwd: ROOT })
+    ).stdout.trim();
     const res = await fetch(`${replica.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
