@@ -88,7 +88,7 @@ export function App() {
           .catch((err: unknown) =>
             setLinkProblem(
               err instanceof ApiError && err.status === 401
-                ? 'This login link was used already or has expired. Sign in with the admin token: `toolgate admin token` shows it.'
+                ? 'This login link was used already or has expired. Sign in with the admin token: run toolgate admin token to see it.'
                 : (err as Error).message,
             ),
           )

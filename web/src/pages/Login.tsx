@@ -25,7 +25,7 @@ export function Login({
     } catch (err) {
       setError(
         err instanceof ApiError && err.status === 401
-          ? "That is not the admin token. `toolgate admin token` shows it (or, with admin.token_env, it is that variable's value)."
+          ? "That is not the admin token. Run toolgate admin token to see it (with admin.token_env, it is that variable's value)."
           : (err as Error).message,
       );
     } finally {
