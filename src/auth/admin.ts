@@ -30,6 +30,7 @@ export function adminTokenHash(
  */
 export class AdminCredential {
   private version: string | undefined;
+  private refreshedAt = 0;
   private readonly rotated: (() => void)[] = [];
 
   private constructor(
@@ -59,8 +60,8 @@ export class AdminCredential {
   }
 
   /** Constant-time comparison of the token's hash with the admin token's. */
-  matches(token: string): boolean {
-    this.refresh();
+  matches(token: string, fileMaxAgeMs = 0): boolean {
+    this.refresh(fileMaxAgeMs);
     return tokensEqual(hashToken(token), this.hash);
   }
 
@@ -71,9 +72,13 @@ export class AdminCredential {
   /**
    * A stat per call (admin requests are few): a rotation applies to the very next request. A file
    * that became unreadable, open to others or malformed keeps the last good token and is reported.
+   * `maxAgeMs` skips the look when the last one is younger (a stream checking on every write).
    */
-  refresh(): void {
+  refresh(maxAgeMs = 0): void {
     if (this.source.kind !== 'file') return;
+    const now = Date.now();
+    if (maxAgeMs > 0 && now - this.refreshedAt < maxAgeMs) return;
+    this.refreshedAt = now;
     const version = fileVersion(this.source.file);
     if (version === this.version) return;
     this.version = version;

@@ -185,6 +185,46 @@ describe('the admin plane with no admin token configured', () => {
     expect((await fetch(`${gw.url}/api/servers`, { headers: { cookie } })).status).toBe(401);
   });
 
+  it('the decision stream of a dashboard session ends at logout: nothing is written after it', async () => {
+    const { cookie, csrf } = await signIn();
+    const stream = await fetch(`${gw.url}/api/decisions/stream`, { headers: { cookie } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let text = '';
+    /** Reads until `done(text)` or the stream ends; false when it ended first. */
+    const readUntil = async (done: (t: string) => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!done(text)) {
+        if (Date.now() > deadline) throw new Error(`stream: waited 10 s; got ${text}`);
+        const chunk = await reader.read();
+        if (chunk.done) return false;
+        text += new TextDecoder().decode(chunk.value);
+      }
+      return true;
+    };
+    const record = (tool: string) =>
+      gw.audit.record({
+        grant: 'g',
+        server: 'everything',
+        tool,
+        method: 'tools/call',
+        decision: 'deny',
+        upstream: 'none',
+      });
+    record('before-logout');
+    await gw.audit.flush();
+    expect(await readUntil((t) => t.includes('before-logout'))).toBe(true);
+    const out = await fetch(`${gw.url}/api/logout`, {
+      method: 'POST',
+      headers: { cookie, 'x-toolgate-csrf': csrf, origin: gw.url },
+    });
+    expect(out.status).toBe(204);
+    record('after-logout');
+    await gw.audit.flush();
+    expect(await readUntil(() => false)).toBe(false); // the gateway ended the stream
+    expect(text).not.toContain('after-logout');
+  });
+
   it('holds back wrong logins from one address, then answers 429; the right token from another address works', async () => {
     const { cookie } = await signIn(); // signed in before the attack, from the same address
     const attacker = '127.0.0.7';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AdminCredential } from '../../auth/admin.js';
 import { type FailureThrottle, holdBack } from '../../auth/throttle.js';
-import { hashToken } from '../../auth/tokens.js';
+import { hashToken, tokensEqual } from '../../auth/tokens.js';
 import { isOwnOrigin } from '../origin.js';
 import { LoginCodes } from './login-codes.js';
 
@@ -74,7 +74,8 @@ export class AdminSessions {
     const session = this.session(req);
     if (!session) return { ok: false, status: 401, message: NEEDS_CREDENTIAL };
     const write = req.method !== 'GET' && req.method !== 'HEAD';
-    if (write && req.headers[CSRF_HEADER] !== session.csrf) {
+    const sent = req.headers[CSRF_HEADER];
+    if (write && !(typeof sent === 'string' && tokensEqual(hashToken(sent), hashToken(session.csrf)))) {
       return {
         ok: false,
         status: 403,
@@ -128,6 +129,20 @@ export class AdminSessions {
       ok: true,
       cookie: `${COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,
     };
+  }
+
+  /**
+   * Does the credential the request was let in with still hold? A logout counts at once; a
+   * rotation of the token file within a second (the file is looked at once a second at most).
+   */
+  stillAuthorized(req: IncomingMessage): boolean {
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+      return m !== null && this.opts.credential.matches(m[1]!, 1000);
+    }
+    this.opts.credential.refresh(1000);
+    return this.session(req) !== undefined;
   }
 
   /** Ends the request's dashboard session (the caller has checked it, CSRF included). */

@@ -105,7 +105,14 @@ export function createAdminApi(
           );
         }
         if (check?.ok && check.csrf) csrfOf.set(req, check.csrf);
-        return found.handler({ req, res, params: found.params, query: url.searchParams, body });
+        return found.handler({
+          req,
+          res,
+          params: found.params,
+          query: url.searchParams,
+          body,
+          stillAuthorized: () => sessions.stillAuthorized(req),
+        });
       })
       .then(
         (result) => {
