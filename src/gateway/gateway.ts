@@ -268,8 +268,18 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
 
 /** The composition root for `serve`: the core plus the HTTP server. */
 export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
-  const core = await buildCore(loaded, opts);
+  validateConfigSemantics(loaded);
   const { config } = loaded;
+  const log0 = opts.log ?? createLogger(config.log.level);
+  // The admin plane is never open: a configured token, or one the gateway makes and keeps in a
+  // 0600 file beside its database. Read (or made) before anything starts, so a token file that
+  // cannot be used stops the start cleanly. Only its hash is held; the token is never logged.
+  const tokenFile = adminTokenFile(config, loaded.dir);
+  mkdirSync(dirname(tokenFile), { recursive: true });
+  const credential = AdminCredential.open(config.admin, opts.env ?? process.env, tokenFile, (message) =>
+    log0.warn(message),
+  );
+  const core = await buildCore(loaded, { ...opts, log: log0 });
   const { log, servers, gate, sessions, shared, counters, policies } = core;
   let config_ = config;
   const stopWatching =
@@ -350,14 +360,6 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   };
   policies.onChange(listChanged);
   core.pins.onChange(listChanged);
-  // The admin plane is never open: a configured token, or one the gateway makes and keeps in a
-  // 0600 file beside its database. Only its hash is held; the token itself is never logged.
-  const credential = AdminCredential.open(
-    config.admin,
-    opts.env ?? process.env,
-    adminTokenFile(config, loaded.dir),
-    (message) => log.warn(message),
-  );
   const adminSessions = new AdminSessions({
     credential,
     throttle: new FailureThrottle(ADMIN_THROTTLE),

@@ -10,10 +10,14 @@
  * - a stored grant may not take a config or JWT grant's name (409 naming which), and one that
  *   already has such a name (made before the name was configured) no longer authenticates.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { generateToken, hashToken } from '../../src/auth/tokens.js';
+import { parseConfig } from '../../src/config/index.js';
+import { startGateway } from '../../src/gateway/index.js';
 import { EVERYTHING, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { postInitialize } from '../support/mcp-http.js';
 import { rawRequest } from '../support/raw-http.js';
@@ -334,5 +338,26 @@ describe('the admin plane with no admin token configured', () => {
     const res = await postInitialize(`${gw.url}/mcp/everything`, legacy);
     expect(res.status).toBe(401);
     expect(await res.text()).toContain('has the name of a grant in toolgate.yaml');
+  });
+});
+
+describe('a generated admin token file others may read', () => {
+  it('stops the gateway from starting, saying what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toolgate-open-token-'));
+    try {
+      const file = join(dir, 'admin-token');
+      writeFileSync(file, `${generateToken()}\n`);
+      chmodSync(file, 0o644);
+      const loaded = parseConfig(
+        stringify({ storage: { sqlite: join(dir, 'toolgate.db') }, servers: { everything: EVERYTHING } }),
+        join(dir, 'toolgate.yaml'),
+        {},
+      );
+      await expect(startGateway(loaded, { port: 0, watch: false, probe: false })).rejects.toThrow(
+        /may be read by other users \(mode 644\); run `chmod 600 .*admin-token`/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
