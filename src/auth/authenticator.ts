@@ -1,5 +1,6 @@
 import type { GrantConfig } from '../config/index.js';
 import { type JwtGrants, looksLikeJwt } from './jwt.js';
+import { FailureThrottle, holdBack } from './throttle.js';
 import { hashToken, tokensEqual } from './tokens.js';
 import type { AuthenticatedGrant, AuthResult } from './types.js';
 
@@ -25,9 +26,6 @@ interface ConfigGrant {
   servers: '*' | ReadonlySet<string>;
 }
 
-const FAILURE_WINDOW_MS = 60_000;
-const FREE_FAILURES = 5;
-const MAX_DELAY_MS = 3_000;
 const STORE_CACHE_MS = 500;
 
 /**
@@ -42,9 +40,12 @@ export class Authenticator {
     string,
     { at: number; grant: Awaited<ReturnType<StoredGrantLookup['findByTokenHash']>> }
   >();
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  /** Delay only, never a lock-out: an agent sharing an address with a guesser keeps working. */
+  private readonly failures: FailureThrottle;
   /** The policy reference of each stored grant, as of its last successful authentication. */
   private readonly storedPolicies = new Map<string, string>();
+  /** Names held by toolgate.yaml (grants, jwt.grants): a stored grant with one never authenticates. */
+  private readonly configNames: Set<string>;
 
   constructor(
     private readonly mode: 'tokens' | 'none',
@@ -54,6 +55,8 @@ export class Authenticator {
     private readonly now: () => number = Date.now,
     private readonly jwt?: JwtGrants,
   ) {
+    this.failures = new FailureThrottle({ windowMs: 60_000, freeFailures: 5, maxDelayMs: 3_000 }, now);
+    this.configNames = new Set([...grants.map((g) => g.name), ...(jwt?.names ?? [])]);
     for (const g of grants) {
       const token = g.token_env ? env[g.token_env] : undefined;
       const sha256 = g.token_sha256 ?? (token ? hashToken(token) : undefined);
@@ -73,8 +76,8 @@ export class Authenticator {
   async authenticate(header: string | undefined, remote: string): Promise<AuthResult> {
     if (this.mode === 'none') return { ok: true, grant: { name: 'local', servers: '*' } };
     const result = await this.check(header);
-    if (!result.ok) await this.slowDown(remote);
-    else this.failures.delete(remote);
+    if (!result.ok) await holdBack(this.failures.failed(remote));
+    else this.failures.succeeded(remote);
     return result;
   }
 
@@ -108,6 +111,15 @@ export class Authenticator {
       if (stored.expiresAt !== undefined && stored.expiresAt <= this.now()) {
         return { ok: false, error: 'invalid_token', message: `grant "${stored.name}" expired` };
       }
+      // Made before the name was added to toolgate.yaml: sharing the name would share that grant's
+      // sessions, counters and policy, so the stored one stops working (fail closed).
+      if (this.configNames.has(stored.name)) {
+        return {
+          ok: false,
+          error: 'invalid_token',
+          message: `stored grant "${stored.name}" has the name of a grant in toolgate.yaml; revoke it and create it under another name`,
+        };
+      }
       // Fix: a stored grant's own policy (`grants create --policy`, `POST /api/grants` with
       // `policy`) used to be dropped here, so its calls were decided by the server's policy
       // instead. Remember it for the gate (`policyOf`), refreshed on every authentication.
@@ -135,16 +147,5 @@ export class Authenticator {
     if (this.storeCache.size > 10_000) this.storeCache.clear();
     this.storeCache.set(hash, { at: now, grant });
     return grant;
-  }
-
-  private async slowDown(remote: string): Promise<void> {
-    const now = this.now();
-    const f = this.failures.get(remote);
-    const entry = f && now - f.since < FAILURE_WINDOW_MS ? f : { count: 0, since: now };
-    entry.count++;
-    this.failures.set(remote, entry);
-    if (this.failures.size > 10_000) this.failures.clear(); // bounded memory under a spray of addresses
-    const over = entry.count - FREE_FAILURES;
-    if (over > 0) await new Promise((r) => setTimeout(r, Math.min(MAX_DELAY_MS, 100 * 2 ** (over - 1))));
   }
 }

@@ -25,6 +25,11 @@ export class JwtGrants {
 
   constructor(private readonly cfg: JwtConfig) {}
 
+  /** The names of the grants a JWT can become. */
+  get names(): string[] {
+    return this.cfg.grants.map((g) => g.name);
+  }
+
   async authenticate(token: string): Promise<AuthResult> {
     let claims: Record<string, unknown>;
     try {

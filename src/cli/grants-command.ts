@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { generateToken, hashToken } from '../auth/tokens.js';
+import { grantNameTaken } from '../config/index.js';
 import { isStoreError, type Store } from '../store/index.js';
 import type { GrantRecord } from '../store/types.js';
 import { UsageError } from './args.js';
@@ -14,6 +15,8 @@ export interface GrantsCommandContext {
   now(): number;
   /** Names of grants in toolgate.yaml: a stored grant may not shadow one. */
   configGrants?: string[];
+  /** Names of `jwt.grants` in toolgate.yaml: taken too. */
+  jwtGrants?: string[];
   /** Base URL printed in the "how to use it" lines; default http://127.0.0.1:8787. */
   gatewayUrl?: string;
 }
@@ -53,8 +56,13 @@ async function create(argv: string[], ctx: GrantsCommandContext): Promise<number
       `unknown server ${unknown.map((s) => `"${s}"`).join(', ')}; servers in the config: ${ctx.knownServers.join(', ') || '(none)'}`,
     );
   }
-  if (ctx.configGrants?.includes(name)) {
-    ctx.stderr(`error: "${name}" is already a grant in toolgate.yaml; pick another name\n`);
+  const holder = ctx.configGrants?.includes(name)
+    ? 'config'
+    : ctx.jwtGrants?.includes(name)
+      ? 'jwt'
+      : undefined;
+  if (holder) {
+    ctx.stderr(`error: ${grantNameTaken(name, holder)}\n`);
     return 1;
   }
   const now = ctx.now();
@@ -68,7 +76,7 @@ async function create(argv: string[], ctx: GrantsCommandContext): Promise<number
     .catch((err: unknown) => {
       if (isStoreError(err, 'GRANT_EXISTS')) {
         throw Object.assign(err, {
-          message: `a grant named "${name}" already exists (toolgate grants list)`,
+          message: grantNameTaken(name, 'stored'),
         });
       }
       throw err;

@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { AuditLog } from '../audit/index.js';
+import { runAdminCommand } from './admin-command.js';
 import { runApprovalsCommand } from './approvals-command.js';
 import { UsageError } from './args.js';
 import { runAuditCommand } from './audit-command.js';
@@ -26,6 +27,7 @@ Commands:
   grants    create|list|revoke ...              bearer tokens for agents (stored hashed)
   audit     tail [-f]|verify|export ...         the hash-chained decision log
   approvals list|approve ID|deny ID [--note]    calls waiting for a person
+  admin     token [--rotate]                    show or replace the dashboard / admin API token
   help                                          this text
 
 Every command reads --config FILE (default ./toolgate.yaml, or $TOOLGATE_CONFIG).
@@ -45,6 +47,7 @@ const commands: Record<string, Command> = {
         store,
         knownServers: Object.keys(config.servers),
         configGrants: config.grants.map((g) => g.name),
+        jwtGrants: config.jwt?.grants.map((g) => g.name) ?? [],
         gatewayUrl: `http://${config.listen.host}:${config.listen.port}`,
         now: Date.now,
       }),
@@ -59,6 +62,7 @@ const commands: Record<string, Command> = {
         await audit.close();
       }
     }),
+  admin: runAdminCommand,
   audit: (argv, ctx) => withStore(argv, ctx, (rest, store) => runAuditCommand(rest, { ...ctx, store })),
   catalog: (argv, ctx) =>
     withStore(argv, ctx, (rest, store, config) =>

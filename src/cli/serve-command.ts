@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/index.js';
-import { startGateway } from '../gateway/index.js';
+import { type Gateway, startGateway } from '../gateway/index.js';
 import { PolicyError } from '../policy/index.js';
 import { configPath, requireConfigFile } from './args.js';
 import type { CliContext } from './context.js';
@@ -45,9 +45,15 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
     tools: st.tools,
     reason: st.reason,
   }));
+  const signIn = dashboardSignIn(gateway.admin, gateway.url, file);
   if (values.json) {
     ctx.stdout(
-      `${JSON.stringify({ url: gateway.url, aggregate: `${gateway.url}/mcp`, servers: endpoints })}\n`,
+      `${JSON.stringify({
+        url: gateway.url,
+        aggregate: `${gateway.url}/mcp`,
+        servers: endpoints,
+        ...(signIn.link ? { login: signIn.link } : {}),
+      })}\n`,
     );
   } else {
     const lines = [`toolgate listening on ${gateway.url}`, ''];
@@ -56,7 +62,7 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
       lines.push(`  ${e.server.padEnd(16)} ${e.url}  (${state})`);
     }
     lines.push(`  ${'(all servers)'.padEnd(16)} ${gateway.url}/mcp`, '');
-    lines.push(`Dashboard: ${gateway.url}/   Metrics: ${gateway.url}/metrics`, '');
+    lines.push(...signIn.lines, `Metrics: ${gateway.url}/metrics (Authorization: Bearer <admin token>)`, '');
     const mcpServers = Object.fromEntries(endpoints.map((e) => [e.server, { type: 'http', url: e.url }]));
     lines.push('Paste into your MCP client config (Claude Code .mcp.json, Cursor, VS Code "servers"):');
     lines.push(JSON.stringify({ mcpServers }, null, 2));
@@ -71,4 +77,37 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
   ctx.stderr('toolgate: shutting down\n');
   await gateway.close();
   return 0;
+}
+
+/**
+ * How to sign in to the dashboard, for the start-up text. With a generated token: a one-time
+ * link (single use, 15 minutes: harmless in scrollback or a log) and where the token is. The token
+ * itself is never printed here; `toolgate admin token` shows it.
+ */
+function dashboardSignIn(
+  admin: Gateway['admin'],
+  url: string,
+  configFile: string,
+): { lines: string[]; link?: string } {
+  const source = admin.source;
+  if (source.kind === 'env') {
+    return { lines: [`Dashboard: ${url}/  (sign in with the admin token in $${source.name})`] };
+  }
+  if (source.kind === 'sha256') {
+    return {
+      lines: [`Dashboard: ${url}/  (sign in with the admin token whose SHA-256 is admin.token_sha256)`],
+    };
+  }
+  const link = admin.loginLink();
+  return {
+    link,
+    lines: [
+      `Dashboard: ${link}`,
+      '  (this link signs in once, within 15 minutes; after that sign in with the admin token:',
+      `   toolgate admin token --config ${configFile})`,
+      source.created
+        ? `  A new admin token was written to ${source.file} (readable by you only).`
+        : `  Admin token: ${source.file}`,
+    ],
+  };
 }

@@ -1,4 +1,5 @@
 export { ConfigError, type ConfigIssue } from './errors.js';
+export { configGrantHolder, type GrantNameHolder, grantNameTaken } from './grant-names.js';
 export { type LoadedConfig, loadConfigFile, parseConfig } from './load.js';
 export {
   type Config,

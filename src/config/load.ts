@@ -13,6 +13,8 @@ export interface LoadedConfig {
   /** Folder relative paths in the file are resolved against. */
   dir: string;
   config: Config;
+  /** Line and column of a path in the file (0:0 when unknown), for rules checked after parsing. */
+  locate?(path: readonly (string | number)[]): { line: number; column: number };
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -71,7 +73,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const named = serverNameIssues(parsed.data, doc, file, where);
   if (named.length) throw new ConfigError(named);
   const dir = file === '<inline>' ? process.cwd() : dirname(file);
-  return { file, dir, config: resolvePaths(parsed.data, dir) };
+  const locate = (path: readonly (string | number)[]) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
+      if (node?.range) return where(node.range[0]);
+    }
+    return { line: 0, column: 0 };
+  };
+  return { file, dir, config: resolvePaths(parsed.data, dir), locate };
 }
 
 /** Server names that contain the aggregate separator, each at its key, with a name to use instead. */

@@ -13,7 +13,9 @@ export function isLoopbackHost(host: string): boolean {
 export function validateConfigSemantics(loaded: LoadedConfig): void {
   const { config, file } = loaded;
   const issues: ConfigIssue[] = [];
-  const at = (path: string, message: string) => issues.push({ file, line: 0, column: 0, path, message });
+  const where = (path: string) =>
+    loaded.locate?.(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))) ?? { line: 0, column: 0 };
+  const at = (path: string, message: string) => issues.push({ file, ...where(path), path, message });
   if (config.auth.mode === 'none' && !isLoopbackHost(config.listen.host)) {
     at(
       'auth.mode',
@@ -21,17 +23,26 @@ export function validateConfigSemantics(loaded: LoadedConfig): void {
     );
   }
   if (Object.keys(config.servers).length === 0) at('servers', 'configure at least one server');
-  const names = new Set<string>();
+  // A grant name is one identity: sessions, counters and policy are keyed by it, so a config
+  // grant and a JWT grant (or two of either) may not share one.
+  const names = new Map<string, string>();
+  const claim = (name: string, path: string) => {
+    const first = names.get(name);
+    if (first !== undefined) {
+      at(
+        path,
+        `grant name "${name}" is already used by ${first} (line ${where(first).line}); grant names must be unique across grants and jwt.grants`,
+      );
+    } else names.set(name, path);
+  };
   config.grants.forEach((g, i) => {
-    if (names.has(g.name)) at(`grants.${i}.name`, `grant name "${g.name}" is used twice`);
-    names.add(g.name);
+    claim(g.name, `grants.${i}.name`);
     for (const s of g.servers) {
       if (s !== '*' && !(s in config.servers)) at(`grants.${i}.servers`, `unknown server "${s}"`);
     }
   });
   config.jwt?.grants.forEach((g, i) => {
-    if (names.has(g.name)) at(`jwt.grants.${i}.name`, `grant name "${g.name}" is used twice`);
-    names.add(g.name);
+    claim(g.name, `jwt.grants.${i}.name`);
     for (const s of g.servers) {
       if (s !== '*' && !(s in config.servers)) at(`jwt.grants.${i}.servers`, `unknown server "${s}"`);
     }

@@ -22,7 +22,7 @@ export function watchConfig(
       const loaded = loadConfigFile(file, env);
       validateConfigSemantics(loaded);
       const before = current();
-      for (const key of ['listen', 'storage', 'counters', 'auth', 'telemetry', 'health'] as const) {
+      for (const key of ['listen', 'storage', 'counters', 'auth', 'admin', 'telemetry', 'health'] as const) {
         if (JSON.stringify(before[key]) !== JSON.stringify(loaded.config[key])) {
           log.warn({ file, setting: key }, `config: a change to "${key}" takes effect after a restart`);
         }

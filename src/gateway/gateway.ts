@@ -8,12 +8,13 @@ import type { Logger } from 'pino';
 import { startApprovals } from '../approvals/from-config.js';
 import type { ApprovalService } from '../approvals/index.js';
 import { AuditLog } from '../audit/index.js';
-import { adminAuthorized, adminTokenHash } from '../auth/admin.js';
+import { AdminCredential, type AdminTokenSource } from '../auth/admin.js';
+import { adminTokenFile } from '../auth/admin-token.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { JwtGrants } from '../auth/jwt.js';
+import { FailureThrottle } from '../auth/throttle.js';
 import {
   type Config,
-  isLoopbackHost,
   type LoadedConfig,
   type ServerConfig,
   validateConfigSemantics,
@@ -75,10 +76,25 @@ export interface Gateway {
   readonly store: Store;
   readonly audit: AuditLog;
   readonly core: GatewayCore;
+  /** The admin plane: where the admin token comes from, and one-time dashboard login links. */
+  readonly admin: GatewayAdmin;
   /** Resolves when the start-up probes finished. */
   readonly probed: Promise<void>;
   close(): Promise<void>;
 }
+
+export interface GatewayAdmin {
+  /** `admin.token_env`, `admin.token_sha256`, or the file the gateway made (never the token). */
+  readonly source: AdminTokenSource;
+  /** A fresh link that signs the dashboard in once, within 15 minutes: `<url>/#login=<code>`. */
+  loginLink(): string;
+}
+
+/**
+ * Wrong admin tokens, logins and login codes per client address: the first 5 in 15 minutes are
+ * answered at once, the next 5 ever more slowly (100 ms to 1.6 s), then 429 until the window ends.
+ */
+const ADMIN_THROTTLE = { windowMs: 15 * 60_000, freeFailures: 5, maxDelayMs: 3_000, lockAfter: 10 };
 
 export interface GatewayCore {
   log: Logger;
@@ -310,8 +326,18 @@ function sessionCaps(config: Config): Map<string, number> {
 
 /** The composition root for `serve`: the core plus the HTTP server. */
 export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
-  const core = await buildCore(loaded, opts);
+  validateConfigSemantics(loaded);
   const { config } = loaded;
+  const log0 = opts.log ?? createLogger(config.log.level);
+  // The admin plane is never open: a configured token, or one the gateway makes and keeps in a
+  // 0600 file beside its database. Read (or made) before anything starts, so a token file that
+  // cannot be used stops the start cleanly. Only its hash is held; the token is never logged.
+  const tokenFile = adminTokenFile(config, loaded.dir);
+  mkdirSync(dirname(tokenFile), { recursive: true });
+  const credential = AdminCredential.open(config.admin, opts.env ?? process.env, tokenFile, (message) =>
+    log0.warn(message),
+  );
+  const core = await buildCore(loaded, { ...opts, log: log0 });
   const { log, servers, sessions, counters, policies } = core;
   let config_ = config;
   const stopWatching =
@@ -371,7 +397,11 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   };
   policies.onChange(listChanged);
   core.pins.onChange(listChanged);
-  const adminHash = adminTokenHash(config.admin, opts.env ?? process.env);
+  const adminSessions = new AdminSessions({
+    credential,
+    throttle: new FailureThrottle(ADMIN_THROTTLE),
+    allowedOrigins: () => config_.listen.allowed_origins,
+  });
   const api = createAdminApi(
     {
       log,
@@ -382,7 +412,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       audit: core.audit,
       counters,
     },
-    new AdminSessions(adminHash, isLoopbackHost(config.listen.host)),
+    adminSessions,
     [
       catalogRoutes({ config: () => config_, states, policies, pins: core.pins, log }),
       approvalRoutes({ store: core.store, audit: core.audit }),
@@ -391,16 +421,21 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   );
   const metricsRoute = (req: IncomingMessage, res: ServerResponse): boolean => {
     if ((req.url ?? '/').split('?')[0] !== '/metrics') return false;
-    if (adminHash && !adminAuthorized(req.headers.authorization, adminHash)) {
-      res
-        .writeHead(401, { 'www-authenticate': 'Bearer realm="toolgate-admin"' })
-        .end('admin token required\n');
-      return true;
-    }
-    core.metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': core.metrics.registry.contentType }).end(text),
-      (err: Error) => res.writeHead(500).end(err.message),
-    );
+    adminSessions
+      .check(req)
+      .then(async (check) => {
+        if (!check.ok) {
+          const headers: Record<string, string> = { 'www-authenticate': 'Bearer realm="toolgate-admin"' };
+          if (check.retryAfterSeconds !== undefined) headers['retry-after'] = String(check.retryAfterSeconds);
+          res.writeHead(check.status, headers).end(`${check.message}\n`);
+          return;
+        }
+        const text = await core.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': core.metrics.registry.contentType }).end(text);
+      })
+      .catch((err: Error) => {
+        if (!res.headersSent) res.writeHead(500).end(err.message);
+      });
     return true;
   };
   // The dashboard is served last: it answers every other GET with index.html (SPA fallback).
@@ -414,6 +449,13 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
   deps.listen.port = port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${port}`;
+  // A browser cannot open the wildcard address: the link names loopback instead.
+  const wildcard = config.listen.host === '0.0.0.0' || config.listen.host === '::';
+  const linkBase = wildcard ? `http://127.0.0.1:${port}` : url;
+  const admin: GatewayAdmin = {
+    source: credential.source,
+    loginLink: () => `${linkBase}/#login=${adminSessions.codes.issue()}`,
+  };
 
   // 5. Probe servers in the background; a broken one is reported, the others serve. Then keep
   //    looking: a server that goes away later turns /readyz 503 too (upstream-health.ts).
@@ -432,6 +474,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     store: core.store,
     audit: core.audit,
     core,
+    admin,
     async close() {
       await new Promise<void>((r) => {
         http.close(() => r());

@@ -41,3 +41,25 @@ export function checkHostAndOrigin(req: IncomingMessage, p: OriginPolicy): strin
   }
   return `Origin "${origin}" is not allowed (add it to listen.allowed_origins)`;
 }
+
+/**
+ * The admin API's stricter rule: a browser request (it carries `Origin`) must come from the
+ * gateway's own origin, the one it was loaded from (`Origin` names the same host and port as
+ * `Host`, which the check above has accepted), or from `listen.allowed_origins`. Another local
+ * origin (a dev server on localhost:9999) shares the cookie's site but is not the gateway.
+ * Requests without `Origin` (scripts, same-origin GETs) pass; they still need a credential.
+ */
+export function isOwnOrigin(req: IncomingMessage, allowedOrigins: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowedOrigins.includes(origin)) return true;
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+  const host = req.headers.host?.toLowerCase();
+  return host !== undefined && u.host === host && `${u.protocol}//${u.host}` === origin.toLowerCase();
+}

@@ -77,10 +77,13 @@ describe('approvals across two replicas on PostgreSQL + Redis', () => {
   }
 
   async function apiOn(replica: GatewayProcess, path: string, body: unknown) {
-    const { csrf } = (await (await fetch(`${replica.url}/api/session`)).json()) as { csrf: string };
+    // PostgreSQL storage: the replicas made one admin token beside toolgate.yaml, and share it.
+    const token = (
+      await run(process.execPath, [CLI, 'admin', 'token', '--config', file], { cwd: ROOT })
+    ).stdout.trim();
     const res = await fetch(`${replica.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-toolgate-csrf': csrf },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });

@@ -94,10 +94,8 @@ const echoCall = (message: string, extra: Json = {}) => ({
 });
 
 async function api(gw: TestGateway, method: string, path: string, body?: unknown) {
-  const session = (await (await fetch(`${gw.url}/api/session`)).json()) as { csrf: string };
-  const res = await fetch(`${gw.url}${path}`, {
+  const res = await gw.adminFetch(path, {
     method,
-    headers: { 'content-type': 'application/json', 'x-toolgate-csrf': session.csrf },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });

@@ -74,6 +74,13 @@ describe('toolgate grants, end to end', () => {
         log: { level: 'debug' }, // the most the gateway ever logs: still no token
         servers: { everything: { ...EVERYTHING_STDIO, policy: { version: '1', default: 'allow' } } },
         grants: [{ name: 'from-yaml', servers: ['everything'], token_env: 'TG_GRANTS_CLI_YAML' }],
+        // Never contacted here (JWKS are fetched on the first JWT): the grant name is what counts.
+        jwt: {
+          issuer: 'https://idp.invalid/',
+          audience: 'toolgate',
+          jwks_url: 'http://127.0.0.1:9/jwks.json',
+          grants: [{ name: 'jwt-team', servers: ['everything'], claims: { groups: 'team' } }],
+        },
       }),
     );
     gw = await spawnGateway(configFile, env);
@@ -182,15 +189,24 @@ describe('toolgate grants, end to end', () => {
     }
   }, 60_000);
 
-  it('refuses a name used in toolgate.yaml', async () => {
+  it('refuses a name used in toolgate.yaml (grants or jwt.grants)', async () => {
     const r = await toolgate('grants', 'create', '--name', 'from-yaml', '--server', 'everything');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: "from-yaml" is already a grant in toolgate.yaml; pick another name\n');
+    expect(r.stderr).toBe(
+      'error: grant name "from-yaml" is taken by a grant in toolgate.yaml (grants); pick another name\n',
+    );
     expect(r.stdout).not.toMatch(/tg_/);
     const names = (JSON.parse((await toolgate('grants', 'list', '--json')).stdout) as { name: string }[]).map(
       (g) => g.name,
     );
     expect(names).not.toContain('from-yaml');
+    // A jwt.grants name is taken too: a stored grant of that name would share its sessions.
+    const jwt = await toolgate('grants', 'create', '--name', 'jwt-team', '--server', 'everything');
+    expect(jwt.code).toBe(1);
+    expect(jwt.stderr).toBe(
+      'error: grant name "jwt-team" is taken by a JWT grant (jwt.grants in toolgate.yaml); pick another name\n',
+    );
+    expect(jwt.stdout).not.toMatch(/tg_/);
     // The yaml grant itself still works.
     expect((await echo(YAML_TOKEN, 'yaml')).status).toBe(200);
   }, 60_000);
@@ -198,7 +214,7 @@ describe('toolgate grants, end to end', () => {
   it('refuses a second grant of the same name, and usage errors exit 2', async () => {
     const again = await toolgate('grants', 'create', '--name', 'support', '--server', 'everything');
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain('a grant named "support" already exists');
+    expect(again.stderr).toContain('grant name "support" is taken by a stored grant');
     const usage = await toolgate('grants', 'create', '--server', 'everything');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--name is required');

@@ -285,7 +285,9 @@ describe('upstream latency of calls a shadow policy lets through', () => {
     }
     await s.close();
 
-    const text = await (await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    // No admin token configured: /metrics takes the one the gateway made, like /api.
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(401);
+    const text = await (await gw.adminFetch('/metrics', { signal: AbortSignal.timeout(10_000) })).text();
     const e = parsePrometheus(text);
     const sample = (name: string, labels: Record<string, string>) =>
       e.samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));

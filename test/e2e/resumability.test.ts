@@ -373,10 +373,8 @@ describe('held approvals and dropped streams', () => {
       await new Promise((r) => setTimeout(r, 1000));
       expect((await gw.store.approvals.get(approval.id))?.status).toBe('pending');
       const resumed = await resume(s, first.id!);
-      const csrf = ((await (await fetch(`${gw.url}/api/session`)).json()) as { csrf: string }).csrf;
-      const approved = await fetch(`${gw.url}/api/approvals/${approval.id}/approve`, {
+      const approved = await gw.adminFetch(`/api/approvals/${approval.id}/approve`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-toolgate-csrf': csrf },
         body: '{}',
       });
       expect(approved.status).toBe(200);

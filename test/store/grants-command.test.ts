@@ -93,9 +93,9 @@ describe('toolgate grants', () => {
     expect(await run('create', '--name', 'x', '--server', 'everything')).toBe(0);
     err = '';
     expect(await run('create', '--name', 'x', '--server', 'everything')).toBe(1);
-    expect(err).toContain('already exists');
+    expect(err).toContain('grant name "x" is taken by a stored grant');
     expect(await run('create', '--name', 'from-yaml', '--server', 'everything')).toBe(1);
-    expect(err).toContain('already a grant in toolgate.yaml');
+    expect(err).toContain('grant name "from-yaml" is taken by a grant in toolgate.yaml (grants)');
   });
 
   it('list shows status and never a token or hash', async () => {

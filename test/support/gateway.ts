@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -16,6 +16,13 @@ export interface TestGateway extends Gateway {
   logs: string[];
   /** Write a file into the gateway's temp folder (policies). */
   write(name: string, text: string): string;
+  /**
+   * The admin token, as an operator finds it: the file the gateway made beside its database, or
+   * the `admin.token_env` variable. The admin API is never open, loopback included.
+   */
+  adminToken(): string;
+  /** fetch() with `Authorization: Bearer <admin token>` (and a JSON content type). */
+  adminFetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
 /**
@@ -45,10 +52,26 @@ export async function startTestGateway(
   const loaded = parseConfig(stringify(full), file, opts.env ?? process.env);
   const gw = await startGateway(loaded, { log, env: opts.env, probe: opts.probe ?? false });
   const closeGateway = gw.close.bind(gw);
+  const adminToken = () => {
+    const source = gw.admin.source;
+    if (source.kind === 'file') return readFileSync(source.file, 'utf8').trim();
+    if (source.kind === 'env') return (opts.env ?? process.env)[source.name] ?? '';
+    throw new Error('admin.token_sha256 is configured: the test knows its own token');
+  };
   return Object.assign(gw, {
     dir,
     logs,
     write,
+    adminToken,
+    adminFetch: (path: string, init: RequestInit = {}) =>
+      fetch(`${gw.url}${path}`, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${adminToken()}`,
+          'content-type': 'application/json',
+          ...(init.headers as Record<string, string> | undefined),
+        },
+      }),
     close: async () => {
       await closeGateway();
       rmSync(dir, { recursive: true, force: true });

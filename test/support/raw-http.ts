@@ -13,6 +13,8 @@ export interface RawRequest {
   /** Send the body chunked (no Content-Length), so the server must count as it reads. */
   chunked?: boolean;
   timeoutMs?: number;
+  /** Source address, e.g. `127.0.0.2`: another client on the same machine (all of 127/8 is loopback). */
+  localAddress?: string;
 }
 
 export interface RawResponse {
@@ -39,6 +41,7 @@ export function rawRequest(baseUrl: string, r: RawRequest): Promise<RawResponse>
         method: r.method ?? 'POST',
         path: r.path,
         headers,
+        localAddress: r.localAddress,
         // Fresh connection per request: a 413 closes its socket, and no test should inherit that.
         agent: false,
       },

@@ -15,13 +15,22 @@ import {
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
-import { api, type Session, setCsrf, setUnauthorizedHandler } from './api';
+import { ApiError, api, type Session, setCsrf, setUnauthorizedHandler, takeLoginCode } from './api';
 import { navigate, useRoute } from './lib/router';
 import { Approvals } from './pages/Approvals';
 import { Grants } from './pages/Grants';
 import { Login } from './pages/Login';
 import { PolicyBuilder } from './pages/PolicyBuilder';
 import { Servers } from './pages/Servers';
+
+// Read once, before the first render: the code works once, so it must not be posted twice (React
+// runs effects twice in development).
+let loginCode = takeLoginCode();
+function consumeLoginCode(): string | undefined {
+  const code = loginCode;
+  loginCode = undefined;
+  return code;
+}
 
 // The charts library is the largest part of the bundle: load it with the Activity page only.
 const Activity = lazy(() => import('./pages/Activity').then((m) => ({ default: m.Activity })));
@@ -54,6 +63,7 @@ function ThemeToggle() {
 export function App() {
   const [session, setSession] = useState<Session | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [linkProblem, setLinkProblem] = useState<string | null>(null);
   const [opened, { toggle, close }] = useDisclosure();
   const route = useRoute();
 
@@ -70,7 +80,20 @@ export function App() {
 
   useEffect(() => {
     setUnauthorizedHandler(() => setSession((s) => (s ? { ...s, authenticated: false } : s)));
-    void refresh();
+    // Opened from the login link `toolgate serve` printed: trade its one-time code for a session.
+    const code = consumeLoginCode();
+    const signIn = code
+      ? api
+          .loginWithCode(code)
+          .catch((err: unknown) =>
+            setLinkProblem(
+              err instanceof ApiError && err.status === 401
+                ? 'This login link was used already or has expired. Sign in with the admin token: run toolgate admin token to see it.'
+                : (err as Error).message,
+            ),
+          )
+      : Promise.resolve();
+    void signIn.then(refresh);
   }, [refresh]);
 
   if (error && !session)
@@ -93,7 +116,8 @@ export function App() {
         <Loader aria-label="Loading" />
       </Center>
     );
-  if (session.authRequired && !session.authenticated) return <Login onLoggedIn={refresh} />;
+  if (session.authRequired && !session.authenticated)
+    return <Login onLoggedIn={refresh} notice={linkProblem} />;
 
   const top = `/${route.parts[0] ?? 'servers'}`;
   let page: React.ReactNode;

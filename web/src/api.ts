@@ -218,9 +218,27 @@ function query(params: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : '';
 }
 
+/**
+ * The one-time code of a login link (`/#login=<code>`, printed by `toolgate serve`), taken out of
+ * the address bar at once so it is neither bookmarked nor shown; undefined without one.
+ */
+export function takeLoginCode(): string | undefined {
+  const m = /^#login=([A-Za-z0-9_-]+)$/.exec(window.location.hash);
+  if (!m) return undefined;
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  return m[1];
+}
+
 export const api = {
-  session: () => request<Session>('GET', '/api/session', undefined, { quiet401: true }),
+  // 401 is the normal answer before signing in: every /api route needs the admin credential.
+  session: () =>
+    request<Session>('GET', '/api/session', undefined, { quiet401: true }).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 401)
+        return { authenticated: false, authRequired: true, csrf: '' } satisfies Session;
+      throw err;
+    }),
   login: (token: string) => request<void>('POST', '/api/login', { token }, { quiet401: true }),
+  loginWithCode: (code: string) => request<void>('POST', '/api/login', { code }, { quiet401: true }),
   logout: () => request<void>('POST', '/api/logout'),
 
   servers: () => request<ServerInfo[]>('GET', '/api/servers'),

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../body.js';
 import { writeJson } from '../sinks.js';
 import { UNAVAILABLE_RETRY_AFTER_S, unavailableMessage } from '../unavailable.js';
-import type { AdminSessions } from './admin-session.js';
+import type { AdminCheck, AdminSessions, LoginResult } from './admin-session.js';
 import type { AdminDeps } from './deps.js';
 import { ApiError, Router } from './router.js';
 import { activityRoutes, STREAMING } from './routes-activity.js';
@@ -15,6 +15,18 @@ export { ApiError, Router } from './router.js';
 
 const MAX_API_BODY = 1024 * 1024;
 
+const REFUSAL_CODE = { 401: 'unauthorized', 403: 'forbidden', 429: 'too_many_attempts' } as const;
+
+function refusal(
+  r: (AdminCheck | LoginResult) & { ok: false },
+  extra: Record<string, unknown> = {},
+): ApiError {
+  return new ApiError(r.status, REFUSAL_CODE[r.status], r.message, {
+    ...extra,
+    ...(r.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: r.retryAfterSeconds }),
+  });
+}
+
 /**
  * The admin API (docs/admin-api.md). Returns a request handler that answers /api/* and returns
  * false for anything else. `extraRoutes` lets other concepts (approvals) add their routes.
@@ -25,19 +37,17 @@ export function createAdminApi(
   extraRoutes: ((router: Router) => void)[] = [],
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const router = new Router();
-  router.on('GET', '/api/session', ({ req }) => {
-    const check = sessions.check(req);
-    return {
-      authenticated: check.ok,
-      authRequired: sessions.required,
-      csrf: check.ok ? (check.csrf ?? null) : null,
-    };
-  });
-  router.on('POST', '/api/login', async ({ body, res }) => {
-    const b = (await body()) as { token?: unknown };
-    const cookie = typeof b.token === 'string' ? sessions.login(b.token) : undefined;
-    if (!cookie) throw new ApiError(401, 'wrong_token', 'wrong admin token');
-    res.setHeader('set-cookie', cookie);
+  // The guard below has authenticated the caller before any handler runs, this one included.
+  router.on('GET', '/api/session', ({ req }) => ({
+    authenticated: true,
+    authRequired: true,
+    csrf: csrfOf.get(req) ?? null,
+  }));
+  router.on('POST', '/api/login', async ({ req, body, res }) => {
+    const b = (await body()) as { token?: unknown; code?: unknown };
+    const result = await sessions.login(req, typeof b === 'object' && b !== null ? b : {});
+    if (!result.ok) throw refusal(result);
+    res.setHeader('set-cookie', result.cookie);
     res.statusCode = 204;
     return undefined;
   });
@@ -51,7 +61,8 @@ export function createAdminApi(
   activityRoutes(router, deps);
   for (const add of extraRoutes) add(router);
 
-  const open = new Set(['/api/session', '/api/login', '/api/logout']);
+  /** The CSRF value of each cookie-authenticated request, for /api/session. */
+  const csrfOf = new WeakMap<IncomingMessage, string>();
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') return false;
@@ -70,16 +81,6 @@ export function createAdminApi(
       });
       return true;
     }
-    if (!open.has(url.pathname)) {
-      const check = sessions.check(req);
-      if (!check.ok) {
-        writeJson(res, check.status, {
-          error: check.status === 401 ? 'unauthorized' : 'forbidden',
-          message: check.message,
-        });
-        return true;
-      }
-    }
     let parsed: Promise<unknown> | undefined;
     const body = () => {
       parsed ??= readBody(req, MAX_API_BODY).then((text) => {
@@ -92,8 +93,28 @@ export function createAdminApi(
       });
       return parsed;
     };
-    Promise.resolve()
-      .then(() => found.handler({ req, res, params: found.params, query: url.searchParams, body }))
+    // Every route needs the admin credential, loopback included; login checks its own (token or
+    // one-time code) under the same origin rule and throttle.
+    const guard: Promise<AdminCheck | undefined> =
+      url.pathname === '/api/login' ? Promise.resolve(undefined) : sessions.check(req);
+    guard
+      .then((check) => {
+        if (check && !check.ok) {
+          throw refusal(
+            check,
+            url.pathname === '/api/session' ? { authenticated: false, authRequired: true, csrf: null } : {},
+          );
+        }
+        if (check?.ok && check.csrf) csrfOf.set(req, check.csrf);
+        return found.handler({
+          req,
+          res,
+          params: found.params,
+          query: url.searchParams,
+          body,
+          stillAuthorized: () => sessions.stillAuthorized(req),
+        });
+      })
       .then(
         (result) => {
           if (result === STREAMING || res.headersSent) return;
@@ -102,6 +123,9 @@ export function createAdminApi(
         },
         (err: unknown) => {
           if (err instanceof ApiError) {
+            if (err.status === 401) res.setHeader('www-authenticate', 'Bearer realm="toolgate-admin"');
+            const retry = err.extra.retryAfterSeconds;
+            if (typeof retry === 'number') res.setHeader('retry-after', String(retry));
             writeJson(res, err.status, { error: err.code, message: err.message, ...err.extra });
             return;
           }

@@ -17,6 +17,11 @@ export interface ApiRequest {
   params: Record<string, string>;
   query: URLSearchParams;
   body(): Promise<unknown>;
+  /**
+   * Whether the request's credential still holds (not logged out, token not rotated): a
+   * long-lived response (the decision stream) asks before it writes more.
+   */
+  stillAuthorized(): boolean;
 }
 
 type Handler = (r: ApiRequest) => Promise<unknown> | unknown;

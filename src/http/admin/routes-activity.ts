@@ -124,17 +124,23 @@ export function activityRoutes(router: Router, deps: AdminDeps): void {
     return { counters: rows.map(({ key: _key, ...r }, i) => ({ ...r, used: used[i] ?? 0 })) };
   });
 
-  router.on('GET', '/api/decisions/stream', ({ req, res }) => {
+  router.on('GET', '/api/decisions/stream', ({ req, res, stillAuthorized }) => {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
     });
     res.write(': connected\n\n');
+    // A logout or a token rotation ends the stream too: nothing more is written after either.
+    const send = (text: string) => {
+      if (res.writableEnded) return;
+      if (stillAuthorized()) res.write(text);
+      else res.end();
+    };
     const stop = deps.audit.onRecord((record) =>
-      res.write(`event: decision\ndata: ${JSON.stringify(record)}\n\n`),
+      send(`event: decision\ndata: ${JSON.stringify(record)}\n\n`),
     );
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const keepAlive = setInterval(() => send(': keep-alive\n\n'), 15_000);
     req.on('close', () => {
       stop();
       clearInterval(keepAlive);

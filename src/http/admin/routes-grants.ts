@@ -1,5 +1,5 @@
 import { generateToken, hashToken } from '../../auth/tokens.js';
-import { parseDurationMs } from '../../config/index.js';
+import { configGrantHolder, grantNameTaken, parseDurationMs } from '../../config/index.js';
 import { isStoreError } from '../../store/index.js';
 import type { AdminDeps } from './deps.js';
 import { ApiError, type Router } from './router.js';
@@ -39,9 +39,9 @@ export function grantRoutes(router: Router, deps: AdminDeps): void {
       throw new ApiError(400, 'bad_request', `servers: at least one of ${known.join(', ')} (or "*")`);
     const unknown = servers.filter((s) => s !== '*' && !known.includes(s));
     if (unknown.length) throw new ApiError(400, 'unknown_server', `unknown servers: ${unknown.join(', ')}`);
-    if (deps.config().grants.some((g) => g.name === b.name)) {
-      throw new ApiError(409, 'grant_exists', `a grant named "${b.name}" is defined in toolgate.yaml`);
-    }
+    // One name, one identity: a stored grant must not take a config or JWT grant's name.
+    const holder = configGrantHolder(deps.config(), b.name);
+    if (holder) throw new ApiError(409, 'grant_exists', grantNameTaken(b.name, holder), { heldBy: holder });
     let expiresAt: number | undefined;
     if (b.expiresIn !== undefined) {
       try {
@@ -64,17 +64,19 @@ export function grantRoutes(router: Router, deps: AdminDeps): void {
       return { grant: visible, token };
     } catch (err) {
       if (isStoreError(err) && err.code === 'GRANT_EXISTS')
-        throw new ApiError(409, 'grant_exists', `grant "${b.name}" exists`);
+        throw new ApiError(409, 'grant_exists', grantNameTaken(b.name, 'stored'), { heldBy: 'stored' });
       throw err;
     }
   });
 
   router.on('DELETE', '/api/grants/:name', async ({ params, res }) => {
-    if (deps.config().grants.some((g) => g.name === params.name)) {
+    const holder = configGrantHolder(deps.config(), params.name!);
+    if (holder) {
+      const where = holder === 'jwt' ? 'jwt.grants in toolgate.yaml' : 'toolgate.yaml';
       throw new ApiError(
         409,
         'config_grant',
-        `grant "${params.name}" is defined in toolgate.yaml: remove it there`,
+        `grant "${params.name}" is defined in ${where}: remove it there`,
       );
     }
     const ok = await deps.store.grants.revoke(params.name!, Date.now());

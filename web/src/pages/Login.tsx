@@ -2,7 +2,14 @@ import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, Title } from 
 import { useState } from 'react';
 import { ApiError, api } from '../api';
 
-export function Login({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
+export function Login({
+  onLoggedIn,
+  notice,
+}: {
+  onLoggedIn: () => Promise<void>;
+  /** Why the login link did not sign in, if one was opened. */
+  notice?: string | null;
+}) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -18,7 +25,7 @@ export function Login({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
     } catch (err) {
       setError(
         err instanceof ApiError && err.status === 401
-          ? 'That is not the admin token. It is the value of the variable named by admin.token_env in toolgate.yaml.'
+          ? "That is not the admin token. Run toolgate admin token to see it (with admin.token_env, it is that variable's value)."
           : (err as Error).message,
       );
     } finally {
@@ -32,8 +39,15 @@ export function Login({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
         <Stack>
           <Title order={2}>toolgate</Title>
           <Text c="dimmed" size="sm">
-            This gateway asks for its admin token. The dashboard keeps a session cookie after you sign in.
+            Open the login link <code>toolgate serve</code> printed, or paste the admin token (
+            <code>toolgate admin token</code> shows it). The dashboard keeps a session cookie after you sign
+            in.
           </Text>
+          {notice && (
+            <Alert color="yellow" role="status">
+              {notice}
+            </Alert>
+          )}
           <PasswordInput
             label="Admin token"
             value={token}
