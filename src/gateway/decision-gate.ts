@@ -14,7 +14,7 @@ import type { CallContext, Caller, CallOutcome, CallVerdict, Gate } from '../pro
 import { type CallTrace, NOOP_TRACER, type Tracer } from '../telemetry/index.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PinRegistry, PinVerdict } from './pins.js';
-import type { PolicySet } from './policies.js';
+import type { PolicyLookup, PolicySet } from './policies.js';
 import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
 
 export interface GateDeps {
@@ -43,6 +43,9 @@ export interface GateDeps {
   paramHeaders?: ParamHeaderRegistry;
 }
 
+/** The rule of a denial because the caller's own policy cannot be loaded (see PolicySet.lookup). */
+export const POLICY_UNAVAILABLE = 'policy_unavailable';
+
 /** What every audit record of a decision says. */
 type AuditFields = Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>;
 
@@ -52,7 +55,8 @@ type AuditCall = (d: AuditFields, extra?: Partial<AuditInput>) => void;
 /** What makes a call's span an error: the gateway could not decide, or the upstream failed. */
 function callError(d: Pick<AuditInput, 'rule' | 'reason' | 'upstream'>, note: string | undefined) {
   if (d.upstream === 'error') return note ?? 'upstream error';
-  if (d.rule === 'internal' || d.rule === 'on_backend_error') return d.reason;
+  if (d.rule === 'internal' || d.rule === 'on_backend_error' || d.rule === POLICY_UNAVAILABLE)
+    return d.reason;
   return undefined;
 }
 
@@ -82,13 +86,27 @@ export class DecisionGate implements Gate {
     this.tracer = deps.tracer ?? NOOP_TRACER;
   }
 
+  /**
+   * Fails closed: a caller whose own policy cannot be loaded is shown no tools at all (its calls
+   * are denied with the reason, see checkCall), and an error while deciding hides the tool.
+   */
   isHidden(caller: Caller, server: string, tool: string): boolean {
-    const policy = this.policyFor(caller, server);
-    return (
-      isHidden(policy, tool) ||
-      this.deps.pins?.quarantined(policy, server, tool) === true ||
-      (this.pinChangeMode() === 'hide' && this.deps.pins?.changed(caller, server, tool) !== undefined)
-    );
+    try {
+      const looked = this.lookup(caller, server);
+      if (looked.broken) return true;
+      const policy = looked.policy;
+      return (
+        isHidden(policy, tool) ||
+        this.deps.pins?.quarantined(policy, server, tool) === true ||
+        (this.pinChangeMode() === 'hide' && this.deps.pins?.changed(caller, server, tool) !== undefined)
+      );
+    } catch (err) {
+      this.deps.log.error(
+        { err: (err as Error).message, server, tool },
+        'cannot decide whether a tool is hidden; hiding it',
+      );
+      return true;
+    }
   }
 
   /** A changed tool is listed as it was accepted: the model must never read unreviewed text. */
@@ -122,10 +140,15 @@ export class DecisionGate implements Gate {
   observeTools(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void {
     // SEP-2243: remember which tools declare `x-mcp-header` (checked on 2026 calls, never trusted).
     this.deps.paramHeaders?.observe(server, tools);
-    this.deps.pins?.observe(server, tools, caller, [
-      this.policyFor(caller, server),
-      this.deps.policies.sourceOf(server).policy,
-    ]);
+    try {
+      this.deps.pins?.observe(server, tools, caller, [
+        this.lookup(caller, server).policy,
+        this.deps.policies.sourceOf(server).policy,
+      ]);
+    } catch (err) {
+      // Pinning what was seen is bookkeeping: the list is still filtered (isHidden fails closed).
+      this.deps.log.error({ err: (err as Error).message, server }, 'could not pin the listed tools');
+    }
   }
 
   async checkCall(
@@ -137,25 +160,63 @@ export class DecisionGate implements Gate {
   ): Promise<CallVerdict> {
     const started = performance.now();
     const trace = this.tracer.startCall(server, tool, caller.grant, caller.sessionId, context?.meta);
+    let audited = false;
     const audit: AuditCall = (d, extra = {}) => {
       // Every outcome is audited exactly once: the call's span ends here too.
+      audited = true;
       trace.end(d.decision, d.rule, d.reason, callError(d, extra.note));
       this.record(caller, server, tool, args, performance.now() - started, { ...d, ...extra });
     };
+    try {
+      return await this.decideCall(caller, server, tool, args, context, audit, trace);
+    } catch (err) {
+      // The gate never throws (proxy/gate.ts): whatever failed, nobody decided, so nothing passes.
+      const detail = (err as Error).message;
+      this.deps.log.error(
+        { err: detail, grant: caller.grant, server, tool },
+        'the gate failed; the call is denied',
+      );
+      if (!audited)
+        audit({ decision: 'deny', rule: 'internal', reason: `the gate failed: ${detail}`, upstream: 'none' });
+      return {
+        kind: 'answer',
+        result: deniedResult(
+          'the gateway could not decide this call (an internal error) and fails closed; retry later, and if it persists ask an operator to read the gateway log',
+        ),
+      };
+    }
+  }
 
-    // 0. Pin check: a quarantined tool is unknown, a changed definition is denied until accepted.
+  private async decideCall(
+    caller: Caller,
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    context: CallContext | undefined,
+    audit: AuditCall,
+    trace: CallTrace,
+  ): Promise<CallVerdict> {
+    // 0. The caller's policy, once for the whole call. One that cannot be loaded denies, and says why.
+    const looked = this.lookup(caller, server);
+    if (looked.broken) {
+      audit({ decision: 'deny', rule: POLICY_UNAVAILABLE, reason: looked.broken.detail, upstream: 'none' });
+      return { kind: 'answer', result: deniedResult(looked.broken.reason) };
+    }
+    const policy = looked.policy;
+
+    // 1. Pin check: a quarantined tool is unknown, a changed definition is denied until accepted.
     // Synchronous when nothing is wrong: the hot path awaits nothing here.
-    const pinned = this.deps.pins ? this.pinCheck(caller, server, tool, audit, trace) : undefined;
+    const pinned = this.deps.pins ? this.pinCheck(caller, policy, server, tool, audit, trace) : undefined;
     if (pinned) {
       const verdict = await pinned;
       if (verdict) return verdict;
     }
 
-    // 1. Policy: pure and synchronous.
+    // 2. Policy: pure and synchronous.
     let decision: Decision;
     const policySpan = trace.policy();
     try {
-      decision = decide(this.policyFor(caller, server), {
+      decision = decide(policy, {
         server,
         tool,
         args,
@@ -174,7 +235,7 @@ export class DecisionGate implements Gate {
       };
     }
 
-    // 2. Hidden and denied calls never reach the upstream and consume nothing.
+    // 3. Hidden and denied calls never reach the upstream and consume nothing.
     if (decision.outcome === 'hide') {
       audit({ decision: 'hide', rule: decision.rule, reason: decision.reason, upstream: 'none' });
       return { kind: 'unknown' };
@@ -185,7 +246,7 @@ export class DecisionGate implements Gate {
       return { kind: 'answer', result: deniedResult(decision.reason) };
     }
 
-    // 3. Limits, all counters of the call at once (an input_required retry was charged already).
+    // 4. Limits, all counters of the call at once (an input_required retry was charged already).
     if (decision.limits.length > 0 && context?.alreadyCharged !== true) {
       const charges: CounterCharge[] = decision.limits.map((c) => ({
         key: counterKey(c, caller, server),
@@ -231,7 +292,7 @@ export class DecisionGate implements Gate {
       }
     }
 
-    // 4. Approval: a person decides (src/approvals); with nobody to ask, the call fails closed.
+    // 5. Approval: a person decides (src/approvals); with nobody to ask, the call fails closed.
     let approvedBy: Partial<AuditInput> = {};
     if (decision.outcome === 'approval') {
       if (!this.deps.approvals) {
@@ -252,7 +313,7 @@ export class DecisionGate implements Gate {
       approvedBy = { approver: v.approver, note: `approval ${v.id}${v.note ? `: ${v.note}` : ''}` };
     }
 
-    // 5. Allowed: forward, and audit once the upstream answered.
+    // 6. Allowed: forward, and audit once the upstream answered.
     return this.forward(server, trace, (o) => {
       const reason = approvedBy.approver ? `approved by ${approvedBy.approver}` : decision.reason;
       const note = [approvedBy.note, o.error].filter(Boolean).join('; ');
@@ -286,6 +347,15 @@ export class DecisionGate implements Gate {
       decision: 'deny',
       rule: 'unknown_tool',
       reason: `${tool} is not a tool of ${server}`,
+      upstream: 'none',
+    });
+  }
+
+  recordFailure(caller: Caller, server: string, tool: string, error: string): void {
+    this.record(caller, server, tool, undefined, 0, {
+      decision: 'deny',
+      rule: 'internal',
+      reason: `internal gateway error: ${error}`,
       upstream: 'none',
     });
   }
@@ -335,12 +405,12 @@ export class DecisionGate implements Gate {
   /** Undefined when the call may go on to the policy (see PinRegistry.check). */
   private pinCheck(
     caller: Caller,
+    policy: CompiledPolicy,
     server: string,
     tool: string,
     audit: AuditCall,
     trace: CallTrace,
   ): Promise<CallVerdict | undefined> | undefined {
-    const policy = this.policyFor(caller, server);
     // A tool the policy hides answers as unknown (policy step): never say it changed.
     if (isHidden(policy, tool)) return undefined;
     const pending = this.deps.pins!.check(caller, policy, server, tool);
@@ -393,7 +463,7 @@ export class DecisionGate implements Gate {
     return this.deps.pinChange?.() ?? 'pinned';
   }
 
-  private policyFor(caller: Caller, server: string) {
-    return this.deps.policies.for(caller.grant, server, this.deps.grantPolicy?.(caller.grant));
+  private lookup(caller: Caller, server: string): PolicyLookup {
+    return this.deps.policies.lookup(caller.grant, server, this.deps.grantPolicy?.(caller.grant));
   }
 }
