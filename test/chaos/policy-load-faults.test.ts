@@ -356,3 +356,68 @@ describe('creating a grant with a policy that cannot be loaded', () => {
     expect(names).toEqual(['cli-ok']);
   }, 120_000);
 });
+
+describe('an exception while deciding stays in its own call', () => {
+  it('the gate fails closed when looking up a policy throws; the session answers an internal error when the gate rejects', async () => {
+    const gw = await gateway();
+    await storeGrant(gw, 'victim', BROKEN_TOKEN, '{"version":"1","default":"allow"}');
+    const victim = await session(gw, BROKEN_TOKEN);
+    const good = await session(gw, GOOD_TOKEN);
+    expect((await victim.call('echo', { message: 'v0' })).text).toBe('ran echo: v0');
+
+    // 1. The policy lookup throws (a bug in it, say): the gate denies and audits, it does not throw.
+    const policies = gw.core.policies;
+    const lookup = policies.lookup.bind(policies);
+    policies.lookup = (grant, server, ref) => {
+      if (grant === 'victim') throw new Error('lookup exploded at /secret/path');
+      return lookup(grant, server, ref);
+    };
+    const r1 = await victim.call('echo', { message: 'v1' });
+    expect(r1.text).toBe(
+      '[POLICY DENIED] the gateway could not decide this call (an internal error) and fails closed; retry later, and if it persists ask an operator to read the gateway log',
+    );
+    expect(r1.text).not.toContain('secret');
+    // Its tools/list fails closed too (every tool hidden); the other grant still sees them.
+    expect((await victim.client.listTools()).tools).toEqual([]);
+    expect((await good.client.listTools()).tools.length).toBe(2);
+    policies.lookup = lookup;
+
+    // 2. The gate itself rejects (the contract broken): the session answers a JSON-RPC internal
+    // error that leaks nothing, audits it, and no other session notices.
+    const gate = gw.core.gate;
+    const checkCall = gate.checkCall.bind(gate);
+    gate.checkCall = (caller, ...rest) =>
+      caller.grant === 'victim'
+        ? Promise.reject(new Error('gate exploded at /secret/path'))
+        : checkCall(caller, ...rest);
+    const [r2, other] = await Promise.all([
+      victim.call('echo', { message: 'v2' }).then(
+        () => undefined,
+        (e: Error) => e,
+      ),
+      good.call('echo', { message: 'g2' }),
+    ]);
+    expect(r2?.message).toContain('internal gateway error; see the gateway log');
+    expect((r2 as Error & { code?: number }).code).toBe(-32603);
+    expect(r2?.message).not.toContain('secret');
+    expect(other.text).toBe('ran echo: g2');
+    gate.checkCall = checkCall;
+    // The victim's session is still usable afterwards.
+    expect((await victim.call('echo', { message: 'v3' })).text).toBe('ran echo: v3');
+
+    expect(ran('v1')).toBe(0);
+    expect(ran('v2')).toBe(0);
+    const rows = await eventually(async () => {
+      const all = (await auditOf(gw, 'victim')).filter((r) => r.rule === 'internal');
+      expect(all.length).toBe(2);
+      return all;
+    });
+    expect(rows.map((r) => r.reason)).toEqual([
+      'the gate failed: lookup exploded at /secret/path',
+      'internal gateway error: gate exploded at /secret/path',
+    ]);
+    expect(rows.every((r) => r.decision === 'deny')).toBe(true);
+    expect(rejections).toEqual([]);
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+  });
+});
