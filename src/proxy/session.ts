@@ -210,61 +210,60 @@ export class ClientSession {
     );
     this.deciding.set(req.id, abort);
     sink.onClose?.(() => abort.abort());
-    this.opts.gate
-      .checkCall(this.caller, server, name, args, abort)
-      .then((verdict) => {
-        this.deciding.delete(req.id);
-        if (abort.aborted) {
-          if (verdict.kind === 'forward')
-            verdict.done({ upstream: 'error', latencyMs: 0, error: 'withdrawn by the client' });
-          return;
-        }
-        if (verdict.kind === 'answer')
-          sink.send({ jsonrpc: '2.0', id: req.id, result: eraResult(req, verdict.result) }, true);
-        else if (verdict.kind === 'unknown') {
-          const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
-          sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
-        } else {
-          const started = performance.now();
-          // Tracing: the forwarded request carries the gateway span's trace context.
-          const sent = verdict.meta ? withMeta(params, verdict.meta) : params;
-          let latencyMs = 0;
-          this.forward(
-            req,
-            sink,
-            server,
-            req.method,
-            sent,
-            (res) => {
-              latencyMs = performance.now() - started;
-              this.opts.retryCharges?.noteAnswer(this.scope, server, params, res);
-              return res;
-            },
-            // The audit record and metrics come after the answer is on its way: they are the
-            // gateway's bookkeeping, not the caller's wait (same tick, so nothing observes the order).
-            (res) => {
-              if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
-              else verdict.done({ upstream: 'ok', latencyMs });
-            },
-          );
-        }
-      })
-      .catch((err: unknown) => {
-        // Never left unhandled: this client gets an internal error (the detail stays in the log and
-        // the audit), and nothing of it reaches another session.
-        this.deciding.delete(req.id);
-        const detail = err instanceof Error ? err.message : String(err);
-        this.opts.log.error({ err: detail, server, tool: name }, 'tools/call failed inside the gateway');
-        this.opts.gate.recordFailure?.(this.caller, server, name, detail);
-        try {
-          sink.send(
-            errorResponse(req.id, INTERNAL_ERROR, 'internal gateway error; see the gateway log'),
-            true,
-          );
-        } catch {
-          // The client is gone: the log and the audit have it.
-        }
-      });
+    const decided = this.opts.gate.checkCall(this.caller, server, name, args, abort).then((verdict) => {
+      this.deciding.delete(req.id);
+      if (abort.aborted) {
+        if (verdict.kind === 'forward')
+          verdict.done({ upstream: 'error', latencyMs: 0, error: 'withdrawn by the client' });
+        return;
+      }
+      if (verdict.kind === 'answer')
+        sink.send({ jsonrpc: '2.0', id: req.id, result: eraResult(req, verdict.result) }, true);
+      else if (verdict.kind === 'unknown') {
+        const answer = this.opts.unknownTool?.(server, req.id, name) ?? unknownTool(req.id, name);
+        sink.send('result' in answer ? { ...answer, result: eraResult(req, answer.result) } : answer, true);
+      } else {
+        const started = performance.now();
+        // Tracing: the forwarded request carries the gateway span's trace context.
+        const sent = verdict.meta ? withMeta(params, verdict.meta) : params;
+        let latencyMs = 0;
+        this.forward(
+          req,
+          sink,
+          server,
+          req.method,
+          sent,
+          (res) => {
+            latencyMs = performance.now() - started;
+            this.opts.retryCharges?.noteAnswer(this.scope, server, params, res);
+            return res;
+          },
+          // The audit record and metrics come after the answer is on its way: they are the
+          // gateway's bookkeeping, not the caller's wait (same tick, so nothing observes the order).
+          (res) => {
+            if ('error' in res) verdict.done({ upstream: 'error', latencyMs, error: res.error.message });
+            else verdict.done({ upstream: 'ok', latencyMs });
+          },
+        );
+      }
+    });
+    decided.catch((err: unknown) => this.callFailed(req, sink, server, name, err));
+  }
+
+  /**
+   * A tools/call chain rejected (the gate's contract is never to): this client gets an internal
+   * error with no detail, the log and the audit get the detail, and no other session is touched.
+   */
+  private callFailed(req: JsonRpcRequest, sink: Sink, server: string, name: string, err: unknown): void {
+    this.deciding.delete(req.id);
+    const detail = err instanceof Error ? err.message : String(err);
+    this.opts.log.error({ err: detail, server, tool: name }, 'tools/call failed inside the gateway');
+    this.opts.gate.recordFailure?.(this.caller, server, name, detail);
+    try {
+      sink.send(errorResponse(req.id, INTERNAL_ERROR, 'internal gateway error; see the gateway log'), true);
+    } catch {
+      // The client is gone: the log and the audit have it.
+    }
   }
 
   /** Relay a request to one upstream; map the response back to the client's id. */
