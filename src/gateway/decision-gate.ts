@@ -196,7 +196,7 @@ export class DecisionGate implements Gate {
     audit: AuditCall,
     trace: CallTrace,
   ): Promise<CallVerdict> {
-    // 0. The caller's policy, once for the whole call. One that cannot be loaded denies, and says why.
+    // First the caller's policy, once for the whole call. One that cannot be loaded denies, and says why.
     const looked = this.lookup(caller, server);
     if (looked.broken) {
       audit({ decision: 'deny', rule: POLICY_UNAVAILABLE, reason: looked.broken.detail, upstream: 'none' });
@@ -204,7 +204,7 @@ export class DecisionGate implements Gate {
     }
     const policy = looked.policy;
 
-    // 1. Pin check: a quarantined tool is unknown, a changed definition is denied until accepted.
+    // 0. Pin check: a quarantined tool is unknown, a changed definition is denied until accepted.
     // Synchronous when nothing is wrong: the hot path awaits nothing here.
     const pinned = this.deps.pins ? this.pinCheck(caller, policy, server, tool, audit, trace) : undefined;
     if (pinned) {
@@ -212,7 +212,7 @@ export class DecisionGate implements Gate {
       if (verdict) return verdict;
     }
 
-    // 2. Policy: pure and synchronous.
+    // 1. Policy: pure and synchronous.
     let decision: Decision;
     const policySpan = trace.policy();
     try {
@@ -235,7 +235,7 @@ export class DecisionGate implements Gate {
       };
     }
 
-    // 3. Hidden and denied calls never reach the upstream and consume nothing.
+    // 2. Hidden and denied calls never reach the upstream and consume nothing.
     if (decision.outcome === 'hide') {
       audit({ decision: 'hide', rule: decision.rule, reason: decision.reason, upstream: 'none' });
       return { kind: 'unknown' };
@@ -246,7 +246,7 @@ export class DecisionGate implements Gate {
       return { kind: 'answer', result: deniedResult(decision.reason) };
     }
 
-    // 4. Limits, all counters of the call at once (an input_required retry was charged already).
+    // 3. Limits, all counters of the call at once (an input_required retry was charged already).
     if (decision.limits.length > 0 && context?.alreadyCharged !== true) {
       const charges: CounterCharge[] = decision.limits.map((c) => ({
         key: counterKey(c, caller, server),
@@ -292,7 +292,7 @@ export class DecisionGate implements Gate {
       }
     }
 
-    // 5. Approval: a person decides (src/approvals); with nobody to ask, the call fails closed.
+    // 4. Approval: a person decides (src/approvals); with nobody to ask, the call fails closed.
     let approvedBy: Partial<AuditInput> = {};
     if (decision.outcome === 'approval') {
       if (!this.deps.approvals) {
@@ -313,7 +313,7 @@ export class DecisionGate implements Gate {
       approvedBy = { approver: v.approver, note: `approval ${v.id}${v.note ? `: ${v.note}` : ''}` };
     }
 
-    // 6. Allowed: forward, and audit once the upstream answered.
+    // 5. Allowed: forward, and audit once the upstream answered.
     return this.forward(server, trace, (o) => {
       const reason = approvedBy.approver ? `approved by ${approvedBy.approver}` : decision.reason;
       const note = [approvedBy.note, o.error].filter(Boolean).join('; ');
