@@ -41,6 +41,8 @@ export interface PolicyRefStatus {
   enforced: boolean;
   error?: PolicyFileError;
   lastError?: PolicyFileError;
+  /** When the file was last read (files only): a failure is not re-read until the file changes. */
+  checkedAt?: number;
 }
 
 const INLINE_CACHE_MAX = 1000;
@@ -139,6 +141,7 @@ export class PolicySet {
       enforced: st.enforced !== undefined,
       error: st.error,
       lastError: st.lastError,
+      checkedAt: st.checkedAt,
     };
   }
 

@@ -106,6 +106,16 @@ describe('a stored grant whose policy cannot be loaded', () => {
     // The good grant lists and runs everything.
     expect((await good.client.listTools()).tools.map((t) => t.name).sort()).toEqual(['delete_all', 'echo']);
 
+    // When the gateway last read the file: the calls below must not read it again.
+    const checkedAt = async () =>
+      (
+        (await (await api(gw, '/api/grants')).json()) as {
+          name: string;
+          policyState?: { checkedAt?: string };
+        }[]
+      ).find((g) => g.name === 'broken')?.policyState?.checkedAt;
+    const readAt = await checkedAt();
+    expect(readAt).toEqual(expect.any(String));
     for (let i = 0; i < 5; i++) {
       const r = await broken.call('echo', { message: `broken ${i}` });
       expect(r.isError).toBe(true);
@@ -143,6 +153,7 @@ describe('a stored grant whose policy cannot be loaded', () => {
       );
     }
     expect(gw.logs.filter((l) => l.includes('policy file is missing')).length).toBe(1);
+    expect(await checkedAt()).toBe(readAt);
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     expect(rejections).toEqual([]);
   });
