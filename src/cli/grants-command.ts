@@ -1,7 +1,13 @@
-import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { generateToken, hashToken } from '../auth/tokens.js';
 import { grantNameTaken } from '../config/index.js';
+import {
+  formatIssue,
+  isInlinePolicy,
+  loadPolicyFile,
+  PolicyError,
+  parseInlinePolicy,
+} from '../policy/index.js';
 import { isStoreError, type Store } from '../store/index.js';
 import type { GrantRecord } from '../store/types.js';
 import { UsageError } from './args.js';
@@ -68,7 +74,12 @@ async function create(argv: string[], ctx: GrantsCommandContext): Promise<number
   const now = ctx.now();
   const expiresAt =
     values.expires === undefined ? undefined : now + parseDuration(String(values.expires), '--expires');
-  const policy = values.policy === undefined ? undefined : await policyRef(String(values.policy));
+  const checked = values.policy === undefined ? undefined : policyRef(String(values.policy));
+  if (checked && 'error' in checked) {
+    ctx.stderr(`error: ${checked.error}\n`);
+    return 1;
+  }
+  const policy = checked?.ref;
 
   const token = generateToken();
   const grant = await ctx.store.grants
@@ -176,16 +187,23 @@ function status(g: GrantRecord, now: number): 'active' | 'revoked' | 'expired' {
   return 'active';
 }
 
-/** Inline JSON is kept as text; a file path is made absolute so the gateway finds it from any cwd. */
-async function policyRef(value: string): Promise<string> {
-  if (value.trimStart().startsWith('{')) return value;
-  const path = resolve(value);
+/**
+ * Inline JSON is kept as text; a file path is made absolute so the gateway finds it from any cwd.
+ * Either must load now: a grant whose policy cannot be loaded would have every call denied.
+ */
+function policyRef(value: string): { ref: string } | { error: string } {
+  const ref = isInlinePolicy(value) ? value : resolve(value);
   try {
-    await access(path);
-  } catch {
-    throw new UsageError(`--policy file ${path} does not exist`);
+    if (isInlinePolicy(ref)) parseInlinePolicy(ref);
+    else loadPolicyFile(ref);
+    return { ref };
+  } catch (err) {
+    const detail =
+      err instanceof PolicyError ? err.issues.map(formatIssue).join('\n') : (err as Error).message;
+    return {
+      error: `--policy cannot be loaded, so no grant was created; fix it (toolgate policy validate FILE) and retry:\n${detail}`,
+    };
   }
-  return path;
 }
 
 function parseDuration(text: string, flag: string): number {

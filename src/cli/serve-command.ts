@@ -4,6 +4,7 @@ import { type Gateway, startGateway } from '../gateway/index.js';
 import { PolicyError } from '../policy/index.js';
 import { configPath, requireConfigFile } from './args.js';
 import type { CliContext } from './context.js';
+import { installLastResort } from './last-resort.js';
 
 /** `toolgate serve`: start the gateway and print where clients connect. */
 export async function runServeCommand(argv: string[], ctx: CliContext): Promise<number> {
@@ -37,6 +38,7 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
     ctx.stderr(`toolgate: could not start: ${e.message}\n`);
     return 1;
   }
+  const removeLastResort = installLastResort(gateway.log);
   await gateway.probed;
   const endpoints = [...gateway.states].map(([name, st]) => ({
     server: name,
@@ -76,6 +78,7 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
   });
   ctx.stderr('toolgate: shutting down\n');
   await gateway.close();
+  removeLastResort();
   return 0;
 }
 

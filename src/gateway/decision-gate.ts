@@ -18,7 +18,7 @@ import { type CallTrace, NOOP_TRACER, type Tracer } from '../telemetry/index.js'
 import type { ParamHeaderRegistry } from '../upstream/tool-headers.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PinRegistry, PinVerdict } from './pins.js';
-import type { PolicySet } from './policies.js';
+import type { PolicyLookup, PolicySet } from './policies.js';
 import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
 
 export interface GateDeps {
@@ -47,6 +47,9 @@ export interface GateDeps {
   paramHeaders?: ParamHeaderRegistry;
 }
 
+/** The rule of a denial because the caller's own policy cannot be loaded (see PolicySet.lookup). */
+export const POLICY_UNAVAILABLE = 'policy_unavailable';
+
 /** What every audit record of a decision says. */
 type AuditFields = Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>;
 
@@ -56,7 +59,8 @@ type AuditCall = (d: AuditFields, extra?: Partial<AuditInput>) => void;
 /** What makes a call's span an error: the gateway could not decide, or the upstream failed. */
 function callError(d: Pick<AuditInput, 'rule' | 'reason' | 'upstream'>, note: string | undefined) {
   if (d.upstream === 'error' || d.upstream === 'unknown') return note ?? 'upstream error';
-  if (d.rule === 'internal' || d.rule === 'on_backend_error') return d.reason;
+  if (d.rule === 'internal' || d.rule === 'on_backend_error' || d.rule === POLICY_UNAVAILABLE)
+    return d.reason;
   return undefined;
 }
 
@@ -88,15 +92,26 @@ export class DecisionGate implements Gate {
 
   /**
    * Left out of tools/list: hidden by the policy, or denied whatever the arguments (`hide_denied`,
-   * the policy's decision still answers a call), or held back by pins.
+   * the policy's decision still answers a call), or held back by pins. Fails closed: a caller whose own policy cannot be loaded is shown no tools at all (its calls
+   * are denied with the reason, see checkCall), and an error while deciding hides the tool.
    */
   isHidden(caller: Caller, server: string, tool: string): boolean {
-    const policy = this.policyFor(caller, server);
-    return (
-      isUnlisted(policy, tool) ||
-      this.deps.pins?.quarantined(policy, server, tool) === true ||
-      (this.pinChangeMode() === 'hide' && this.deps.pins?.changed(caller, server, tool) !== undefined)
-    );
+    try {
+      const looked = this.lookup(caller, server);
+      if (looked.broken) return true;
+      const policy = looked.policy;
+      return (
+        isUnlisted(policy, tool) ||
+        this.deps.pins?.quarantined(policy, server, tool) === true ||
+        (this.pinChangeMode() === 'hide' && this.deps.pins?.changed(caller, server, tool) !== undefined)
+      );
+    } catch (err) {
+      this.deps.log.error(
+        { err: (err as Error).message, server, tool },
+        'cannot decide whether a tool is hidden; hiding it',
+      );
+      return true;
+    }
   }
 
   /** A changed tool is listed as it was accepted: the model must never read unreviewed text. */
@@ -130,10 +145,15 @@ export class DecisionGate implements Gate {
   observeTools(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void {
     // SEP-2243: remember which tools declare `x-mcp-header` (checked on 2026 calls, never trusted).
     this.deps.paramHeaders?.observe(server, tools);
-    this.deps.pins?.observe(server, tools, caller, [
-      this.policyFor(caller, server),
-      this.deps.policies.sourceOf(server).policy,
-    ]);
+    try {
+      this.deps.pins?.observe(server, tools, caller, [
+        this.lookup(caller, server).policy,
+        this.deps.policies.sourceOf(server).policy,
+      ]);
+    } catch (err) {
+      // Pinning what was seen is bookkeeping: the list is still filtered (isHidden fails closed).
+      this.deps.log.error({ err: (err as Error).message, server }, 'could not pin the listed tools');
+    }
   }
 
   async checkCall(
@@ -145,15 +165,53 @@ export class DecisionGate implements Gate {
   ): Promise<CallVerdict> {
     const started = performance.now();
     const trace = this.tracer.startCall(server, tool, caller.grant, caller.sessionId, context?.meta);
+    let audited = false;
     const audit: AuditCall = (d, extra = {}) => {
       // Every outcome is audited exactly once: the call's span ends here too.
+      audited = true;
       trace.end(d.decision, d.rule, d.reason, callError(d, extra.note));
       this.record(caller, server, tool, args, performance.now() - started, { ...d, ...extra });
     };
+    try {
+      return await this.decideCall(caller, server, tool, args, context, audit, trace);
+    } catch (err) {
+      // The gate never throws (proxy/gate.ts): whatever failed, nobody decided, so nothing passes.
+      const detail = (err as Error).message;
+      this.deps.log.error(
+        { err: detail, grant: caller.grant, server, tool },
+        'the gate failed; the call is denied',
+      );
+      if (!audited)
+        audit({ decision: 'deny', rule: 'internal', reason: `the gate failed: ${detail}`, upstream: 'none' });
+      return {
+        kind: 'answer',
+        result: deniedResult(
+          'the gateway could not decide this call (an internal error) and fails closed; retry later, and if it persists ask an operator to read the gateway log',
+        ),
+      };
+    }
+  }
+
+  private async decideCall(
+    caller: Caller,
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    context: CallContext | undefined,
+    audit: AuditCall,
+    trace: CallTrace,
+  ): Promise<CallVerdict> {
+    // First the caller's policy, once for the whole call. One that cannot be loaded denies, and says why.
+    const looked = this.lookup(caller, server);
+    if (looked.broken) {
+      audit({ decision: 'deny', rule: POLICY_UNAVAILABLE, reason: looked.broken.detail, upstream: 'none' });
+      return { kind: 'answer', result: deniedResult(looked.broken.reason) };
+    }
+    const policy = looked.policy;
 
     // 0. Pin check: a quarantined tool is unknown, a changed definition is denied until accepted.
     // Synchronous when nothing is wrong: the hot path awaits nothing here.
-    const pinned = this.deps.pins ? this.pinCheck(caller, server, tool, audit, trace) : undefined;
+    const pinned = this.deps.pins ? this.pinCheck(caller, policy, server, tool, audit, trace) : undefined;
     if (pinned) {
       const verdict = await pinned;
       if (verdict) return verdict;
@@ -163,7 +221,7 @@ export class DecisionGate implements Gate {
     let decision: Decision;
     const policySpan = trace.policy();
     try {
-      decision = decide(this.policyFor(caller, server), {
+      decision = decide(policy, {
         server,
         tool,
         args,
@@ -308,6 +366,15 @@ export class DecisionGate implements Gate {
     });
   }
 
+  recordFailure(caller: Caller, server: string, tool: string, error: string): void {
+    this.record(caller, server, tool, undefined, 0, {
+      decision: 'deny',
+      rule: 'internal',
+      reason: `internal gateway error: ${error}`,
+      upstream: 'none',
+    });
+  }
+
   /** One audit record and one metric per decision. */
   private record(
     caller: Caller,
@@ -353,12 +420,12 @@ export class DecisionGate implements Gate {
   /** Undefined when the call may go on to the policy (see PinRegistry.check). */
   private pinCheck(
     caller: Caller,
+    policy: CompiledPolicy,
     server: string,
     tool: string,
     audit: AuditCall,
     trace: CallTrace,
   ): Promise<CallVerdict | undefined> | undefined {
-    const policy = this.policyFor(caller, server);
     // A tool the policy hides answers as unknown (policy step): never say it changed.
     if (isHidden(policy, tool)) return undefined;
     const pending = this.deps.pins!.check(caller, policy, server, tool);
@@ -411,7 +478,7 @@ export class DecisionGate implements Gate {
     return this.deps.pinChange?.() ?? 'pinned';
   }
 
-  private policyFor(caller: Caller, server: string) {
-    return this.deps.policies.for(caller.grant, server, this.deps.grantPolicy?.(caller.grant));
+  private lookup(caller: Caller, server: string): PolicyLookup {
+    return this.deps.policies.lookup(caller.grant, server, this.deps.grantPolicy?.(caller.grant));
   }
 }

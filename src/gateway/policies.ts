@@ -1,71 +1,162 @@
-import { type FSWatcher, watch, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import type { PolicyFileError, PolicyFileStatus, PolicyRefStatus } from '../policy/file-status.js';
 import {
   type CompiledPolicy,
   compilePolicy,
   DENY_ALL,
-  loadPolicyFile,
+  denyAllBecause,
+  isInlinePolicy,
   PolicyError,
+  type PolicyIssue,
+  parseInlinePolicy,
   parsePolicy,
 } from '../policy/index.js';
+import { PolicyFiles } from './policy-files.js';
+
+export type {
+  PolicyFileError,
+  PolicyFileState,
+  PolicyFileStatus,
+  PolicyRefStatus,
+} from '../policy/file-status.js';
 
 type PolicyRef = string | Record<string, unknown> | undefined;
 
+/** A policy as the config names it: a followed file, or a document compiled once. */
+type Source = { file: string } | { inline: Record<string, unknown>; policy: CompiledPolicy };
+
+/** The policy for one caller, and why every call is denied when it cannot be loaded. */
+export interface PolicyLookup {
+  policy: CompiledPolicy;
+  /**
+   * Set when the caller's own policy cannot be loaded (and never could since the gateway started):
+   * `policy` then denies every call. `reason` is for the agent (no paths), `detail` for the audit
+   * and the log (file:line:col and the error).
+   */
+  broken?: { reason: string; detail: string };
+}
+
+const INLINE_CACHE_MAX = 1000;
+
 /**
  * Every policy the gateway enforces, compiled once. A grant's policy beats its server's; with
- * neither, every call is denied. Policy files are watched: a valid edit applies to the next call;
- * an invalid one is logged with file:line and the last good version keeps serving.
+ * neither, every call is denied. Policy files are followed by name (src/gateway/policy-files.ts):
+ * a valid edit applies to the next call; an invalid or missing one is logged once with file:line
+ * and the last good version keeps serving. Nothing here throws on the request path: a stored
+ * grant whose policy never loaded gets a policy that denies everything, with the reason.
  */
 export class PolicySet {
-  private readonly byRef = new Map<string, CompiledPolicy>();
-  private readonly watchers = new Map<string, FSWatcher>();
-  private serverPolicy = new Map<string, CompiledPolicy>();
-  private serverRef = new Map<string, PolicyRef>();
-  private grantPolicy = new Map<string, CompiledPolicy>();
+  private readonly files: PolicyFiles;
+  private servers = new Map<string, Source>();
+  private grants = new Map<string, Source>();
+  /** Stored grants' inline documents, by text: compiled (or refused) once. */
+  private readonly inline = new Map<string, { policy?: CompiledPolicy; error?: PolicyFileError }>();
   private readonly listeners = new Set<(file: string) => void>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(log: Logger, opts: { pollMs?: number } = {}) {
+    this.files = new PolicyFiles(
+      log,
+      (file) => {
+        for (const l of this.listeners) l(file);
+      },
+      opts.pollMs,
+    );
+  }
 
-  /** Load every policy the config names. Throws PolicyError at start-up (fail closed, loudly). */
+  /**
+   * Load every policy the config names. Throws PolicyError (fail closed, loudly) when one has never
+   * loaded: at start-up that stops the gateway; on a config reload the last good config stays.
+   */
   configure(config: Config): void {
-    const servers = new Map<string, CompiledPolicy>();
+    const servers = new Map<string, Source>();
     for (const [name, s] of Object.entries(config.servers)) {
-      const p = this.resolve(s.policy, `servers.${name}.policy`);
-      if (p) servers.set(name, p);
+      const src = this.source(s.policy, `servers.${name}.policy`);
+      if (src) servers.set(name, src);
     }
-    const grants = new Map<string, CompiledPolicy>();
+    const grants = new Map<string, Source>();
     for (const g of [...config.grants, ...(config.jwt?.grants ?? [])]) {
-      const p = this.resolve(g.policy, `grants.${g.name}.policy`);
-      if (p) grants.set(g.name, p);
+      const src = this.source(g.policy, `grants.${g.name}.policy`);
+      if (src) grants.set(g.name, src);
     }
-    this.serverPolicy = servers;
-    this.grantPolicy = grants;
-    this.serverRef = new Map(Object.entries(config.servers).map(([n, s]) => [n, s.policy]));
+    this.servers = servers;
+    this.grants = grants;
   }
 
-  /** The policy for one caller on one server. */
+  /** The policy for one caller on one server (never throws; see lookup). */
   for(grant: string, server: string, grantPolicyRef?: string): CompiledPolicy {
-    if (grantPolicyRef) {
-      // A stored grant's policy is a file path or, from `grants create --policy '{...}'`, the
-      // document itself: compile inline JSON once, instead of reading it as a file name.
-      let inline = this.byRef.get(grantPolicyRef);
-      if (!inline && grantPolicyRef.trimStart().startsWith('{')) {
-        inline = this.resolve(JSON.parse(grantPolicyRef) as Record<string, unknown>, `grant ${grant}`);
-        if (inline) this.byRef.set(grantPolicyRef, inline);
-      }
-      const p = inline ?? this.resolve(grantPolicyRef, `grant ${grant}`);
-      if (p) return p;
-    }
-    return this.grantPolicy.get(grant) ?? this.serverPolicy.get(server) ?? DENY_ALL;
+    return this.lookup(grant, server, grantPolicyRef).policy;
   }
 
-  /** Where a server's policy comes from: a file path, an inline document, or nothing. */
-  sourceOf(server: string): { file?: string; inline?: Record<string, unknown>; policy: CompiledPolicy } {
-    const ref = this.serverRef.get(server);
-    const policy = this.serverPolicy.get(server) ?? DENY_ALL;
-    if (typeof ref === 'string') return { file: ref, policy };
-    return ref ? { inline: ref, policy } : { policy };
+  /** The policy for one caller on one server, and whether the caller's own policy is broken. */
+  lookup(grant: string, server: string, grantPolicyRef?: string): PolicyLookup {
+    if (grantPolicyRef) {
+      const st = this.refStatus(grantPolicyRef);
+      const policy = isInlinePolicy(grantPolicyRef)
+        ? this.inline.get(grantPolicyRef)?.policy
+        : this.files.track(grantPolicyRef).enforced?.policy;
+      if (policy) return { policy };
+      const why = st.state === 'missing' ? 'its policy file is missing' : 'its policy is invalid';
+      const reason =
+        `the policy of grant "${grant}" cannot be loaded (${why}), so the gateway denies every call ` +
+        'of this grant; an operator must fix the policy (the gateway log and dashboard say what is wrong)';
+      const detail = `grant "${grant}" policy cannot be loaded: ${st.error?.message ?? 'unknown error'}`;
+      return { policy: denyAllBecause(reason, 'unloadable grant policy'), broken: { reason, detail } };
+    }
+    return {
+      policy: this.policyOf(this.grants.get(grant)) ?? this.policyOf(this.servers.get(server)) ?? DENY_ALL,
+    };
+  }
+
+  /** How a stored grant's policy reference loads now (reads it the first time, then follows it). */
+  refStatus(ref: string): PolicyRefStatus {
+    if (isInlinePolicy(ref)) {
+      let hit = this.inline.get(ref);
+      if (!hit) {
+        try {
+          hit = { policy: parseInlinePolicy(ref) };
+        } catch (err) {
+          const issues = issuesOf(err);
+          hit = { error: { message: (err as Error).message, issues, at: Date.now() } };
+        }
+        if (this.inline.size >= INLINE_CACHE_MAX) this.inline.clear();
+        this.inline.set(ref, hit);
+      }
+      return hit.policy
+        ? { kind: 'inline', state: 'in_sync', enforced: true }
+        : { kind: 'inline', state: 'invalid', enforced: false, error: hit.error, lastError: hit.error };
+    }
+    const st = this.files.track(ref);
+    return {
+      kind: 'file',
+      state: st.state,
+      enforced: st.enforced !== undefined,
+      error: st.error,
+      lastError: st.lastError,
+      checkedAt: st.checkedAt,
+    };
+  }
+
+  /** Where a server's policy comes from, what is enforced, and (for a file) the state of the file. */
+  sourceOf(server: string): {
+    file?: string;
+    inline?: Record<string, unknown>;
+    policy: CompiledPolicy;
+    /** The enforced version's text (a file's last good version). */
+    text?: string;
+    status?: PolicyFileStatus;
+  } {
+    const src = this.servers.get(server);
+    if (!src) return { policy: DENY_ALL };
+    if ('inline' in src) return { inline: src.inline, policy: src.policy };
+    const status = this.files.track(src.file);
+    return {
+      file: src.file,
+      policy: status.enforced?.policy ?? DENY_ALL,
+      text: status.enforced?.text,
+      status,
+    };
   }
 
   /**
@@ -73,11 +164,16 @@ export class PolicySet {
    * written) when the text is invalid; returns false when the policy is not file-based.
    */
   save(server: string, text: string): boolean {
-    const ref = this.serverRef.get(server);
-    if (typeof ref !== 'string') return false;
-    parsePolicy(text, { file: ref });
-    writeFileSync(ref, text);
-    return this.reload(ref);
+    const src = this.servers.get(server);
+    if (!src || !('file' in src)) return false;
+    parsePolicy(text, { file: src.file });
+    writeFileSync(src.file, text);
+    return this.files.reload(src.file);
+  }
+
+  /** Re-read one policy file now; false when it does not load (the last good version stays). */
+  reload(file: string): boolean {
+    return this.files.reload(file);
   }
 
   onChange(listener: (file: string) => void): () => void {
@@ -86,60 +182,24 @@ export class PolicySet {
   }
 
   close(): void {
-    for (const w of this.watchers.values()) w.close();
-    this.watchers.clear();
+    this.files.close();
   }
 
-  private resolve(ref: PolicyRef, label: string): CompiledPolicy | undefined {
+  private source(ref: PolicyRef, label: string): Source | undefined {
     if (ref === undefined) return undefined;
-    if (typeof ref !== 'string') return compilePolicy(ref, `toolgate.yaml ${label}`);
-    const cached = this.byRef.get(ref);
-    if (cached) return cached;
-    const compiled = loadPolicyFile(ref);
-    this.byRef.set(ref, compiled);
-    this.watchFile(ref);
-    return compiled;
+    if (typeof ref !== 'string') return { inline: ref, policy: compilePolicy(ref, `toolgate.yaml ${label}`) };
+    const st = this.files.track(ref);
+    if (!st.enforced) throw new PolicyError(st.error?.issues ?? []);
+    return { file: ref };
   }
 
-  private watchFile(file: string): void {
-    if (this.watchers.has(file)) return;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      // Editors replace files (rename) as often as they write them; both end up in reload().
-      const w = watch(file, { persistent: false }, () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => this.reload(file), 50);
-      });
-      this.watchers.set(file, w);
-    } catch (err) {
-      this.log.warn({ file, err: (err as Error).message }, 'cannot watch policy file; edits need a restart');
-    }
+  private policyOf(src: Source | undefined): CompiledPolicy | undefined {
+    if (!src) return undefined;
+    return 'inline' in src ? src.policy : this.files.track(src.file).enforced?.policy;
   }
+}
 
-  /** Re-read one policy file; keeps the last good version when the new one is invalid. */
-  reload(file: string): boolean {
-    let next: CompiledPolicy;
-    try {
-      next = loadPolicyFile(file);
-    } catch (err) {
-      const detail = err instanceof PolicyError ? err.message : (err as Error).message;
-      this.log.error(
-        { file, error: detail },
-        `policy file is invalid; still serving the last good version:\n${detail}`,
-      );
-      return false;
-    }
-    const previous = this.byRef.get(file);
-    this.byRef.set(file, next);
-    for (const map of [this.serverPolicy, this.grantPolicy]) {
-      for (const [k, v] of map) if (v === previous) map.set(k, next);
-    }
-    // fs.watch loses track of a file replaced by rename; watch the new inode.
-    this.watchers.get(file)?.close();
-    this.watchers.delete(file);
-    this.watchFile(file);
-    this.log.info({ file }, 'policy reloaded');
-    for (const l of this.listeners) l(file);
-    return true;
-  }
+function issuesOf(err: unknown): PolicyIssue[] {
+  if (err instanceof PolicyError) return err.issues;
+  return [{ file: 'policy', line: 0, column: 0, path: '', message: (err as Error).message }];
 }

@@ -148,11 +148,17 @@ export function formatIssuePath(issue: RawIssue): string {
   return formatPath(issue.path);
 }
 
+/** A policy that denies every call with `reason` (no policy at all, or one that cannot be loaded). */
+export function denyAllBecause(reason: string, source = '(no policy)'): CompiledPolicy {
+  return Object.freeze({
+    ...(compileDocument({ version: '1', name: 'deny-all', default: 'deny' }, source)
+      .policy as PolicyInternals),
+    defaultDenyReason: reason,
+  });
+}
+
 /** Used when a grant has no policy anywhere: every call is denied, and the reason says why. */
-export const DENY_ALL: CompiledPolicy = Object.freeze({
-  ...(compileDocument({ version: '1', name: 'deny-all', default: 'deny' }, '(no policy)')
-    .policy as PolicyInternals),
-  defaultDenyReason:
-    'no policy is configured for this grant or its server, so every call is denied; ' +
+export const DENY_ALL: CompiledPolicy = denyAllBecause(
+  'no policy is configured for this grant or its server, so every call is denied; ' +
     'an operator must set `policy:` for the server or the grant in toolgate.yaml',
-});
+);

@@ -3,12 +3,13 @@
  * once, and decide calls synchronously. Pure: the only I/O is loadPolicyFile's read.
  */
 export { canonicalPolicy } from './canonical.js';
-export { compilePolicy, DENY_ALL } from './compile.js';
+export { compilePolicy, DENY_ALL, denyAllBecause } from './compile.js';
 export { decide, isHidden } from './decide.js';
 export { decisionJson } from './decision-json.js';
 export { parseDuration } from './duration.js';
 export { formatIssue, PolicyError } from './errors.js';
 export { loadPolicyFile, parsePolicy } from './parse.js';
+export { INLINE_POLICY_LABEL, isInlinePolicy, parseInlinePolicy } from './reference.js';
 export type {
   CallFacts,
   CompiledPolicy,

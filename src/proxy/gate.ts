@@ -80,6 +80,11 @@ export interface Gate {
   observeTools?(caller: Caller, server: string, tools: readonly Record<string, unknown>[]): void;
   /** A call to a tool the upstream never listed (answered as unknown without asking the policy). */
   recordUnknown?(caller: Caller, server: string, tool: string): void;
+  /**
+   * A call the relay could not finish because of an internal error (the client was answered with a
+   * JSON-RPC internal error): audited as a denial, so the record says what the client saw.
+   */
+  recordFailure?(caller: Caller, server: string, tool: string, error: string): void;
   /** A message the admission step refused (src/proxy/admit.ts): audited, never relayed. */
   recordRefusal?(caller: Caller, server: string, refusal: Refusal): void;
 }

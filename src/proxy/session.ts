@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/index.js';
 import { PROTOCOL_VERSION_KEY, readEnvelope } from '../mcp/envelope.js';
 import {
   errorResponse,
+  INTERNAL_ERROR,
   isNotification,
   isOutcomeUnknown,
   isRequest,
@@ -298,7 +299,7 @@ export class ClientSession {
     );
     this.deciding.set(req.id, abort);
     sink.onClose?.(() => abort.abort());
-    this.opts.gate.checkCall(this.caller, server, name, args, abort).then((verdict) => {
+    const decided = this.opts.gate.checkCall(this.caller, server, name, args, abort).then((verdict) => {
       this.deciding.delete(req.id);
       if (abort.aborted) {
         if (verdict.kind === 'forward')
@@ -338,6 +339,23 @@ export class ClientSession {
         );
       }
     });
+    decided.catch((err: unknown) => this.callFailed(req, sink, server, name, err));
+  }
+
+  /**
+   * A tools/call chain rejected (the gate's contract is never to): this client gets an internal
+   * error with no detail, the log and the audit get the detail, and no other session is touched.
+   */
+  private callFailed(req: JsonRpcRequest, sink: Sink, server: string, name: string, err: unknown): void {
+    this.deciding.delete(req.id);
+    const detail = err instanceof Error ? err.message : String(err);
+    this.opts.log.error({ err: detail, server, tool: name }, 'tools/call failed inside the gateway');
+    this.opts.gate.recordFailure?.(this.caller, server, name, detail);
+    try {
+      sink.send(errorResponse(req.id, INTERNAL_ERROR, 'internal gateway error; see the gateway log'), true);
+    } catch {
+      // The client is gone: the log and the audit have it.
+    }
   }
 
   /** Relay a request to one upstream; map the response back to the client's id. */

@@ -300,4 +300,32 @@ describe('dashboard', () => {
     await page.goto(`${gw.url}/policies/everything`);
     await page.getByTestId('policy-row-echo').waitFor();
   });
+
+  it('says when the policy file on disk is invalid, and shows the enforced version', async () => {
+    const enforced = `${JSON.stringify({ version: '1', default: 'allow' }, null, 2)}\n`;
+    // Line 3: "maybe" is not a default. The gateway keeps the last good version.
+    gw.write('hostile.json', '{\n  "version": "1",\n  "default": "maybe"\n}\n');
+    await until(
+      async () =>
+        (await api<{ file: { state: string } }>('/api/policies/hostile')).body.file.state === 'invalid',
+      'the file is invalid',
+    );
+    await page.goto(`${gw.url}/policies/hostile`);
+    const banner = page.getByTestId('policy-file-state');
+    await waitForText(banner, /The policy file on disk is invalid/);
+    await waitForText(banner, /hostile\.json:3:\d+ default/);
+    await page.getByRole('tab', { name: /Raw/ }).click();
+    const editor = page.getByRole('textbox', { name: /Policy for hostile/ });
+    expect(await editor.inputValue()).toBe(enforced);
+    await screenshot(page, 'policy-file-invalid');
+    // Fixed on disk: in sync again, and the last error is still named.
+    gw.write('hostile.json', enforced);
+    await until(
+      async () =>
+        (await api<{ file: { state: string } }>('/api/policies/hostile')).body.file.state === 'in_sync',
+      'the file is in sync',
+    );
+    await page.reload();
+    await waitForText(page.getByTestId('policy-file-state'), /in sync with the enforced policy\. Last error/);
+  });
 });

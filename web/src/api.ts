@@ -58,13 +58,31 @@ export interface ToolInfo {
 
 export type PolicyFormat = 'json' | 'yaml';
 
+export interface PolicyFileError {
+  /** `file:line:col path: message` lines. */
+  message: string;
+  issues: Omit<PolicyIssue, 'path'>[];
+  at: string;
+}
+
+/** A policy file compared with what the gateway enforces (docs/admin-api.md). */
+export interface PolicyFileState {
+  state: 'in_sync' | 'invalid' | 'missing';
+  error: PolicyFileError | null;
+  lastError: PolicyFileError | null;
+  checkedAt?: string;
+}
+
 export interface PolicyFile {
   server: string;
   source: string;
   format: PolicyFormat;
+  /** The ENFORCED version (a file's last good one), not necessarily what is on disk now. */
   text: string;
   canonical: unknown;
   writable: boolean;
+  /** Null for an inline policy (toolgate.yaml) or none. */
+  file: PolicyFileState | null;
 }
 
 export interface PolicyIssue {
@@ -93,6 +111,8 @@ export interface Grant {
   name: string;
   servers: string[];
   policy?: string;
+  /** Whether the grant's own policy loads (absent: it has none). */
+  policyState?: PolicyFileState & { kind: 'file' | 'inline'; enforced: boolean };
   source: 'config' | 'store';
   createdAt?: number | string;
   expiresAt?: number | string;

@@ -1,10 +1,47 @@
+import { resolve } from 'node:path';
 import { generateToken, hashToken } from '../../auth/tokens.js';
 import { configGrantHolder, grantNameTaken, parseDurationMs } from '../../config/index.js';
+import { isInlinePolicy, loadPolicyFile, PolicyError, parseInlinePolicy } from '../../policy/index.js';
 import { isStoreError } from '../../store/index.js';
 import type { AdminDeps } from './deps.js';
+import { policyStateJson } from './policy-state.js';
 import { ApiError, type Router } from './router.js';
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * A grant's policy must load before the grant exists: a stored reference that cannot be loaded
+ * would deny every call of the grant. A relative path is made absolute (the gateway's working
+ * folder) so the stored grant does not depend on where the gateway is started next.
+ */
+function checkedPolicy(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string')
+    throw new ApiError(
+      400,
+      'bad_request',
+      'policy: a policy file path, or a JSON policy document as a string',
+    );
+  const ref = isInlinePolicy(value) ? value : resolve(value);
+  try {
+    if (isInlinePolicy(ref)) parseInlinePolicy(ref);
+    else loadPolicyFile(ref);
+  } catch (err) {
+    const issues =
+      err instanceof PolicyError
+        ? err.issues.map(({ line, column, path, message }) => ({ line, column, path, message }))
+        : [{ line: 0, column: 0, path: '', message: (err as Error).message }];
+    throw new ApiError(
+      400,
+      'invalid_policy',
+      `the policy cannot be loaded; no grant was created: ${(err as Error).message}`,
+      {
+        issues,
+      },
+    );
+  }
+  return ref;
+}
 
 export function grantRoutes(router: Router, deps: AdminDeps): void {
   router.on('GET', '/api/grants', async () => {
@@ -12,12 +49,16 @@ export function grantRoutes(router: Router, deps: AdminDeps): void {
       name: g.name,
       servers: g.servers,
       policy: typeof g.policy === 'string' ? g.policy : g.policy ? 'inline' : undefined,
+      policyState:
+        typeof g.policy === 'string' ? policyStateJson(deps.policies.refStatus(g.policy)) : undefined,
       source: 'config' as const,
     }));
     const stored = (await deps.store.grants.list()).map((g) => ({
       name: g.name,
       servers: g.servers,
       policy: g.policy,
+      // Whether the policy loads: a broken one denies every call of the grant (see docs/admin-api.md).
+      policyState: g.policy ? policyStateJson(deps.policies.refStatus(g.policy)) : undefined,
       source: 'store' as const,
       createdAt: g.createdAt,
       expiresAt: g.expiresAt,
@@ -50,13 +91,14 @@ export function grantRoutes(router: Router, deps: AdminDeps): void {
         throw new ApiError(400, 'bad_request', 'expiresIn: a duration like "30d" or "12h"');
       }
     }
+    const policy = checkedPolicy(b.policy);
     const token = generateToken();
     try {
       const grant = await deps.store.grants.create({
         name: b.name,
         tokenSha256: hashToken(token),
         servers,
-        policy: typeof b.policy === 'string' ? b.policy : undefined,
+        policy,
         expiresAt,
       });
       res.statusCode = 201;

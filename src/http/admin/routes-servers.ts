@@ -2,6 +2,7 @@ import { classifyTool, type ToolDefinition } from '../../catalog/index.js';
 import { isStdioServer } from '../../config/index.js';
 import { canonicalPolicy, decide, decisionJson, PolicyError, parsePolicy } from '../../policy/index.js';
 import type { AdminDeps } from './deps.js';
+import { fileStateJson } from './policy-state.js';
 import { ApiError, type Router } from './router.js';
 
 function policyIssues(err: unknown) {
@@ -68,14 +69,12 @@ export function serverRoutes(router: Router, deps: AdminDeps): void {
     });
   });
 
-  router.on('GET', '/api/policies/:server', async ({ params }) => {
+  router.on('GET', '/api/policies/:server', ({ params }) => {
     serverOr404(deps, params.server!);
     const src = deps.policies.sourceOf(params.server!);
-    let text = '';
-    if (src.file) {
-      const { readFile } = await import('node:fs/promises');
-      text = await readFile(src.file, 'utf8');
-    } else if (src.inline) text = JSON.stringify(src.inline, null, 2);
+    // The text is the ENFORCED version (a file's last good one), never what is on disk now: with a
+    // broken or missing file the two differ, and `file` says how.
+    const text = src.file ? (src.text ?? '') : src.inline ? JSON.stringify(src.inline, null, 2) : '';
     return {
       server: params.server,
       source: src.file ?? (src.inline ? 'inline' : 'none'),
@@ -83,6 +82,7 @@ export function serverRoutes(router: Router, deps: AdminDeps): void {
       text,
       canonical: canonicalPolicy(src.policy),
       writable: Boolean(src.file),
+      file: src.status ? fileStateJson(src.status) : null,
     };
   });
 

@@ -285,7 +285,22 @@ export function Grants() {
                 <Table.Tr key={g.name} data-testid={`grant-${g.name}`}>
                   <Table.Td ff="monospace">{g.name}</Table.Td>
                   <Table.Td>{g.servers.join(', ')}</Table.Td>
-                  <Table.Td ff="monospace">{g.policy ?? ''}</Table.Td>
+                  <Table.Td ff="monospace">
+                    {g.policy ?? ''}
+                    {g.policyState && g.policyState.state !== 'in_sync' && (
+                      // A grant whose policy does not load: every call denied, or the last good one kept.
+                      <Badge
+                        ml="xs"
+                        color={g.policyState.enforced ? 'orange' : 'red'}
+                        variant="light"
+                        title={g.policyState.error?.message}
+                      >
+                        {g.policyState.enforced
+                          ? `file ${g.policyState.state}; last good version enforced`
+                          : 'policy does not load; all calls denied'}
+                      </Badge>
+                    )}
+                  </Table.Td>
                   <Table.Td>{g.source === 'config' ? 'toolgate.yaml' : 'dashboard / CLI'}</Table.Td>
                   <Table.Td>{formatTime(g.createdAt)}</Table.Td>
                   <Table.Td>{formatTime(g.expiresAt) || 'never'}</Table.Td>

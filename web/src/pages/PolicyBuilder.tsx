@@ -42,6 +42,7 @@ import {
   toolMode,
 } from '../lib/policy-model';
 import { navigate } from '../lib/router';
+import { PolicyFileBanner } from './PolicyFileBanner';
 
 const MODES: { value: ToolMode; label: string }[] = [
   { value: 'default', label: 'Default' },
@@ -491,6 +492,9 @@ export function PolicyBuilder({ server }: { server: string | undefined }) {
       </Group>
       <LoadError error={servers.error} what="servers" />
       <LoadError error={policy.error} what="the policy" />
+      {current && policy.data && policy.data.server === current && (
+        <PolicyFileBanner file={policy.data.file} source={policy.data.source} />
+      )}
       {current && policy.data && policy.data.server === current && (
         // Keyed by the saved text: after a save (or a switch of server) the draft starts fresh.
         <Editor
