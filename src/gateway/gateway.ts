@@ -28,6 +28,7 @@ import { type CounterStore, createCounterStore } from '../limits/index.js';
 import { SessionRegistry } from '../proxy/registry.js';
 import { RetryCharges } from '../proxy/retry-charges.js';
 import { fromTemplate, unknownTool } from '../proxy/unknown-tool.js';
+import { Redactor } from '../redact/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { createTracer, type Tracer } from '../telemetry/index.js';
 import { catalogRoutes } from './catalog-routes.js';
@@ -138,8 +139,10 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       ? { sqlite: config.storage.sqlite }
       : { postgres: config.storage.postgres, schema: config.storage.schema },
   );
+  // One redactor for everything stored or shown: audit records, approvals, webhooks, logs.
+  const redactor = new Redactor(config.audit.redact);
   const audit = new AuditLog(store.audit, {
-    redact: config.audit.redact,
+    redactor,
     onError: (err) =>
       log.error(
         { err: (err as Error).message },
@@ -181,7 +184,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     () => health.up(),
   );
   const tracer = await createTracer(config.telemetry, log);
-  const approvals = await startApprovals({ config, store, audit, log, env });
+  const approvals = await startApprovals({ config, store, audit, log, env, redactor });
   const gate = new DecisionGate({
     approvals,
     metrics,

@@ -1,19 +1,33 @@
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import { defaultRedactor } from '../redact/index.js';
 
 /**
- * Logs go to stderr, always: with `toolgate stdio`, stdout carries MCP and nothing else.
- * Authorization headers and tokens are redacted wherever they appear in a log object.
+ * The gateway's pino options. Every argument of every log call (the object and the message, at any
+ * level, in child loggers too) goes through the redactor first: secret member names
+ * (`authorization`, `token`, `password`, ...) and secret shapes in text (an upstream's stderr line
+ * with a URL password, an error message quoting a Bearer header) never reach the log.
  */
-export function createLogger(level: string): Logger {
-  return pino(
-    {
-      level,
-      base: { app: 'toolgate' },
-      redact: {
-        paths: ['*.authorization', '*.token', 'authorization', 'token', 'headers.authorization'],
-        censor: '[REDACTED]',
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    base: { app: 'toolgate' },
+    hooks: {
+      logMethod(args, method) {
+        const shown = (args as unknown[]).map((a) =>
+          // An Error first argument is logged as pino would (under `err`), its text redacted.
+          a instanceof Error
+            ? { err: defaultRedactor.value(a) }
+            : typeof a === 'string' || (typeof a === 'object' && a !== null)
+              ? defaultRedactor.value(a)
+              : a,
+        );
+        return method.apply(this, shown as Parameters<typeof method>);
       },
     },
-    pino.destination({ fd: 2, sync: false }),
-  );
+  };
+}
+
+/** Logs go to stderr, always: with `toolgate stdio`, stdout carries MCP and nothing else. */
+export function createLogger(level: string): Logger {
+  return pino(loggerOptions(level), pino.destination({ fd: 2, sync: false }));
 }
