@@ -1,9 +1,11 @@
 /**
  * Secret VALUE shapes anywhere inside a string: credentials pasted into prose, headers written as
- * text, URLs with a password, provider keys. One left-to-right pass of one compiled regex finds
- * candidates; a handler per shape decides how far the secret runs and what replaces it, and the scan
- * resumes after it. Every alternative starts only where a token starts (a lookbehind), and every
- * handler moves forward, so the work stays linear in the length of the string.
+ * text, URLs with a password, provider keys, `name: value` text under a secret name. One
+ * left-to-right pass of a regex of plain literals (`tg_`, `eyJ`, `://`, `:`, `=`, ...) finds where a
+ * secret could start; a handler per shape checks the shape there (a sticky regex or a short walk),
+ * decides how far the secret runs and what replaces it, and the scan resumes after it. A shape
+ * counts only where a token starts (the character before it cannot belong to it), and every handler
+ * moves forward or looks a bounded distance, so the work stays linear in the length of the string.
  *
  * Masks keep enough shape to read: `[REDACTED:jwt]`, `Bearer [REDACTED]`,
  * `https://user:[REDACTED]@host`, `password=[REDACTED]`. Masking a masked string changes nothing.
@@ -19,48 +21,60 @@ export interface MaskRange {
   mask: string;
 }
 
-/** Not preceded by a character that could belong to the same token. */
-const B = '(?<![A-Za-z0-9_-])';
-const TOKEN = 'A-Za-z0-9_-';
+/** A provider key format, tried (sticky) where its prefix was found; the kind names the mask. */
+interface TokenShape {
+  kind: string;
+  re: RegExp;
+  /** The character before the prefix may not be one of these (the token would start earlier). */
+  before: (c: number) => boolean;
+}
 
-/** Provider key formats: the name in the mask says what it was. */
-const PROVIDERS: readonly (readonly [group: string, kind: string, source: string])[] = [
-  ['tg', 'toolgate-token', `${B}tg_[${TOKEN}]{20,}`],
-  ['anthropic', 'anthropic-key', `${B}sk-ant-[${TOKEN}]{20,}`],
-  ['openai', 'openai-key', `${B}sk-[${TOKEN}]{20,}`],
-  ['stripe', 'stripe-key', `${B}[rs]k_(?:live|test)_[A-Za-z0-9]{10,}`],
-  ['github', 'github-token', `${B}(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`],
-  ['slack', 'slack-token', `${B}xox[abposr]-[A-Za-z0-9-]{10,}`],
-  ['aws', 'aws-access-key-id', '(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])'],
-  ['gitlab', 'gitlab-token', `${B}glpat-[${TOKEN}]{20,}`],
-  ['google', 'google-api-key', `${B}AIza[${TOKEN}]{35}`],
-  ['npm', 'npm-token', `${B}npm_[A-Za-z0-9]{36}`],
+const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** Letters, digits, `_` and `-`: what base64url tokens and provider keys are made of. */
+const isTokenChar = (c: number) => isAlnum(c) || c === 95 || c === 45;
+/** What a `name` in `name: value` text is made of (`db.password`, `X-Api-Key`, `--pass`). */
+const isNameChar = (c: number) => isTokenChar(c) || c === 46;
+const T = 'A-Za-z0-9_-';
+const shape = (kind: string, source: string, before = isTokenChar): TokenShape => ({
+  kind,
+  re: new RegExp(source, 'y'),
+  before,
+});
+
+/** By the literal the trigger found. */
+const TOKEN_SHAPES: Record<string, readonly TokenShape[]> = {
+  tg_: [shape('toolgate-token', `tg_[${T}]{20,}`)],
+  'sk-': [shape('anthropic-key', `sk-ant-[${T}]{20,}`), shape('openai-key', `sk-[${T}]{20,}`)],
+  sk_: [shape('stripe-key', 'sk_(?:live|test)_[A-Za-z0-9]{10,}')],
+  rk_: [shape('stripe-key', 'rk_(?:live|test)_[A-Za-z0-9]{10,}')],
+  gh: [shape('github-token', 'gh[pousr]_[A-Za-z0-9]{30,}')],
+  github_pat_: [shape('github-token', 'github_pat_[A-Za-z0-9_]{30,}')],
+  xox: [shape('slack-token', 'xox[abposr]-[A-Za-z0-9-]{10,}')],
+  AKIA: [shape('aws-access-key-id', '(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])', isAlnum)],
+  glpat: [shape('gitlab-token', `glpat-[${T}]{20,}`)],
+  AIza: [shape('google-api-key', `AIza[${T}]{35}`)],
+  npm_: [shape('npm-token', 'npm_[A-Za-z0-9]{36}')],
   // Three base64url parts, the first two JSON objects (`{"` is `eyJ`); the signature may be empty.
-  ['jwt', 'jwt', `${B}eyJ[${TOKEN}]{4,}\\.[${TOKEN}]{4,}\\.[${TOKEN}]*`],
-];
+  eyJ: [shape('jwt', `eyJ[${T}]{4,}\\.[${T}]{4,}\\.[${T}]*`)],
+};
 
-const SCAN = new RegExp(
-  [
-    '(?<pem>-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----)',
-    '(?<url>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://)',
-    ...PROVIDERS.map(([group, , source]) => `(?<${group}>${source})`),
-    `(?<scheme>${B}(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \\t]+)`,
-    // A name followed by `:` or `=` (`password=..`, `"token": "..."`, `Authorization: ...`); the
-    // handler asks whether the name is a secret one.
-    '(?<key>(?<![A-Za-z0-9_.-])[A-Za-z_][A-Za-z0-9_.-]{0,63}(?=\\\\?["\']?[ \\t]*[:=]))',
-  ].join('|'),
-  'g',
-);
+/**
+ * Where a secret could start. Order matters where two literals start at one place: `://` before
+ * `:`. Literals only, so the engine skips quickly over text that holds none.
+ */
+const TRIGGER =
+  /-----BEGIN |:\/\/|[:=]|tg_|sk[-_]|rk_|gh[pousr]_|github_pat_|xox[abposr]-|AKIA|ASIA|glpat-|AIza|npm_|eyJ|[Bb]earer|BEARER|[Bb]asic|BASIC/g;
+const PEM_HEADER = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----/y;
 
 /** How far a handler may look ahead for the end of one secret: bounds the work per candidate. */
 const MAX_SECRET = 4096;
+/** The longest name of `name: value` text that is looked at. */
+const MAX_NAME = 64;
 /** Authorization schemes kept visible in front of a masked credential. */
 const AUTH_SCHEMES = /^(?:bearer|basic|token|bot|digest|negotiate|apikey|key|dpop|mac)$/i;
 
 const isCredentialChar = (c: number) =>
-  (c >= 48 && c <= 57) ||
-  (c >= 65 && c <= 90) ||
-  (c >= 97 && c <= 122) ||
+  isAlnum(c) ||
   c === 45 || // -
   c === 46 || // .
   c === 95 || // _
@@ -91,24 +105,74 @@ const isAuthorityEnd = (c: number) =>
  * Appended to `out`, roughly in order; `applyMasks` sorts and merges them.
  */
 export function findSecrets(s: string, isSecretKey: (name: string) => boolean, out: MaskRange[]): void {
-  SCAN.lastIndex = 0;
-  let m: RegExpExecArray | null = SCAN.exec(s);
+  TRIGGER.lastIndex = 0;
+  let m: RegExpExecArray | null = TRIGGER.exec(s);
   while (m !== null) {
-    const start = m.index;
-    const end = start + m[0].length;
-    const g = m.groups as Record<string, string | undefined>;
-    let resume = end;
-    if (g.pem !== undefined) resume = pem(s, start, end, out);
-    else if (g.url !== undefined) urlUserinfo(s, end, out);
-    else if (g.scheme !== undefined) resume = schemeCredential(s, end, out);
-    else if (g.key !== undefined) resume = isSecretKey(g.key) ? keyValue(s, end, out) : end;
-    else {
-      const provider = PROVIDERS.find(([group]) => g[group] !== undefined);
-      out.push({ start, end, mask: label(provider ? provider[1] : 'secret') });
+    const at = m.index;
+    const lit = m[0];
+    let resume = at + 1;
+    const first = lit.charCodeAt(0);
+    if (first === 58 || first === 61) {
+      // `:` or `=`; `://` starts a URL.
+      if (lit.length === 3) {
+        urlUserinfo(s, at + 3, out);
+        resume = at + 3;
+      } else {
+        const name = nameBefore(s, at);
+        if (name !== undefined && isSecretKey(name)) resume = keyValue(s, at, out);
+      }
+    } else if (lit === '-----BEGIN ') {
+      PEM_HEADER.lastIndex = at;
+      if (PEM_HEADER.test(s)) resume = pem(s, at, PEM_HEADER.lastIndex, out);
+    } else if (first === 66 || first === 98) {
+      // Bearer / Basic
+      let from = at + lit.length;
+      while (s.charCodeAt(from) === 32 || s.charCodeAt(from) === 9) from++;
+      if (from > at + lit.length && (at === 0 || !isTokenChar(s.charCodeAt(at - 1))))
+        resume = schemeCredential(s, from, out);
+    } else {
+      resume = token(s, at, lit, out);
     }
-    SCAN.lastIndex = Math.max(resume, start + 1);
-    m = SCAN.exec(s);
+    TRIGGER.lastIndex = Math.max(resume, at + 1);
+    m = TRIGGER.exec(s);
   }
+}
+
+/** A provider token or JWT starting at `at`, where the trigger found `lit`. */
+function token(s: string, at: number, lit: string, out: MaskRange[]): number {
+  const key = lit.startsWith('gh') && lit !== 'github_pat_' ? 'gh' : lit.startsWith('xox') ? 'xox' : lit;
+  const shapes = TOKEN_SHAPES[key === 'ASIA' ? 'AKIA' : key === 'glpat-' ? 'glpat' : key];
+  if (!shapes) return at + 1;
+  for (const sh of shapes) {
+    if (at > 0 && sh.before(s.charCodeAt(at - 1))) {
+      // Inside a longer token: nothing can start before the token ends, so skip to its end
+      // (`eyJeyJeyJ...` costs one step, not one per prefix).
+      let end = at;
+      while (end < s.length && sh.before(s.charCodeAt(end))) end++;
+      return end;
+    }
+    sh.re.lastIndex = at;
+    if (sh.re.test(s)) {
+      out.push({ start: at, end: sh.re.lastIndex, mask: label(sh.kind) });
+      return sh.re.lastIndex;
+    }
+  }
+  return at + 1;
+}
+
+/**
+ * The name just before the `:`/`=` at `sep` (`password=`, `"token": `, `\"api_key\":`), or
+ * undefined. A bounded walk back: at most a few quote and space characters and MAX_NAME name ones.
+ */
+function nameBefore(s: string, sep: number): string | undefined {
+  let j = sep - 1;
+  while (j >= 0 && sep - j <= 8 && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j--;
+  if (s.charCodeAt(j) === 34 || s.charCodeAt(j) === 39) j--;
+  if (s.charCodeAt(j) === 92) j--;
+  const end = j + 1;
+  while (j >= 0 && end - j <= MAX_NAME && isNameChar(s.charCodeAt(j))) j--;
+  if (j >= 0 && isNameChar(s.charCodeAt(j))) return undefined; // longer than MAX_NAME
+  return end > j + 1 ? s.slice(j + 1, end) : undefined;
 }
 
 /** A PEM private key block, to its END line; with no END line, to the end of the string. */
@@ -124,11 +188,16 @@ function pem(s: string, start: number, headerEnd: number, out: MaskRange[]): num
 function urlUserinfo(s: string, from: number, out: MaskRange[]): void {
   const limit = Math.min(s.length, from + 512);
   let end = from;
-  while (end < limit && !isAuthorityEnd(s.charCodeAt(end))) end++;
-  const at = s.lastIndexOf('@', end - 1);
-  if (at < from) return;
-  const colon = s.indexOf(':', from);
-  if (colon >= 0 && colon < at - 1) out.push({ start: colon + 1, end: at, mask: MASK });
+  let at = -1;
+  let colon = -1;
+  for (; end < limit; end++) {
+    const c = s.charCodeAt(end);
+    if (isAuthorityEnd(c)) break;
+    if (c === 64)
+      at = end; // the last @ ends the userinfo
+    else if (c === 58 && colon < 0) colon = end; // the first : ends the user name
+  }
+  if (at > 0 && colon >= 0 && colon < at - 1) out.push({ start: colon + 1, end: at, mask: MASK });
 }
 
 /** `Bearer x` / `Basic x` in text: a credential-looking word (a digit in it, or long) is masked. */
@@ -152,12 +221,8 @@ function schemeCredential(s: string, from: number, out: MaskRange[]): number {
  * The value after a secret name and its `:`/`=`: a quoted string to its closing quote, else a word;
  * after an authorization scheme word (`Bearer`, `Basic`, ...) the word that follows it.
  */
-function keyValue(s: string, nameEnd: number, out: MaskRange[]): number {
-  let i = nameEnd;
-  if (s.charCodeAt(i) === 92) i++; // \" of JSON inside a string
-  if (s.charCodeAt(i) === 34 || s.charCodeAt(i) === 39) i++;
-  while (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9) i++;
-  i++; // the : or =
+function keyValue(s: string, sep: number, out: MaskRange[]): number {
+  let i = sep + 1;
   while (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9) i++;
   const escaped = s.charCodeAt(i) === 92 && (s.charCodeAt(i + 1) === 34 || s.charCodeAt(i + 1) === 39);
   if (escaped) i++;

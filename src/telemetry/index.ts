@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { redactUrl as redactUrlText } from '../redact/index.js';
 
 // Tracing of tools/call, behind an interface of our own: the decision gate talks to a `Tracer`,
 // never to OpenTelemetry. Without `telemetry.otlp_endpoint` the tracer is NOOP_TRACER (constant
@@ -108,12 +109,7 @@ export async function createTracer(config: TelemetryConfig | undefined, log: Log
   }
 }
 
-/** An endpoint without credentials or query (which may carry a key), for logs. */
+/** An endpoint for logs: its password masked and its query (which may carry a key) left out. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '<invalid url>';
-  }
+  return redactUrlText(url, { query: 'drop' });
 }
