@@ -35,7 +35,7 @@ const redactPattern = z.union([
   redactRegex,
   z
     .object({
-      regex: redactRegex,
+      regex: z.string(),
       flags: z
         .string()
         .regex(/^[imsu]*$/, 'flags: i, m, s, u')

@@ -218,8 +218,9 @@ function schemeCredential(s: string, from: number, out: MaskRange[]): number {
 }
 
 /**
- * The value after a secret name and its `:`/`=`: a quoted string to its closing quote, else a word;
- * after an authorization scheme word (`Bearer`, `Basic`, ...) the word that follows it.
+ * The value after a secret name and its `:`/`=`: a quoted string to its closing quote, an object or
+ * list to its closing bracket, else a word; after an authorization scheme word (`Bearer`, `Basic`,
+ * ...) the word that follows it.
  */
 function keyValue(s: string, sep: number, out: MaskRange[]): number {
   let i = sep + 1;
@@ -228,6 +229,21 @@ function keyValue(s: string, sep: number, out: MaskRange[]): number {
   if (escaped) i++;
   const q = s.charCodeAt(i);
   const limit = Math.min(s.length, i + MAX_SECRET);
+  if (!escaped && (q === 123 || q === 91)) {
+    // `"credentials": {"user": "u", "key": "k"}`: the whole object or list, to its closing bracket
+    // (brackets counted, strings not parsed: a bracket inside a string can only end it early or
+    // late, and unclosed within the bound it runs to the bound).
+    let depth = 0;
+    let end = i;
+    for (; end < limit; end++) {
+      const c = s.charCodeAt(end);
+      if (c === 123 || c === 91) depth++;
+      else if ((c === 125 || c === 93) && --depth === 0) break;
+    }
+    end = Math.min(end + 1, limit);
+    out.push({ start: i, end, mask: MASK });
+    return end;
+  }
   if (q === 34 || q === 39) {
     const from = i + 1;
     let end = from;
