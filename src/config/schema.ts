@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { regexHazard } from '../policy/regex-safety.js';
 import { patternProblem } from '../redact/index.js';
+import { regexHazard } from '../util/regex-safety.js';
 
 // The toolgate.yaml schema. Everything a user can write is here, strict: an unknown key is an
 // error (with its line), because a typo in a security config must never be silently ignored.

@@ -5,10 +5,10 @@
  */
 
 import { defaultRedactor } from '../redact/index.js';
+import { regexHazard } from '../util/regex-safety.js';
 import { typeName } from './check.js';
 import type { Operator } from './operator-names.js';
 import { MISSING, type Resolved } from './path.js';
-import { regexHazard } from './regex-safety.js';
 
 export { OPERATORS, type Operator } from './operator-names.js';
 
