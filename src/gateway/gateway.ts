@@ -108,7 +108,9 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   validateConfigSemantics(loaded);
   const { config } = loaded;
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createLogger(config.log.level);
+  // One redactor for everything stored or shown: audit records, approvals, webhooks, logs.
+  const redactor = new Redactor(config.audit.redact);
+  const log = opts.log ?? createLogger(config.log.level, redactor);
   const servers = new Map<string, ServerConfig>(Object.entries(config.servers));
 
   // 1. Policies first: an invalid policy at start-up is fatal (fail closed, loudly).
@@ -139,8 +141,6 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       ? { sqlite: config.storage.sqlite }
       : { postgres: config.storage.postgres, schema: config.storage.schema },
   );
-  // One redactor for everything stored or shown: audit records, approvals, webhooks, logs.
-  const redactor = new Redactor(config.audit.redact);
   const audit = new AuditLog(store.audit, {
     redactor,
     onError: (err) =>

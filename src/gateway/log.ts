@@ -1,5 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import { defaultRedactor } from '../redact/index.js';
+import { defaultRedactor, type Redactor } from '../redact/index.js';
 
 /**
  * The gateway's pino options. Every argument of every log call (the object and the message, at any
@@ -7,7 +7,7 @@ import { defaultRedactor } from '../redact/index.js';
  * (`authorization`, `token`, `password`, ...) and secret shapes in text (an upstream's stderr line
  * with a URL password, an error message quoting a Bearer header) never reach the log.
  */
-export function loggerOptions(level: string): LoggerOptions {
+export function loggerOptions(level: string, redactor: Redactor = defaultRedactor): LoggerOptions {
   return {
     level,
     base: { app: 'toolgate' },
@@ -16,9 +16,9 @@ export function loggerOptions(level: string): LoggerOptions {
         const shown = (args as unknown[]).map((a) =>
           // An Error first argument is logged as pino would (under `err`), its text redacted.
           a instanceof Error
-            ? { err: defaultRedactor.value(a) }
+            ? { err: redactor.value(a) }
             : typeof a === 'string' || (typeof a === 'object' && a !== null)
-              ? defaultRedactor.value(a)
+              ? redactor.value(a)
               : a,
         );
         return method.apply(this, shown as Parameters<typeof method>);
@@ -27,7 +27,10 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-/** Logs go to stderr, always: with `toolgate stdio`, stdout carries MCP and nothing else. */
-export function createLogger(level: string): Logger {
-  return pino(loggerOptions(level), pino.destination({ fd: 2, sync: false }));
+/**
+ * Logs go to stderr, always: with `toolgate stdio`, stdout carries MCP and nothing else. Given the
+ * gateway's redactor, `audit.redact` names and patterns are masked in logs too.
+ */
+export function createLogger(level: string, redactor?: Redactor): Logger {
+  return pino(loggerOptions(level, redactor), pino.destination({ fd: 2, sync: false }));
 }
