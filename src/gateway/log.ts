@@ -13,14 +13,17 @@ export function loggerOptions(level: string, redactor: Redactor = defaultRedacto
     base: { app: 'toolgate' },
     hooks: {
       logMethod(args, method) {
-        const shown = (args as unknown[]).map((a) =>
-          // An Error first argument is logged as pino would (under `err`), its text redacted.
-          a instanceof Error
-            ? { err: redactor.value(a) }
-            : typeof a === 'string' || (typeof a === 'object' && a !== null)
-              ? redactor.value(a)
-              : a,
-        );
+        const shown = (args as unknown[]).map((a) => {
+          try {
+            // An Error argument is logged as pino would (under `err`), its text redacted.
+            if (a instanceof Error) return { err: redactor.value(a) };
+            return typeof a === 'string' || (typeof a === 'object' && a !== null) ? redactor.value(a) : a;
+          } catch {
+            // A value the redactor cannot read (a throwing getter, nesting past the stack) is left
+            // out: a log line must never fail the request that writes it, nor show it unmasked.
+            return typeof a === 'string' ? '[not logged]' : { notLogged: 'the value could not be redacted' };
+          }
+        });
         return method.apply(this, shown as Parameters<typeof method>);
       },
     },

@@ -45,4 +45,20 @@ describe('gateway logs', () => {
     expect(JSON.parse(lines[2]!).err.message).toBe('connect https://u:[REDACTED]@h failed');
     expect(JSON.parse(lines[3]!).msg).toBe('printf Authorization: Basic [REDACTED]');
   });
+
+  it('leave out a value the redactor cannot read, and never throw', () => {
+    const { log, lines } = capture();
+    const hostile = Object.defineProperty({}, 'boom', {
+      enumerable: true,
+      get() {
+        throw new Error('getter fails');
+      },
+    });
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 100_000; i++) deep = { d: deep };
+    expect(() => log.warn({ hostile }, 'one')).not.toThrow();
+    expect(() => log.warn(deep, 'two')).not.toThrow();
+    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'one', notLogged: 'the value could not be redacted' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'two', notLogged: 'the value could not be redacted' });
+  });
 });
