@@ -24,6 +24,7 @@ const benches: Record<string, { run: () => Promise<void>; needsBuild: boolean }>
   peers: { run: peers, needsBuild: true },
   decide: { run: script('decide.ts'), needsBuild: false },
   counters: { run: script('counters.ts'), needsBuild: false },
+  redact: { run: script('redact.ts'), needsBuild: false },
   scale: { run: scale, needsBuild: true },
 };
 const aliases: Record<string, string[]> = { decisions: ['decide', 'counters'] };

@@ -1,4 +1,5 @@
 import type { AuditInput } from '../audit/types.js';
+import { defaultRedactor } from '../redact/index.js';
 import type { ApprovalRecord, Store } from '../store/index.js';
 
 export type DecideOutcome =
@@ -17,7 +18,8 @@ export async function decideApproval(
   d: { approved: boolean; approver: string; note?: string; now?: number },
 ): Promise<DecideOutcome> {
   const now = d.now ?? Date.now();
-  const note = d.note?.trim() ? d.note.trim() : undefined;
+  // A person's note is shown to everyone who reads approvals: a credential pasted into it is masked.
+  const note = d.note?.trim() ? defaultRedactor.text(d.note.trim()) : undefined;
   const decided = await store.approvals.decide(id, { approved: d.approved, approver: d.approver, note, now });
   if (!decided) {
     const current = await store.approvals.get(id);

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { redactArgs } from '../audit/redact.js';
 import type { AuditDecision, AuditInput } from '../audit/types.js';
 import type { Decision } from '../policy/index.js';
 import type { CallContext, Caller } from '../proxy/gate.js';
+import { defaultRedactor, type Redactor } from '../redact/index.js';
 import type { ApprovalRecord, Store } from '../store/index.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { waitForDecision } from './hold.js';
@@ -42,8 +42,8 @@ export interface ApprovalServiceOptions {
   audit: { record(input: AuditInput): void };
   log: Logger;
   webhooks?: WebhookNotifier;
-  /** `audit.redact`: the same redaction the audit log applies, for what approvers see. */
-  redact?: readonly string[];
+  /** The audit log's redactor (with `audit.redact`): approvers see what the audit log stores. */
+  redactor?: Redactor;
   /** Used when a decision carries no timeout of its own. */
   /** How often a held call reads its approval (another replica may decide it). Default 250 ms. */
   pollMs?: number;
@@ -70,8 +70,11 @@ export class ApprovalService implements ApprovalGate {
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
 
+  private readonly redactor: Redactor;
+
   constructor(private readonly o: ApprovalServiceOptions) {
     this.now = o.now ?? Date.now;
+    this.redactor = o.redactor ?? defaultRedactor;
   }
 
   /** Expire what earlier processes left held, then sweep and renew leases in the background. */
@@ -167,11 +170,11 @@ export class ApprovalService implements ApprovalGate {
       server: call.server,
       tool: call.tool,
       // In the order the client sent them: the approver reads what the server will receive.
-      args: redactArgs(call.args, this.o.redact ?? []),
+      args: this.redactor.args(call.args),
       argsDigest,
       mode,
       rule: call.decision.rule,
-      reason: call.decision.reason,
+      reason: call.decision.reason === undefined ? undefined : this.redactor.text(call.decision.reason),
       createdAt: now,
       expiresAt: now + timeoutMs,
       ...(mode === 'hold' ? { holder: this.holder, heldUntil: now + this.leaseMs } : {}),

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
+import { defaultRedactor, type Redactor } from '../redact/index.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { redactArgs } from './redact.js';
 import type { AuditEntry, AuditInput, AuditRecord, AuditStore } from './types.js';
 
 export interface AuditLogOptions {
-  /** Extra dotted argument paths to redact (`audit.redact` in toolgate.yaml). */
-  redact?: readonly string[];
+  /** The gateway's redactor (built-in names and shapes plus `audit.redact` in toolgate.yaml). */
+  redactor?: Redactor;
   /** How long a record may wait in memory before its batch is written. Default 100 ms. */
   flushIntervalMs?: number;
   /** A batch this large is written at once, without waiting for the timer. Default 200. */
@@ -51,7 +51,7 @@ export class AuditLog {
     options: AuditLogOptions = {},
   ) {
     this.opts = {
-      redact: options.redact ?? [],
+      redactor: options.redactor ?? defaultRedactor,
       flushIntervalMs: options.flushIntervalMs ?? 100,
       maxBatch: options.maxBatch ?? 200,
       maxQueue: options.maxQueue ?? 100_000,
@@ -67,7 +67,7 @@ export class AuditLog {
       this.counters.dropped++;
       return;
     }
-    this.queue.push(toEntry(input, this.opts.redact, this.opts.clock));
+    this.queue.push(toEntry(input, this.opts.redactor, this.opts.clock));
     if (this.queue.length > this.opts.maxQueue) {
       const excess = this.queue.length - this.opts.maxQueue;
       this.queue.splice(0, excess);
@@ -153,20 +153,22 @@ export class AuditLog {
 
 /**
  * Digest the raw arguments, then redact them: the digest proves what was sent without storing it.
+ * The text fields a client or an upstream can put words into (tool, method, reason, note) are
+ * redacted too: a deny reason quotes the argument it looked at.
  * Every field is normalized to what both databases store and return unchanged (integer ms, finite
  * numbers, text without NUL or lone surrogates, args as plain JSON), so a record hashes the same
  * after a round trip and one odd value can never make a whole batch fail to insert.
  */
 export function toEntry(
   input: AuditInput,
-  redact: readonly string[] = [],
+  redactor: Redactor = defaultRedactor,
   clock: () => number = Date.now,
 ): AuditEntry {
   let argsDigest: string;
   let args: unknown;
   try {
     argsDigest = input.argsDigest ?? sha256(canonicalJson(input.args ?? null));
-    args = input.args === undefined ? undefined : JSON.parse(canonicalJson(redactArgs(input.args, redact)));
+    args = input.args === undefined ? undefined : JSON.parse(canonicalJson(redactor.args(input.args)));
   } catch {
     argsDigest = sha256('unserializable');
     args = '[unserializable arguments]';
@@ -177,7 +179,7 @@ export function toEntry(
     ts,
     grant: text(input.grant),
     server: text(input.server),
-    method: text(input.method),
+    method: redactor.text(text(input.method)),
     argsDigest,
     decision: text(input.decision) as AuditEntry['decision'],
     latencyMs: Number.isFinite(latency) ? latency : 0,
@@ -185,11 +187,11 @@ export function toEntry(
   };
   const optional = {
     session: input.session,
-    tool: input.tool,
+    tool: input.tool === undefined ? undefined : redactor.text(String(input.tool)),
     rule: input.rule,
-    reason: input.reason,
+    reason: input.reason === undefined ? undefined : redactor.text(String(input.reason)),
     approver: input.approver,
-    note: input.note,
+    note: input.note === undefined ? undefined : redactor.text(String(input.note)),
   };
   for (const [k, v] of Object.entries(optional)) {
     if (v !== undefined && v !== null) (entry as unknown as Record<string, unknown>)[k] = text(v);

@@ -7,7 +7,6 @@ export {
   toEntry,
 } from './audit-log.js';
 export { GENESIS_HASH, recordHash, sealEntries } from './chain.js';
-export { REDACTED, redactArgs, SECRET_KEY_PATTERN } from './redact.js';
 export {
   AUDIT_DECISIONS,
   type AuditCheckpoint,

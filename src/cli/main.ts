@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { AuditLog } from '../audit/index.js';
+import { Redactor } from '../redact/index.js';
 import { runAdminCommand } from './admin-command.js';
 import { runApprovalsCommand } from './approvals-command.js';
 import { UsageError } from './args.js';
@@ -55,7 +56,7 @@ const commands: Record<string, Command> = {
   approvals: (argv, ctx) =>
     withStore(argv, ctx, async (rest, store, config) => {
       // The decision is audited from here: the CLI may run where no gateway is.
-      const audit = new AuditLog(store.audit, { redact: config.audit.redact });
+      const audit = new AuditLog(store.audit, { redactor: new Redactor(config.audit.redact) });
       try {
         return await runApprovalsCommand(rest, { ...ctx, store, audit, now: Date.now });
       } finally {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { patternProblem } from '../redact/index.js';
+import { regexHazard } from '../util/regex-safety.js';
 import { DEFAULT_AGGREGATE_SEPARATOR } from './server-names.js';
 
 // The toolgate.yaml schema. Everything a user can write is here, strict: an unknown key is an
@@ -20,6 +22,49 @@ export function parseDurationMs(text: string): number {
   ];
   return n * unit;
 }
+
+/**
+ * A pattern of `audit.redact.patterns`, checked at load like a policy's regex condition: it must
+ * compile, must not match the empty string, and must not be able to backtrack catastrophically (it
+ * runs over every string the gateway audits, logs and shows).
+ */
+const redactRegex = z.string().superRefine((source, ctx) => {
+  const problem = patternProblem(source) ?? regexHazard(source);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const redactPattern = z.union([
+  redactRegex,
+  z
+    .object({
+      regex: z.string(),
+      flags: z
+        .string()
+        .regex(/^[imsu]*$/, 'flags: i, m, s, u')
+        .optional(),
+    })
+    .strict()
+    .superRefine((p, ctx) => {
+      const problem = patternProblem(p) ?? regexHazard(p.regex, p.flags);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['regex'], message: problem });
+    }),
+]);
+
+/**
+ * `audit.redact`: more secret member names, value patterns and argument paths for the redactor
+ * (src/redact). The older form, a list of dotted argument paths, still reads as `{paths: [...]}`.
+ */
+const redactSchema = z
+  .union([
+    z.array(z.string()).transform((paths) => ({ keys: [] as string[], patterns: [] as string[], paths })),
+    z
+      .object({
+        keys: z.array(z.string().min(1)).default([]),
+        patterns: z.array(redactPattern).default([]),
+        paths: z.array(z.string()).default([]),
+      })
+      .strict(),
+  ])
+  .default({ keys: [], patterns: [], paths: [] });
 
 /**
  * What the gateway does with a tool whose listed definition differs from its accepted pin (a
@@ -193,9 +238,9 @@ export const configSchema = z
         max_unsent_bytes: 8 * 1024 * 1024,
       }),
     audit: z
-      .object({ redact: z.array(z.string()).default([]), retention: duration.optional() })
+      .object({ redact: redactSchema, retention: duration.optional() })
       .strict()
-      .default({ redact: [] }),
+      .default({ redact: { keys: [], patterns: [], paths: [] } }),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -6,7 +6,7 @@ import { PolicyError } from '../policy/index.js';
 /**
  * Watches toolgate.yaml. A valid edit is handed to `apply` (sessions stay up); an invalid one is
  * logged with file:line and the last good config keeps serving. Settings that only take effect
- * at start (listen, storage, counters, telemetry, health) are reported as needing a restart.
+ * at start (listen, storage, counters, telemetry, health, audit) are reported as needing a restart.
  */
 export function watchConfig(
   file: string,
@@ -22,7 +22,16 @@ export function watchConfig(
       const loaded = loadConfigFile(file, env);
       validateConfigSemantics(loaded);
       const before = current();
-      for (const key of ['listen', 'storage', 'counters', 'auth', 'admin', 'telemetry', 'health'] as const) {
+      for (const key of [
+        'listen',
+        'storage',
+        'counters',
+        'auth',
+        'admin',
+        'telemetry',
+        'health',
+        'audit',
+      ] as const) {
         if (JSON.stringify(before[key]) !== JSON.stringify(loaded.config[key])) {
           log.warn({ file, setting: key }, `config: a change to "${key}" takes effect after a restart`);
         }

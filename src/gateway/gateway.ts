@@ -29,6 +29,7 @@ import { type CounterStore, createCounterStore } from '../limits/index.js';
 import { SessionRegistry } from '../proxy/registry.js';
 import { RetryCharges } from '../proxy/retry-charges.js';
 import { fromTemplate, unknownTool } from '../proxy/unknown-tool.js';
+import { Redactor } from '../redact/index.js';
 import type { SessionDeps } from '../sessions/open-session.js';
 import { openStore, type Store } from '../store/index.js';
 import { createTracer, type Tracer } from '../telemetry/index.js';
@@ -130,7 +131,9 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   validateConfigSemantics(loaded);
   const { config } = loaded;
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createLogger(config.log.level);
+  // One redactor for everything stored or shown: audit records, approvals, webhooks, logs.
+  const redactor = new Redactor(config.audit.redact);
+  const log = opts.log ?? createLogger(config.log.level, redactor);
   const servers = new Map<string, ServerConfig>(Object.entries(config.servers));
 
   // 1. Policies first: an invalid policy at start-up is fatal (fail closed, loudly).
@@ -163,7 +166,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   );
   const stopStoreLog = logStoreHealth(store, log);
   const audit = new AuditLog(store.audit, {
-    redact: config.audit.redact,
+    redactor,
     onError: (err) =>
       log.error(
         { err: (err as Error).message },
@@ -211,7 +214,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     () => store.health().state === 'up',
   );
   const tracer = await createTracer(config.telemetry, log);
-  const approvals = await startApprovals({ config, store, audit, log, env });
+  const approvals = await startApprovals({ config, store, audit, log, env, redactor });
   const gate = new DecisionGate({
     approvals,
     metrics,

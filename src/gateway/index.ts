@@ -1,2 +1,2 @@
 export { buildCore, type Gateway, type GatewayCore, type GatewayOptions, startGateway } from './gateway.js';
-export { createLogger } from './log.js';
+export { createLogger, loggerOptions } from './log.js';

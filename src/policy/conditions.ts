@@ -2,10 +2,11 @@
  * Conditions: `{path, op, value}` leaves and `all` / `any` / `not` combinators, compiled into
  * closures. `test` is the hot path; `describe` runs only to explain a decision that fired.
  */
+
+import { REGEX_INPUT_LIMIT, RegexInputTooLong } from '../util/regex-safety.js';
 import { type Checker, isObj, typeName } from './check.js';
 import { buildOperator, type Needs, OPERATORS, type Operator, show, type Test } from './operators.js';
 import { type DocPath, type FactPath, formatPath, MISSING, parseFactPath, resolvePath } from './path.js';
-import { REGEX_INPUT_LIMIT, RegexInputTooLong } from './regex-safety.js';
 import type { CallFacts } from './types.js';
 
 export interface Condition {

@@ -2,10 +2,11 @@
  * The decision ladder. Synchronous and pure: it reads the compiled policy and the call, and
  * allocates only the Decision it returns (plus charges when a limit sums an argument).
  */
+
+import { REGEX_INPUT_LIMIT, RegexInputTooLong } from '../util/regex-safety.js';
 import type { RuleCondition } from './conditions.js';
 import { NO_LIMITS, type PolicyInternals, type ToolEntry } from './model.js';
 import { resolvePath } from './path.js';
-import { REGEX_INPUT_LIMIT, RegexInputTooLong } from './regex-safety.js';
 import type { CallFacts, CompiledPolicy, Decision, LimitCharge } from './types.js';
 
 function internals(policy: CompiledPolicy): PolicyInternals {

@@ -3,10 +3,12 @@
  * everything precomputed (regexes compiled, sets built), so a decision only compares.
  * A test never throws: a value of the wrong type simply does not satisfy the operator.
  */
+
+import { defaultRedactor } from '../redact/index.js';
+import { regexHazard } from '../util/regex-safety.js';
 import { typeName } from './check.js';
 import type { Operator } from './operator-names.js';
 import { MISSING, type Resolved } from './path.js';
-import { regexHazard } from './regex-safety.js';
 
 export { OPERATORS, type Operator } from './operator-names.js';
 
@@ -29,7 +31,9 @@ export const REGEX_FLAGS = /^[imsu]*$/;
 /** Short JSON rendering for explanations; long values are cut so reasons stay readable. */
 export function show(v: unknown): string {
   if (v instanceof RegExp) return String(v);
-  const s = JSON.stringify(v) ?? String(v);
+  // Reasons quote arguments and are stored and shown: secrets are masked before the cut, which
+  // could otherwise leave a token's first characters too short to recognise.
+  const s = defaultRedactor.text(JSON.stringify(v) ?? String(v));
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 

@@ -1,3 +1,5 @@
+import { redactUrl as redactUrlText } from '../redact/index.js';
+
 export type StoreErrorCode =
   | 'GRANT_EXISTS'
   | 'TOKEN_REUSED'
@@ -39,13 +41,7 @@ export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreE
   return err instanceof StoreError && (code === undefined || err.code === code);
 }
 
-/** postgres://user:secret@host/db -> postgres://user:***@host/db, for messages and logs. */
+/** postgres://user:secret@host/db -> postgres://user:[REDACTED]@host/db, for messages and logs. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable URL>';
-  }
+  return redactUrlText(url);
 }

@@ -1,3 +1,4 @@
+import { redactUrl as redactUrlText } from '../redact/index.js';
 // Tracing of tools/call, behind an interface of our own (the interfaces; index.ts builds one): the decision gate talks to a `Tracer`,
 // never to OpenTelemetry. Without `telemetry.otlp_endpoint` the tracer is NOOP_TRACER (constant
 // objects, nothing allocated per call) and the OpenTelemetry packages are never loaded.
@@ -78,12 +79,7 @@ export const NOOP_TRACER: Tracer = {
   shutdown: async () => {},
 };
 
-/** An endpoint without credentials or query (which may carry a key), for logs. */
+/** An endpoint for logs: its password masked and its query (which may carry a key) left out. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '<invalid url>';
-  }
+  return redactUrlText(url, { query: 'drop' });
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, type AuditRecord, recordHash, verifyAudit } from '../../src/audit/index.js';
 import type { AuditInput } from '../../src/audit/types.js';
+import { Redactor } from '../../src/redact/index.js';
 import type { Store } from '../../src/store/index.js';
 import { AUDIT_COLUMNS, auditParams } from '../../src/store/rows.js';
 import type { HarnessFactory, StoreHarness } from '../store/harness.js';
@@ -160,7 +161,9 @@ export function auditSuite(name: string, factory: HarnessFactory): void {
 
     it('never stores secrets: keys are redacted at any depth, extra paths too', async () => {
       await log.close();
-      log = new AuditLog(store.audit, { redact: ['args.card.number', 'items.*.ssn'] });
+      log = new AuditLog(store.audit, {
+        redactor: new Redactor({ paths: ['args.card.number', 'items.*.ssn'] }),
+      });
       log.record(
         call(1, {
           args: {

@@ -1,11 +1,11 @@
 /**
- * The ReDoS guard of `regex` conditions (src/policy/regex-safety.ts): patterns that can backtrack
+ * The ReDoS guard of `regex` conditions (src/util/regex-safety.ts): patterns that can backtrack
  * catastrophically are load errors, real-world patterns load, and an argument longer than
  * REGEX_INPUT_LIMIT is never handed to a regex: the call is denied, at once.
  */
 import { describe, expect, it } from 'vitest';
 import { type CallFacts, compilePolicy, decide, PolicyError, parsePolicy } from '../../src/policy/index.js';
-import { REGEX_INPUT_LIMIT, regexHazard } from '../../src/policy/regex-safety.js';
+import { REGEX_INPUT_LIMIT, regexHazard } from '../../src/util/regex-safety.js';
 
 /** Patterns people write in policies; every one must stay accepted. [pattern, flags?] */
 const ACCEPTED: [string, string?][] = [

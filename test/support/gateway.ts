@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/index.js';
-import { type Gateway, startGateway } from '../../src/gateway/index.js';
+import { type Gateway, loggerOptions, startGateway } from '../../src/gateway/index.js';
 
 export const EVERYTHING = {
   command: process.execPath,
@@ -48,7 +48,8 @@ export async function startTestGateway(
   };
   const file = write('toolgate.yaml', stringify(full));
   const logs: string[] = [];
-  const log = pino({ level: 'debug' }, { write: (s: string) => logs.push(s) });
+  // The gateway's own logger options (its redaction included), writing into `logs`.
+  const log = pino(loggerOptions('debug'), { write: (s: string) => logs.push(s) });
   const loaded = parseConfig(stringify(full), file, opts.env ?? process.env);
   const gw = await startGateway(loaded, { log, env: opts.env, probe: opts.probe ?? false });
   const closeGateway = gw.close.bind(gw);

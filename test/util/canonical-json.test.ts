@@ -193,3 +193,27 @@ describe('one canonical JSON, byte-identical to both old implementations', () =>
     ]);
   });
 });
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"z":1}]},"b":1}',
+    );
+    expect(canonicalJson({ b: 1, a: 2 })).toBe(canonicalJson({ a: 2, b: 1 }));
+  });
+
+  it('matches JSON.stringify for primitives and edge values', () => {
+    for (const v of ['x"y', 1.5, -0, 1e21, true, null, 'é\u2028'])
+      expect(canonicalJson(v)).toBe(JSON.stringify(v));
+    expect(canonicalJson([undefined, Number.NaN])).toBe('[null,null]');
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson(10n)).toBe('"10"');
+    expect(canonicalJson(new Date(0))).toBe('"1970-01-01T00:00:00.000Z"');
+  });
+
+  it('rejects cycles', () => {
+    const a: unknown[] = [];
+    a.push(a);
+    expect(() => canonicalJson(a)).toThrow(/cycle/);
+  });
+});

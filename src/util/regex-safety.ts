@@ -1,5 +1,6 @@
 /**
- * The ReDoS guard of `regex` conditions. JavaScript regexes backtrack, and the event loop that
+ * The ReDoS guard of policy `regex` conditions and of `audit.redact.patterns` (a ground-floor helper
+ * because both the policy language and the config loader use it). JavaScript regexes backtrack, and the event loop that
  * runs them is the whole gateway's: an operator's pattern like `^(a+)+$` and an agent's argument
  * of thirty `a`s and a `!` freeze every session. Two guards:
  *
