@@ -105,7 +105,7 @@ export class ClientSession {
   private readonly agg?: Aggregator;
   private readonly directory = new ToolDirectory();
   /** The gateway's own tools/list walk per server, while one runs (calls wait for the same one). */
-  private readonly listing = new Map<string, Promise<boolean>>();
+  private readonly listing = new Map<string, Promise<string | undefined>>();
   /** The revision the client negotiated at `initialize` (2025 era), once answered. */
   private version?: string;
   /** Each server's `passthrough_methods`. */
@@ -254,9 +254,10 @@ export class ClientSession {
     if (known === undefined) {
       // A call names a tool only by an exact match with the server's list: the gateway reads the
       // list itself when the client has not (an agent may skip tools/list), then decides.
-      this.learnTools(server, params).then((ok) => {
-        if (ok && !relisted) return this.callTool(req, sink, server, params, true);
-        const why = `the gateway could not read the tool list of server "${server}" to check the name "${name}"; nothing was sent to the server. Try again.`;
+      this.learnTools(server, params).then((problem) => {
+        if (problem === undefined && !relisted) return this.callTool(req, sink, server, params, true);
+        const cause = problem ?? 'the list changed while it was read';
+        const why = `the gateway could not read the tool list of server "${server}" to check the name "${name}" (${cause}); nothing was sent to the server. Try again.`;
         this.opts.gate.recordRefusal?.(this.caller, server, {
           method: 'tools/call',
           tool: name,
@@ -397,9 +398,9 @@ export class ClientSession {
   /**
    * Read a server's whole tool list on this session's link (once at a time per server), so the
    * first call of a client that never listed tools is checked against it. The gate observes the
-   * list as it would a relayed one (pins). False when the list could not be read whole.
+   * list as it would a relayed one (pins). Undefined when it was read whole, else why not.
    */
-  private learnTools(server: string, callParams: JsonRpcRequest['params']): Promise<boolean> {
+  private learnTools(server: string, callParams: JsonRpcRequest['params']): Promise<string | undefined> {
     let walk = this.listing.get(server);
     if (!walk) {
       walk = this.listAll(server, envelopeMeta(callParams)).finally(() => this.listing.delete(server));
@@ -408,9 +409,13 @@ export class ClientSession {
     return walk;
   }
 
-  private async listAll(server: string, meta: Record<string, unknown> | undefined): Promise<boolean> {
+  /** Undefined when the whole list was read; else why not. */
+  private async listAll(
+    server: string,
+    meta: Record<string, unknown> | undefined,
+  ): Promise<string | undefined> {
     const link = this.links.get(server);
-    if (!link) return false;
+    if (!link) return `no link to server "${server}"`;
     const tools: Record<string, unknown>[] = [];
     let cursor: unknown;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
@@ -419,7 +424,8 @@ export class ClientSession {
       // A 2026 call's envelope goes with the list request: a 2026 server needs one on each request.
       if (meta) params._meta = meta;
       const res = await link.request('tools/list', params, undefined);
-      if (!('result' in res) || !Array.isArray(res.result.tools)) return false;
+      if ('error' in res) return res.error.message;
+      if (!Array.isArray(res.result.tools)) return 'its tools/list answer has no tools array';
       tools.push(...(res.result.tools as Record<string, unknown>[]));
       cursor = res.result.nextCursor;
       if (cursor === undefined || cursor === null) {
@@ -430,10 +436,10 @@ export class ClientSession {
           true,
           true,
         );
-        return true;
+        return undefined;
       }
     }
-    return false;
+    return `its list has more than ${MAX_LIST_PAGES} pages`;
   }
 
   private filterTools(server: string, res: JsonRpcResponse, first: boolean): JsonRpcResponse {

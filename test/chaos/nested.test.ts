@@ -50,7 +50,7 @@ async function readyz(gw: TestGateway): Promise<number> {
 }
 
 async function upGauge(gw: TestGateway, server: string): Promise<number | undefined> {
-  const text = await (await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const text = await (await gw.adminFetch('/metrics', { signal: AbortSignal.timeout(10_000) })).text();
   const m = new RegExp(`^toolgate_upstream_up\\{server="${server}"\\} (\\d+)$`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
 }

@@ -121,6 +121,7 @@ describe('upstream resets after executing (F7)', () => {
       servers: { bank: { url: upstream.url, policy: ALLOW_ALL } },
     });
     const s = await McpSession.open(`${gw.url}/mcp/bank`);
+    await s.request('tools/list'); // the name is known: the call itself is what meets the refusal
     await upstream.close();
     upstream = undefined;
     const reply = await s.request('tools/call', { name: 'count', arguments: { n: 3 } });

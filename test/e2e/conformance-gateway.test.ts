@@ -51,6 +51,9 @@ describe('conformance suite through toolgate', () => {
     direct = await runConformance(fixture.url, { timeoutMs: 120_000 });
     gw = await startTestGateway({
       auth: { mode: 'none' },
+      // The CLI opens a session per scenario and never closes one (no DELETE), all as one grant:
+      // this run measures conformance, not the per-grant fair share (test/e2e/session-shares).
+      sessions: { max_per_grant: 1000 },
       servers: {
         // Bounded upstream timeouts: a lost message fails its scenario instead of hanging the run.
         http: { url: fixture.url, policy: ALLOW_ALL, timeout: '20s' },

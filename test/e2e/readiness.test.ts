@@ -30,7 +30,7 @@ async function readyz(gw: TestGateway): Promise<Readyz> {
 
 /** `toolgate_upstream_up` by server, from /metrics. */
 async function upGauge(gw: TestGateway): Promise<Record<string, number>> {
-  const text = await (await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const text = await (await gw.adminFetch('/metrics', { signal: AbortSignal.timeout(10_000) })).text();
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^toolgate_upstream_up\{server="([^"]+)"\} (\d+)$/gm))
     out[m[1]!] = Number(m[2]);

@@ -63,7 +63,7 @@ const initialize = (url: string, headers: Record<string, string>) =>
   );
 
 async function metric(gw: TestGateway, name: string): Promise<string[]> {
-  const text = await (await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const text = await (await gw.adminFetch('/metrics', { signal: AbortSignal.timeout(10_000) })).text();
   return text.split('\n').filter((l) => l.startsWith(name));
 }
 

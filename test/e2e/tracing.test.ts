@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TRACEPARENT_META_KEY, TRACESTATE_META_KEY } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type HostileServer, startHostileServer } from '../fixtures/servers/hostile-http-server.js';
 import { META_ECHO_STDIO_COMMAND } from '../fixtures/servers/meta-echo-server.js';
 import { EVERYTHING, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { type Json, McpSession } from '../support/mcp-http.js';
@@ -117,6 +118,7 @@ function text(reply: { body?: Json }): string {
 
 describe('tracing through toolgate', () => {
   let receiver: Receiver;
+  let raw: HostileServer;
   let gw: TestGateway;
 
   /** Export what is buffered and return the spans of one trace, by name. */
@@ -130,6 +132,7 @@ describe('tracing through toolgate', () => {
 
   beforeAll(async () => {
     receiver = await startReceiver();
+    raw = await startHostileServer();
     gw = await startTestGateway({
       auth: { mode: 'none' },
       telemetry: {
@@ -140,12 +143,14 @@ describe('tracing through toolgate', () => {
       servers: {
         everything: { ...EVERYTHING, policy: POLICY },
         echo: { ...META_ECHO_STDIO_COMMAND, policy: POLICY },
+        raw: { url: raw.url, policy: { version: '1', default: 'allow' } },
       },
     });
   }, 60_000);
 
   afterAll(async () => {
     await gw?.close();
+    await raw?.close();
     await receiver?.close();
   });
 
@@ -241,10 +246,11 @@ describe('tracing through toolgate', () => {
   });
 
   it('an upstream error marks the upstream and call spans as errors', async () => {
-    const s = await McpSession.open(`${gw.url}/mcp/echo`);
-    const reply = await s.callTool('no_such_tool'); // allowed by policy; the upstream does not know it
-    const spans = await traceOf((x) => x.name === 'tools/call no_such_tool');
-    const call = spans.get('tools/call no_such_tool')!;
+    const s = await McpSession.open(`${gw.url}/mcp/raw`);
+    // Allowed by policy; the upstream lists it and answers every call with a JSON-RPC error.
+    const reply = await s.callTool('rpc_error');
+    const spans = await traceOf((x) => x.name === 'tools/call rpc_error');
+    const call = spans.get('tools/call rpc_error')!;
     const upstream = spans.get('upstream')!;
     const error = reply.body?.error as { message: string } | undefined;
     expect(error, `a JSON-RPC error from the upstream, got ${reply.text}`).toBeDefined();

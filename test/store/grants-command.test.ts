@@ -86,7 +86,8 @@ describe('toolgate grants', () => {
     expect(await run('create', '--name', 'x', '--server', 'nope')).toBe(2);
     expect(err).toContain('unknown server "nope"; servers in the config: everything, memory');
     expect(await run('create', '--name', 'x', '--server', 'everything', '--expires', 'soon')).toBe(2);
-    expect(await run('create', '--name', 'x', '--server', 'everything', '--policy', '/no/such.json')).toBe(2);
+    // A policy that cannot be loaded is refused with the reason (exit 1, as for a taken name).
+    expect(await run('create', '--name', 'x', '--server', 'everything', '--policy', '/no/such.json')).toBe(1);
     expect(await run('create', '--name', 'bad name', '--server', 'everything')).toBe(2);
     expect(await run('create', '--name', 'x', '--server', 'everything', '--bogus')).toBe(2);
     expect(await store.grants.list()).toEqual([]);
