@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { PolicyFileError, PolicyFileStatus, PolicyRefStatus } from '../policy/file-status.js';
+import type { PolicyFileError, PolicyRefStatus, PolicySource } from '../policy/file-status.js';
 import {
   type CompiledPolicy,
   compilePolicy,
@@ -139,14 +139,7 @@ export class PolicySet {
   }
 
   /** Where a server's policy comes from, what is enforced, and (for a file) the state of the file. */
-  sourceOf(server: string): {
-    file?: string;
-    inline?: Record<string, unknown>;
-    policy: CompiledPolicy;
-    /** The enforced version's text (a file's last good version). */
-    text?: string;
-    status?: PolicyFileStatus;
-  } {
+  sourceOf(server: string): PolicySource {
     const src = this.servers.get(server);
     if (!src) return { policy: DENY_ALL };
     if ('inline' in src) return { inline: src.inline, policy: src.policy };

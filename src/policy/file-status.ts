@@ -38,3 +38,13 @@ export interface PolicyRefStatus {
   /** When the file was last read (files only): a failure is not re-read until the file changes. */
   checkedAt?: number;
 }
+
+/** Where a server's policy comes from, what is enforced, and (for a file) the state of the file. */
+export interface PolicySource {
+  file?: string;
+  inline?: Record<string, unknown>;
+  policy: CompiledPolicy;
+  /** The enforced version's text (a file's last good version). */
+  text?: string;
+  status?: PolicyFileStatus;
+}

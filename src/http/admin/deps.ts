@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/index.js';
 import type { Config } from '../../config/index.js';
 import type { CounterStore } from '../../limits/index.js';
-import type { PolicyFileStatus, PolicyRefStatus } from '../../policy/file-status.js';
+import type { PolicyRefStatus, PolicySource } from '../../policy/file-status.js';
 import type { CompiledPolicy } from '../../policy/index.js';
 import type { Store } from '../../store/index.js';
 import type { ServerState } from '../../upstream/probe.js';
@@ -18,13 +18,7 @@ export interface PolicyView {
    * A server's enforced policy and where it comes from (a file, or inline in toolgate.yaml); for a
    * file, the enforced version's text and whether the file on disk says the same.
    */
-  sourceOf(server: string): {
-    file?: string;
-    inline?: Record<string, unknown>;
-    policy: CompiledPolicy;
-    text?: string;
-    status?: PolicyFileStatus;
-  };
+  sourceOf(server: string): PolicySource;
   /** How a stored grant's policy reference loads. */
   refStatus(ref: string): PolicyRefStatus;
   /** Replace a server's policy file with `text` (validated first); false when it has no file. */
