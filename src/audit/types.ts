@@ -9,7 +9,9 @@ export type AuditDecision =
   | 'approval_denied'
   | 'approval_expired'
   | 'upstream_error'
-  | 'shadow_deny';
+  | 'shadow_deny'
+  /** Not a decision: how a forwarded call ended, written after its write-ahead record (`call` links them). */
+  | 'outcome';
 
 export const AUDIT_DECISIONS: readonly AuditDecision[] = [
   'allow',
@@ -22,9 +24,15 @@ export const AUDIT_DECISIONS: readonly AuditDecision[] = [
   'approval_expired',
   'upstream_error',
   'shadow_deny',
+  'outcome',
 ];
 
-export type UpstreamOutcome = 'ok' | 'error' | 'none';
+/**
+ * Whether the upstream answered. `none`: the call was never sent. `pending`: a write-ahead record,
+ * written before the call was forwarded; its `outcome` record says how it ended. `unknown`: the
+ * call may have reached the server but no answer came back (it may or may not have run).
+ */
+export type UpstreamOutcome = 'ok' | 'error' | 'none' | 'pending' | 'unknown';
 
 /** What a caller hands to `AuditLog.record()`: raw arguments, which are digested and redacted there. */
 export interface AuditInput {
@@ -47,6 +55,8 @@ export interface AuditInput {
   upstream: UpstreamOutcome;
   approver?: string;
   note?: string;
+  /** Links a forwarded call's write-ahead record (`upstream: pending`) to its `outcome` record. */
+  call?: string;
 }
 
 /** The content of a record as stored and hashed: arguments already redacted, digest computed. */
@@ -68,6 +78,8 @@ export interface AuditEntry {
   upstream: UpstreamOutcome;
   approver?: string;
   note?: string;
+  /** The call id shared by a write-ahead record and its outcome record. */
+  call?: string;
 }
 
 /** A stored record: its place in the chain plus the hash that seals it. */
