@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { GENESIS_HASH, sealEntries } from '../audit/chain.js';
 import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
 import { tokensEqual } from '../auth/tokens.js';
@@ -210,8 +210,12 @@ class PostgresAudit implements AuditStore {
     return this.s.tx(async (c) => {
       // Several gateways may share this table. The lock serializes appends, and the head is read
       // only after it is held, so every batch links onto the true newest record: one linear chain.
-      await c.query(AUDIT_LOCK);
-      const sealed = sealEntries(await chainHead(c), entries);
+      // The lock and the head in one round trip (a simple query may hold several statements): with
+      // the write-ahead log each group of concurrent calls waits for this transaction.
+      const [, last] = (await c.query(`${AUDIT_LOCK}; ${LAST_RECORD}`)) as unknown as QueryResult[];
+      const newest = last?.rows[0];
+      const head = newest ? { seq: Number(newest.seq), hash: String(newest.hash) } : await chainHead(c);
+      const sealed = sealEntries(head, entries);
       for (let i = 0; i < sealed.length; i += ROWS_PER_INSERT) {
         const chunk = sealed.slice(i, i + ROWS_PER_INSERT);
         const params = chunk.flatMap(auditParams);
@@ -273,9 +277,11 @@ class PostgresAudit implements AuditStore {
   }
 }
 
+const LAST_RECORD = 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1';
+
 /** The record new entries link onto: the newest record, else the prune checkpoint, else genesis. */
 async function chainHead(c: PoolClient): Promise<{ seq: number; hash: string }> {
-  const last = (await c.query('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1')).rows[0];
+  const last = (await c.query(LAST_RECORD)).rows[0];
   if (last) return { seq: Number(last.seq), hash: String(last.hash) };
   const cp = (await c.query('SELECT seq, prev_hash FROM audit_checkpoint WHERE id = 1')).rows[0];
   if (cp) return { seq: Number(cp.seq) - 1, hash: String(cp.prev_hash) };
