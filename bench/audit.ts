@@ -70,7 +70,10 @@ export async function audit(): Promise<void> {
   const schemas: string[] = [];
   const setups: Setup[] = [];
   try {
-    for (const store of withPg ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) {
+    const stores = (process.env.BENCH_AUDIT_STORES ?? 'sqlite,postgres')
+      .split(',')
+      .filter((x): x is 'sqlite' | 'postgres' => x === 'sqlite' || (x === 'postgres' && withPg));
+    for (const store of stores) {
       for (const writeAhead of [true, false]) {
         const extra: Record<string, unknown> = { audit: { write_ahead: writeAhead } };
         if (store === 'postgres') {
