@@ -104,8 +104,11 @@ class PostgresStore implements Store {
     }
   }
 
-  /** Runs fn in one transaction on one connection; a broken connection is discarded, not reused. */
-  async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn in one transaction on one connection; a broken connection is discarded, not reused.
+   * `first`: parameterless statements sent with BEGIN in one round trip; fn gets their results.
+   */
+  async tx<T>(fn: (c: PoolClient, first: QueryResult[]) => Promise<T>, first?: string): Promise<T> {
     this.assertOpen();
     let client: PoolClient;
     try {
@@ -115,8 +118,8 @@ class PostgresStore implements Store {
     }
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      const out = await fn(client);
+      const begun = await client.query(first ? `BEGIN; ${first}` : 'BEGIN');
+      const out = await fn(client, first ? (begun as unknown as QueryResult[]).slice(1) : []);
       await client.query('COMMIT');
       return out;
     } catch (err) {
@@ -207,12 +210,11 @@ class PostgresAudit implements AuditStore {
 
   async append(entries: AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
-    return this.s.tx(async (c) => {
-      // Several gateways may share this table. The lock serializes appends, and the head is read
-      // only after it is held, so every batch links onto the true newest record: one linear chain.
-      // The lock and the head in one round trip (a simple query may hold several statements): with
-      // the write-ahead log each group of concurrent calls waits for this transaction.
-      const [, last] = (await c.query(`${AUDIT_LOCK}; ${LAST_RECORD}`)) as unknown as QueryResult[];
+    // Several gateways may share this table. The lock serializes appends, and the head is read
+    // only after it is held, so every batch links onto the true newest record: one linear chain.
+    // BEGIN, the lock and the head go in one round trip (a simple query may hold several
+    // statements): with the write-ahead log each group of concurrent calls waits for this.
+    return this.s.tx(async (c, [, last]) => {
       const newest = last?.rows[0];
       const head = newest ? { seq: Number(newest.seq), hash: String(newest.hash) } : await chainHead(c);
       const sealed = sealEntries(head, entries);
@@ -226,7 +228,7 @@ class PostgresAudit implements AuditStore {
         await c.query(`INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`, params);
       }
       return sealed;
-    });
+    }, `${AUDIT_LOCK}; ${LAST_RECORD}`);
   }
 
   async query(filter: AuditQuery = {}): Promise<AuditRecord[]> {
