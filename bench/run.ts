@@ -5,6 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { audit } from './audit.js';
 import { describeMachine } from './lib/machine.js';
 import { ROOT, stopAll } from './lib/procs.js';
 import { overhead, peers } from './proxies.js';
@@ -26,6 +27,7 @@ const benches: Record<string, { run: () => Promise<void>; needsBuild: boolean }>
   counters: { run: script('counters.ts'), needsBuild: false },
   redact: { run: script('redact.ts'), needsBuild: false },
   scale: { run: scale, needsBuild: true },
+  audit: { run: audit, needsBuild: true },
 };
 const aliases: Record<string, string[]> = { decisions: ['decide', 'counters'] };
 

@@ -27,24 +27,52 @@ export interface AuditLogStats {
   written: number;
   dropped: number;
   failedFlushes: number;
+  /** Transactions committed: write-ahead records that arrive together share one (group commit). */
+  commits: number;
+  /** Write-ahead records committed (`recordDurable`), and those the store refused. */
+  durable: number;
+  durableFailed: number;
   /** False from a failed flush until the next successful one. */
   healthy: boolean;
+  /** What the last failed flush said, while unhealthy. */
+  lastError?: string;
+}
+
+/** A queued entry; `waiter` is set for a write-ahead record, whose caller waits for its commit. */
+interface Queued {
+  entry: AuditEntry;
+  waiter?: { resolve(r: AuditRecord): void; reject(err: unknown): void };
 }
 
 /**
- * The decision log writer. `record()` is synchronous and does no I/O: it digests and redacts the
- * arguments and queues the entry. A timer writes queued entries in batches, each batch one
- * transaction. If the process dies, the entries still queued (at most one interval's worth, or one
- * batch) are lost; everything flushed is durable and chained.
+ * The decision log writer, one queue written in order, each batch one transaction:
+ * - `record()` is synchronous and does no I/O: it digests and redacts the arguments and queues the
+ *   entry; a timer writes the queue every interval. Refusals and outcomes go this way: if the
+ *   process dies, the entries still queued (at most one interval's worth) are lost.
+ * - `recordDurable()` (the write-ahead record of a call about to be forwarded) resolves only once
+ *   its entry is committed. It does not wait for the timer: a flush starts on the next turn of the
+ *   event loop, and entries that arrive while one runs share the next (group commit), so N calls
+ *   in flight cost one transaction, not N. Whatever else is queued goes in the same transaction.
  */
 export class AuditLog {
-  private queue: AuditEntry[] = [];
+  private queue: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
+  private waiting = 0;
   private listeners = new Set<AuditListener>();
   private closed = false;
   private readonly opts: Required<Omit<AuditLogOptions, 'onError'>> & Pick<AuditLogOptions, 'onError'>;
-  private readonly counters = { written: 0, dropped: 0, failedFlushes: 0, healthy: true };
+  private readonly counters = {
+    written: 0,
+    dropped: 0,
+    failedFlushes: 0,
+    commits: 0,
+    durable: 0,
+    durableFailed: 0,
+    healthy: true,
+    lastError: undefined as string | undefined,
+  };
 
   constructor(
     private readonly store: AuditStore,
@@ -67,14 +95,25 @@ export class AuditLog {
       this.counters.dropped++;
       return;
     }
-    this.queue.push(toEntry(input, this.opts.redactor, this.opts.clock));
-    if (this.queue.length > this.opts.maxQueue) {
-      const excess = this.queue.length - this.opts.maxQueue;
-      this.queue.splice(0, excess);
-      this.counters.dropped += excess;
-    }
+    this.queue.push({ entry: toEntry(input, this.opts.redactor, this.opts.clock) });
+    this.trim();
     if (this.queue.length >= this.opts.maxBatch) this.schedule(0);
     else this.schedule(this.opts.flushIntervalMs);
+  }
+
+  /**
+   * Writes one entry and resolves with it once it is committed (durable: a `kill -9` afterwards
+   * keeps it). Rejects with the store's error when it cannot be written; the entry is then taken
+   * out of the queue and never written later, because the caller refuses the call it describes.
+   */
+  recordDurable(input: AuditInput): Promise<AuditRecord> {
+    if (this.closed) return Promise.reject(new Error('the audit log is closed (the gateway is stopping)'));
+    const entry = toEntry(input, this.opts.redactor, this.opts.clock);
+    return new Promise<AuditRecord>((resolve, reject) => {
+      this.queue.push({ entry, waiter: { resolve, reject } });
+      this.waiting++;
+      this.kick();
+    });
   }
 
   /** Called with each record once it is committed (with its seq and hash). Returns an unsubscribe. */
@@ -93,6 +132,8 @@ export class AuditLog {
       await this.running;
     } finally {
       this.running = undefined;
+      // Write-ahead entries queued after the drain's last batch must not wait for the timer.
+      if (this.waiting > 0) this.kick();
     }
   }
 
@@ -103,7 +144,31 @@ export class AuditLog {
   }
 
   get stats(): AuditLogStats {
-    return { queued: this.queue.length, ...this.counters };
+    const { lastError, ...rest } = this.counters;
+    return { queued: this.queue.length, ...rest, ...(!rest.healthy && lastError ? { lastError } : {}) };
+  }
+
+  /** Past maxQueue the oldest batched entries go (never a write-ahead one: its caller is waiting). */
+  private trim(): void {
+    let excess = this.queue.length - this.opts.maxQueue;
+    if (excess <= 0) return;
+    const dropped = excess;
+    this.queue = this.queue.filter((q) => q.waiter !== undefined || excess-- <= 0);
+    this.counters.dropped += dropped;
+    this.opts.onError?.(
+      new Error(
+        `${dropped} audit record(s) dropped: ${this.opts.maxQueue} records are waiting for the store (${this.counters.dropped} dropped in all)`,
+      ),
+    );
+  }
+
+  /** A flush on the next turn of the event loop, unless one is running (its drain takes the entry). */
+  private kick(): void {
+    if (this.running || this.immediate) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.flush().catch((err: unknown) => this.failed(err));
+    });
   }
 
   private schedule(delayMs: number): void {
@@ -111,16 +176,19 @@ export class AuditLog {
     this.clearTimer();
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flush().catch((err: unknown) => {
-        // Keep the entries and try again later; a store outage must not lose what is queued.
-        this.counters.failedFlushes++;
-        this.counters.healthy = false;
-        this.opts.onError?.(err);
-        if (!this.closed) this.schedule(Math.min(5000, this.opts.flushIntervalMs * 10));
-      });
+      this.flush().catch((err: unknown) => this.failed(err));
     }, delayMs);
     // The log must not keep a finished process alive; close() is how callers drain it.
     this.timer.unref();
+  }
+
+  /** Keep the batched entries and try again later; a store outage must not lose what is queued. */
+  private failed(err: unknown): void {
+    this.counters.failedFlushes++;
+    this.counters.healthy = false;
+    this.counters.lastError = err instanceof Error ? err.message : String(err);
+    this.opts.onError?.(err);
+    if (!this.closed && this.queue.length > 0) this.schedule(Math.min(5000, this.opts.flushIntervalMs * 10));
   }
 
   private clearTimer(): void {
@@ -131,13 +199,46 @@ export class AuditLog {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.opts.maxBatch);
-      const written = await this.store.append(batch);
-      // Remove only after the commit; records queued meanwhile stay behind this batch.
-      this.queue.splice(0, batch.length);
+      let written: AuditRecord[];
+      try {
+        written = await this.store.append(batch.map((q) => q.entry));
+      } catch (err) {
+        this.refuseWaiters(err);
+        throw err;
+      }
+      // Remove only after the commit; records queued meanwhile stay behind this batch. trim() may
+      // have dropped entries meanwhile: then the batch is no longer the queue's prefix.
+      if (this.queue[0] === batch[0] && this.queue[batch.length - 1] === batch.at(-1))
+        this.queue.splice(0, batch.length);
+      else {
+        const done = new Set(batch);
+        this.queue = this.queue.filter((q) => !done.has(q));
+      }
       this.counters.written += written.length;
+      this.counters.commits++;
       this.counters.healthy = true;
+      batch.forEach((q, i) => {
+        if (!q.waiter) return;
+        this.waiting--;
+        this.counters.durable++;
+        q.waiter.resolve(written[i]!);
+      });
       for (const r of written) this.emit(r);
     }
+  }
+
+  /**
+   * The store refused a batch: every write-ahead entry still queued fails now (its call is refused)
+   * and leaves the queue, so it is never written later as if its call had gone ahead. Batched
+   * entries stay for the retry.
+   */
+  private refuseWaiters(err: unknown): void {
+    const refused = this.queue.filter((q) => q.waiter);
+    if (refused.length === 0) return;
+    this.queue = this.queue.filter((q) => !q.waiter);
+    this.waiting -= refused.length;
+    this.counters.durableFailed += refused.length;
+    for (const q of refused) q.waiter!.reject(err);
   }
 
   private emit(r: AuditRecord): void {
@@ -192,6 +293,7 @@ export function toEntry(
     reason: input.reason === undefined ? undefined : redactor.text(String(input.reason)),
     approver: input.approver,
     note: input.note === undefined ? undefined : redactor.text(String(input.note)),
+    call: input.call,
   };
   for (const [k, v] of Object.entries(optional)) {
     if (v !== undefined && v !== null) (entry as unknown as Record<string, unknown>)[k] = text(v);

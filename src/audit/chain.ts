@@ -27,6 +27,9 @@ export function hashedContent(e: AuditEntry): Record<string, unknown> {
     upstream: e.upstream,
     approver: e.approver,
     note: e.note,
+    // Absent on records of builds before the write-ahead log: canonical JSON drops it, so their
+    // hashes do not change.
+    call: e.call,
   };
 }
 

@@ -18,4 +18,10 @@ export {
   type AuditStore,
   type UpstreamOutcome,
 } from './types.js';
-export { type AuditProblem, type AuditProblemKind, type AuditVerifyResult, verifyAudit } from './verify.js';
+export {
+  type AuditProblem,
+  type AuditProblemKind,
+  type AuditVerifyResult,
+  type UnfinishedCall,
+  verifyAudit,
+} from './verify.js';

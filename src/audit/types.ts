@@ -9,7 +9,9 @@ export type AuditDecision =
   | 'approval_denied'
   | 'approval_expired'
   | 'upstream_error'
-  | 'shadow_deny';
+  | 'shadow_deny'
+  /** Not a decision: how a forwarded call ended, written after its write-ahead record (`call` links them). */
+  | 'outcome';
 
 export const AUDIT_DECISIONS: readonly AuditDecision[] = [
   'allow',
@@ -22,13 +24,16 @@ export const AUDIT_DECISIONS: readonly AuditDecision[] = [
   'approval_expired',
   'upstream_error',
   'shadow_deny',
+  'outcome',
 ];
 
 /**
  * What became of a forwarded call upstream: answered (`ok`), failed (`error`), never sent (`none`),
  * or sent with its answer lost (`unknown`: a reset, a crash or a timeout; the server may have run it).
+ * `pending`: a write-ahead record, written before the call was forwarded; its `outcome` record
+ * says how it ended.
  */
-export type UpstreamOutcome = 'ok' | 'error' | 'none' | 'unknown';
+export type UpstreamOutcome = 'ok' | 'error' | 'none' | 'pending' | 'unknown';
 
 /** What a caller hands to `AuditLog.record()`: raw arguments, which are digested and redacted there. */
 export interface AuditInput {
@@ -51,6 +56,8 @@ export interface AuditInput {
   upstream: UpstreamOutcome;
   approver?: string;
   note?: string;
+  /** Links a forwarded call's write-ahead record (`upstream: pending`) to its `outcome` record. */
+  call?: string;
 }
 
 /** The content of a record as stored and hashed: arguments already redacted, digest computed. */
@@ -72,6 +79,8 @@ export interface AuditEntry {
   upstream: UpstreamOutcome;
   approver?: string;
   note?: string;
+  /** The call id shared by a write-ahead record and its outcome record. */
+  call?: string;
 }
 
 /** A stored record: its place in the chain plus the hash that seals it. */

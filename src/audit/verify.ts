@@ -10,13 +10,30 @@ export interface AuditProblem {
   message: string;
 }
 
+/** A call whose write-ahead record has no outcome record: it may or may not have run upstream. */
+export interface UnfinishedCall {
+  /** The write-ahead record's seq, and the call id its outcome record would carry. */
+  seq: number;
+  call: string;
+  ts: number;
+  grant: string;
+  server: string;
+  tool?: string;
+}
+
 export interface AuditVerifyResult {
+  /** The chain is intact. Calls without an outcome do not make it false: nothing was tampered with. */
   ok: boolean;
   /** Records examined. */
   records: number;
   problems: AuditProblem[];
   head?: { seq: number; hash: string };
   checkpoint?: AuditCheckpoint;
+  /**
+   * Forwarded calls whose outcome was never recorded, oldest first: still in flight, or the gateway
+   * stopped (a crash, `kill -9`) before the server answered or before it wrote the outcome.
+   */
+  unfinished: UnfinishedCall[];
 }
 
 /** A record the chain runs through. `alt` is the recomputed hash of an edited record: the next
@@ -108,9 +125,22 @@ export async function verifyAudit(source: { audit: AuditStore } | AuditStore): P
     if (accepted.length > 3) accepted.shift();
   };
 
+  // Write-ahead records waiting for their outcome record, by call id (in seq order).
+  const open = new Map<string, UnfinishedCall>();
+  const track = (r: AuditRecord) => {
+    if (r.call === undefined) return;
+    if (r.decision === 'outcome') open.delete(r.call);
+    else if (r.upstream === 'pending') {
+      const u: UnfinishedCall = { seq: r.seq, call: r.call, ts: r.ts, grant: r.grant, server: r.server };
+      if (r.tool !== undefined) u.tool = r.tool;
+      open.set(r.call, u);
+    }
+  };
+
   // One record of look-ahead: deciding whether r was inserted needs to see who links after it.
   for await (const r of audit.iterate()) {
     records++;
+    track(r);
     if (pending) judge(pending, r);
     pending = r;
   }
@@ -123,5 +153,6 @@ export async function verifyAudit(source: { audit: AuditStore } | AuditStore): P
     problems,
     ...(records > 0 ? { head } : {}),
     ...(checkpoint ? { checkpoint } : {}),
+    unfinished: [...open.values()],
   };
 }

@@ -1,5 +1,5 @@
 import type { AuditRecord } from '../audit/types.js';
-import { verifyAudit } from '../audit/verify.js';
+import { type UnfinishedCall, verifyAudit } from '../audit/verify.js';
 import type { Store } from '../store/index.js';
 import { UsageError } from './args.js';
 import { durationMs, parseFlags, runSubcommand } from './subcommands.js';
@@ -60,20 +60,46 @@ async function verify(argv: string[], ctx: AuditCommandContext): Promise<number>
   const pruned = result.checkpoint
     ? ` The log starts at record ${result.checkpoint.seq}: ${result.checkpoint.prunedCount} older records were pruned.`
     : '';
+  const unfinished = unfinishedText(result.unfinished);
   if (result.ok) {
+    const chain = result.unfinished.length > 0 ? 'Audit chain intact' : 'Audit log intact';
     ctx.stdout(
       result.head
-        ? `Audit log intact: ${result.records} records, chain verified up to record ${result.head.seq} (hash ${result.head.hash}).${pruned}\n`
+        ? `${chain}: ${result.records} records, chain verified up to record ${result.head.seq} (hash ${result.head.hash}).${pruned}\n${unfinished}`
         : `Audit log is empty; nothing to verify.${pruned}\n`,
     );
     return 0;
   }
   for (const p of result.problems) ctx.stdout(`record ${p.seq}: ${p.kind}: ${p.message}\n`);
+  ctx.stdout(unfinished);
   ctx.stdout(
     `Audit log FAILED verification: ${result.problems.length} problem(s) in ${result.records} records.${pruned}\n` +
       'Someone changed the stored log. Keep a copy of the database as evidence (toolgate audit export) before changing anything.\n',
   );
   return 1;
+}
+
+/** How many calls without an outcome `verify` names one by one (all of them are in --json). */
+const UNFINISHED_SHOWN = 50;
+
+/**
+ * Write-ahead records without an outcome record are not tampering: the call was forwarded (or about
+ * to be) and its end was never written. The operator must find out from the server whether it ran.
+ */
+function unfinishedText(calls: readonly UnfinishedCall[]): string {
+  if (calls.length === 0) return '';
+  const n = calls.length;
+  const lines = calls
+    .slice(0, UNFINISHED_SHOWN)
+    .map(
+      (c) =>
+        `  record ${c.seq}  call ${c.call}  ${new Date(c.ts).toISOString()}  grant=${c.grant}  ${c.server}/${c.tool ?? '?'}\n`,
+    );
+  const more = n > UNFINISHED_SHOWN ? `  ... and ${n - UNFINISHED_SHOWN} more (--json lists them all)\n` : '';
+  return (
+    `${n} call${n === 1 ? ' has' : 's have'} no recorded outcome (still in flight, or the gateway stopped before the server answered or before it wrote the outcome): ` +
+    `the server may or may not have run ${n === 1 ? 'it' : 'them'}; check there before retrying. ids:\n${lines.join('')}${more}`
+  );
 }
 
 async function exportJsonl(argv: string[], ctx: AuditCommandContext): Promise<number> {
@@ -93,7 +119,11 @@ async function exportJsonl(argv: string[], ctx: AuditCommandContext): Promise<nu
 function line(r: AuditRecord): string {
   const what = r.tool ? `${r.server}/${r.tool}` : `${r.server} ${r.method}`;
   const why = [r.rule, r.reason].filter(Boolean).join(': ');
-  const extra = [r.approver ? `approver=${r.approver}` : '', r.note ? `note=${r.note}` : '']
+  const extra = [
+    r.approver ? `approver=${r.approver}` : '',
+    r.note ? `note=${r.note}` : '',
+    r.call ? `call=${r.call}` : '',
+  ]
     .filter(Boolean)
     .join(' ');
   return [

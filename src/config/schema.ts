@@ -238,9 +238,18 @@ export const configSchema = z
         max_unsent_bytes: 8 * 1024 * 1024,
       }),
     audit: z
-      .object({ redact: redactSchema, retention: duration.optional() })
+      .object({
+        redact: redactSchema,
+        retention: duration.optional(),
+        /**
+         * Write-ahead: a tools/call is forwarded only once the record of its decision is committed to
+         * the store (group commit); its outcome follows as a second record. false: one record per
+         * call, written in a batch after the upstream answered (a crash can lose the last batch).
+         */
+        write_ahead: z.boolean().default(true),
+      })
       .strict()
-      .default({ redact: { keys: [], patterns: [], paths: [] } }),
+      .default({ redact: { keys: [], patterns: [], paths: [] }, write_ahead: true }),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

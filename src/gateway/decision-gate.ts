@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ApprovalGate } from '../approvals/index.js';
-import type { AuditInput } from '../audit/types.js';
+import type { AuditInput, AuditRecord } from '../audit/types.js';
 import { withPinnedView } from '../catalog/index.js';
 import type { PinChangeMode } from '../config/index.js';
 import { CounterBackendError, type CounterCharge, type CounterStore } from '../limits/index.js';
@@ -19,12 +20,21 @@ import type { ParamHeaderRegistry } from '../upstream/tool-headers.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PinRegistry, PinVerdict } from './pins.js';
 import type { PolicyLookup, PolicySet } from './policies.js';
-import { backendDownResult, deniedResult, rateLimitedResult } from './results.js';
+import { auditDownResult, backendDownResult, deniedResult, rateLimitedResult } from './results.js';
 
 export interface GateDeps {
   policies: PolicySet;
   counters: CounterStore;
-  audit?: { record(input: AuditInput): void };
+  audit?: {
+    record(input: AuditInput): void;
+    /** Resolves once the record is committed; rejects when the store cannot take it. */
+    recordDurable?(input: AuditInput): Promise<AuditRecord>;
+  };
+  /**
+   * `audit.write_ahead` (default on when the audit log can commit records): a call is forwarded
+   * only after the record of its decision is committed; the outcome follows as a second record.
+   */
+  writeAhead?: boolean;
   /** Per server: what to do when the counter store cannot answer. */
   onBackendError(server: string): 'deny' | 'allow';
   /** A grant's own policy reference (store grants carry one), if any. */
@@ -53,16 +63,32 @@ export const POLICY_UNAVAILABLE = 'policy_unavailable';
 /** What every audit record of a decision says. */
 type AuditFields = Pick<AuditInput, 'decision' | 'rule' | 'reason' | 'upstream'>;
 
-/** Audits a call's outcome and ends its span: exactly once per call. */
-type AuditCall = (d: AuditFields, extra?: Partial<AuditInput>) => void;
+/**
+ * Audits a call's outcome and ends its span: exactly once per call. `ahead` commits a forwarded
+ * call's write-ahead record (`upstream: pending`) before it goes out; the call then ends with an
+ * outcome record.
+ */
+type AuditCall = ((d: AuditFields, extra?: Partial<AuditInput>) => void) & {
+  ahead(d: Omit<AuditFields, 'upstream'> & Partial<AuditInput>): Promise<void>;
+  /** Whether the call's write-ahead record was committed (its end is then an outcome record). */
+  wroteAhead(): boolean;
+};
 
 /** What makes a call's span an error: the gateway could not decide, or the upstream failed. */
 function callError(d: Pick<AuditInput, 'rule' | 'reason' | 'upstream'>, note: string | undefined) {
   if (d.upstream === 'error' || d.upstream === 'unknown') return note ?? 'upstream error';
-  if (d.rule === 'internal' || d.rule === 'on_backend_error' || d.rule === POLICY_UNAVAILABLE)
+  if (
+    d.rule === 'internal' ||
+    d.rule === 'on_backend_error' ||
+    d.rule === POLICY_UNAVAILABLE ||
+    d.rule === AUDIT_DOWN_RULE
+  )
     return d.reason;
   return undefined;
 }
+
+/** The rule of a call refused because the store could not take its write-ahead record. */
+const AUDIT_DOWN_RULE = 'audit_unavailable';
 
 function counterKey(c: LimitCharge, caller: Caller, server: string): string {
   switch (c.scope) {
@@ -166,12 +192,34 @@ export class DecisionGate implements Gate {
     const started = performance.now();
     const trace = this.tracer.startCall(server, tool, caller.grant, caller.sessionId, context?.meta);
     let audited = false;
-    const audit: AuditCall = (d, extra = {}) => {
+    // Set once the call's write-ahead record is committed: its end is then an outcome record.
+    let intent: AuditRecord | undefined;
+    const ended = (d: AuditFields, extra: Partial<AuditInput> = {}) => {
       // Every outcome is audited exactly once: the call's span ends here too.
       audited = true;
       trace.end(d.decision, d.rule, d.reason, callError(d, extra.note));
-      this.record(caller, server, tool, args, performance.now() - started, { ...d, ...extra });
+      const latencyMs = performance.now() - started;
+      if (intent) this.recordOutcome(caller, server, tool, intent, latencyMs, { ...d, ...extra });
+      else this.record(caller, server, tool, args, latencyMs, { ...d, ...extra });
     };
+    const audit: AuditCall = Object.assign(ended, {
+      ahead: async (d: Omit<AuditFields, 'upstream'> & Partial<AuditInput>) => {
+        intent = await this.deps.audit!.recordDurable!({
+          grant: caller.grant,
+          session: caller.sessionId,
+          server,
+          tool,
+          method: 'tools/call',
+          args,
+          latencyMs: performance.now() - started,
+          ...d,
+          upstream: 'pending',
+          call: randomUUID(),
+        });
+      },
+      wroteAhead: () => intent !== undefined,
+    });
+
     try {
       return await this.decideCall(caller, server, tool, args, context, audit, trace);
     } catch (err) {
@@ -318,14 +366,13 @@ export class DecisionGate implements Gate {
       approvedBy = { approver: v.approver, note: `approval ${v.id}${v.note ? `: ${v.note}` : ''}` };
     }
 
-    // 5. Allowed: forward, and audit once the upstream answered.
-    return this.forward(server, trace, (o) => {
-      const reason = approvedBy.approver ? `approved by ${approvedBy.approver}` : decision.reason;
-      const note = [approvedBy.note, o.error].filter(Boolean).join('; ');
-      audit(
-        { decision: 'allow', rule: decision.rule, reason, upstream: o.upstream },
-        { ...approvedBy, ...(note ? { note } : {}) },
-      );
+    // 5. Allowed: the decision is committed (write-ahead), then forwarded; the outcome follows.
+    const reason = approvedBy.approver ? `approved by ${approvedBy.approver}` : decision.reason;
+    const allowed = { decision: 'allow', rule: decision.rule, reason } as const;
+    return this.forward(server, trace, audit, { ...allowed, ...approvedBy }, (o) => {
+      // With a write-ahead record the approval is on it; the outcome only says how the call ended.
+      const note = [audit.wroteAhead() ? undefined : approvedBy.note, o.error].filter(Boolean).join('; ');
+      audit({ ...allowed, upstream: o.upstream }, { ...approvedBy, ...(note ? { note } : {}) });
     });
   }
 
@@ -333,8 +380,31 @@ export class DecisionGate implements Gate {
    * The verdict of every call that goes upstream (allowed, approved, or let through by a shadow
    * policy). The span and the latency metric are ended here, in one place, so no kind of forwarded
    * call can miss them (shadow calls once did); `audited` writes the call's own audit record.
+   * With write-ahead on, nothing goes upstream before `writeAhead` committed the decision: a store
+   * that cannot take it refuses the call (fail closed), since a crash could then lose the only
+   * trace of a call the server executed.
    */
-  private forward(server: string, trace: CallTrace, audited: (o: CallOutcome) => void): CallVerdict {
+  private async forward(
+    server: string,
+    trace: CallTrace,
+    audit: AuditCall,
+    decided: Omit<AuditFields, 'upstream'> & Partial<AuditInput>,
+    audited: (o: CallOutcome) => void,
+  ): Promise<CallVerdict> {
+    if (this.writeAheadOn()) {
+      try {
+        await audit.ahead(decided);
+      } catch (err) {
+        const detail = `the audit store cannot record it: ${(err as Error).message}`;
+        this.deps.log.error(
+          { server, err: (err as Error).message },
+          'audit write-ahead failed; call refused',
+        );
+        this.deps.metrics?.backendError('audit');
+        audit({ decision: 'deny', rule: AUDIT_DOWN_RULE, reason: detail, upstream: 'none' });
+        return { kind: 'answer', result: auditDownResult(detail) };
+      }
+    }
     const upstreamSpan = trace.upstream();
     return {
       kind: 'forward',
@@ -375,6 +445,38 @@ export class DecisionGate implements Gate {
     });
   }
 
+  private writeAheadOn(): boolean {
+    return this.deps.writeAhead !== false && this.deps.audit?.recordDurable !== undefined;
+  }
+
+  /**
+   * A forwarded call's end, after its write-ahead record: how it went and how long it took. The
+   * decision, rule and arguments are on the write-ahead record (`call` links the two).
+   */
+  private recordOutcome(
+    caller: Caller,
+    server: string,
+    tool: string,
+    intent: AuditRecord,
+    latencyMs: number,
+    d: AuditFields & Partial<AuditInput>,
+  ): void {
+    this.deps.metrics?.decision(server, tool, d.decision);
+    this.deps.audit?.record({
+      grant: caller.grant,
+      session: caller.sessionId,
+      server,
+      tool,
+      method: 'tools/call',
+      argsDigest: intent.argsDigest,
+      decision: 'outcome',
+      latencyMs,
+      upstream: d.upstream,
+      call: intent.call,
+      ...(d.note ? { note: d.note } : {}),
+    });
+  }
+
   /** One audit record and one metric per decision. */
   private record(
     caller: Caller,
@@ -403,17 +505,14 @@ export class DecisionGate implements Gate {
     audit: AuditCall,
     trace: CallTrace,
     would: 'deny' | 'rate_limited' = 'deny',
-  ): CallVerdict {
-    return this.forward(server, trace, (o) =>
-      audit(
-        {
-          decision: 'shadow_deny',
-          rule: decision.rule,
-          reason: `would be ${would}: ${decision.reason}`,
-          upstream: o.upstream,
-        },
-        o.error ? { note: o.error } : {},
-      ),
+  ): Promise<CallVerdict> {
+    const shadow = {
+      decision: 'shadow_deny',
+      rule: decision.rule,
+      reason: `would be ${would}: ${decision.reason}`,
+    } as const;
+    return this.forward(server, trace, audit, shadow, (o) =>
+      audit({ ...shadow, upstream: o.upstream }, o.error ? { note: o.error } : {}),
     );
   }
 
@@ -442,7 +541,7 @@ export class DecisionGate implements Gate {
     tool: string,
     audit: AuditCall,
     trace: CallTrace,
-  ): CallVerdict {
+  ): CallVerdict | Promise<CallVerdict> {
     if (v.kind === 'quarantined') {
       audit({ decision: 'hide', rule: 'new_tools', reason: v.reason, upstream: 'none' });
       return { kind: 'unknown' };

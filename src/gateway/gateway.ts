@@ -222,6 +222,7 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     policies,
     counters,
     audit,
+    writeAhead: config.audit.write_ahead,
     log,
     onBackendError: (s) => servers.get(s)?.on_backend_error ?? 'deny',
     // Fix: stored grants' own policies were never consulted (this hook was not wired).
@@ -390,6 +391,10 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       // the store answer. Servers and stores that are down are re-probed in the background meanwhile.
       const { problems, servers: serverStates } = health.readiness();
       Object.assign(problems, await backendProblems(core.store, counters));
+      // The store may answer a ping and still refuse writes: allowed calls then fail closed.
+      const audit = core.audit.stats;
+      if (!audit.healthy)
+        problems.audit = `the audit log cannot write to the store (${audit.lastError ?? 'unknown error'}); with audit.write_ahead, allowed calls are refused until it can`;
       return { problems, servers: serverStates };
     },
   };

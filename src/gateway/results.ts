@@ -35,3 +35,19 @@ export function backendDownResult(detail: string): Record<string, unknown> {
     isError: true,
   };
 }
+
+/**
+ * The store could not take the record of this call, so it was not forwarded (audit write-ahead:
+ * a call the gateway cannot record does not run). Nothing reached the server; retrying is safe.
+ */
+export function auditDownResult(detail: string): Record<string, unknown> {
+  return {
+    content: [
+      {
+        type: 'text',
+        text: `[AUDIT UNAVAILABLE] the gateway did not forward this call because ${detail}; it fails closed and nothing reached the server. Retry once the audit store is back (GET /readyz).`,
+      },
+    ],
+    isError: true,
+  };
+}

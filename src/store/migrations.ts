@@ -110,6 +110,9 @@ function approvalsColumns(int: string): string[] {
   ];
 }
 
+/** Migration 4: the write-ahead audit log links a call's intent record to its outcome record. */
+const auditCallColumn = ['ALTER TABLE audit ADD COLUMN call_id TEXT'];
+
 export const sqliteMigrations: Migration[] = [
   {
     version: 1,
@@ -127,6 +130,7 @@ export const sqliteMigrations: Migration[] = [
     statements: [approvalsTable('INTEGER'), toolPinsTable('INTEGER'), ...commonIndexes2],
   },
   { version: 3, name: 'approval mode and lease', statements: approvalsColumns('INTEGER') },
+  { version: 4, name: 'audit call id', statements: auditCallColumn },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -146,6 +150,7 @@ export const postgresMigrations: Migration[] = [
     statements: [approvalsTable('BIGINT'), toolPinsTable('BIGINT'), ...commonIndexes2],
   },
   { version: 3, name: 'approval mode and lease', statements: approvalsColumns('BIGINT') },
+  { version: 4, name: 'audit call id', statements: auditCallColumn },
 ];
 
 /** Migrations not yet applied, in order; throws when the database is newer than this build. */

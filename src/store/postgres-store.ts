@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { GENESIS_HASH, sealEntries } from '../audit/chain.js';
 import type { AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
 import { tokensEqual } from '../auth/tokens.js';
@@ -129,8 +129,11 @@ class PostgresStore implements Store {
     }
   }
 
-  /** Runs fn in one transaction on one connection; a broken connection is discarded, not reused. */
-  async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn in one transaction on one connection; a broken connection is discarded, not reused.
+   * `first`: parameterless statements sent with BEGIN in one round trip; fn gets their results.
+   */
+  async tx<T>(fn: (c: PoolClient, first: QueryResult[]) => Promise<T>, first?: string): Promise<T> {
     this.assertOpen();
     const epoch = this.state.epoch();
     let client: PoolClient;
@@ -148,8 +151,8 @@ class PostgresStore implements Store {
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      const out = await fn(client);
+      const begun = await client.query(first ? `BEGIN; ${first}` : 'BEGIN');
+      const out = await fn(client, first ? (begun as unknown as QueryResult[]).slice(1) : []);
       await client.query('COMMIT');
       this.state.succeeded(epoch);
       return out;
@@ -277,11 +280,14 @@ class PostgresAudit implements AuditStore {
 
   async append(entries: AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
-    return this.s.tx(async (c) => {
-      // Several gateways may share this table. The lock serializes appends, and the head is read
-      // only after it is held, so every batch links onto the true newest record: one linear chain.
-      await c.query(AUDIT_LOCK);
-      const sealed = sealEntries(await chainHead(c), entries);
+    // Several gateways may share this table. The lock serializes appends, and the head is read
+    // only after it is held, so every batch links onto the true newest record: one linear chain.
+    // BEGIN, the lock and the head go in one round trip (a simple query may hold several
+    // statements): with the write-ahead log each group of concurrent calls waits for this.
+    return this.s.tx(async (c, [, last]) => {
+      const newest = last?.rows[0];
+      const head = newest ? { seq: Number(newest.seq), hash: String(newest.hash) } : await chainHead(c);
+      const sealed = sealEntries(head, entries);
       for (let i = 0; i < sealed.length; i += ROWS_PER_INSERT) {
         const chunk = sealed.slice(i, i + ROWS_PER_INSERT);
         const params = chunk.flatMap(auditParams);
@@ -292,7 +298,7 @@ class PostgresAudit implements AuditStore {
         await c.query(`INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`, params);
       }
       return sealed;
-    });
+    }, `${AUDIT_LOCK}; ${LAST_RECORD}`);
   }
 
   async query(filter: AuditQuery = {}): Promise<AuditRecord[]> {
@@ -343,9 +349,11 @@ class PostgresAudit implements AuditStore {
   }
 }
 
+const LAST_RECORD = 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1';
+
 /** The record new entries link onto: the newest record, else the prune checkpoint, else genesis. */
 async function chainHead(c: PoolClient): Promise<{ seq: number; hash: string }> {
-  const last = (await c.query('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1')).rows[0];
+  const last = (await c.query(LAST_RECORD)).rows[0];
   if (last) return { seq: Number(last.seq), hash: String(last.hash) };
   const cp = (await c.query('SELECT seq, prev_hash FROM audit_checkpoint WHERE id = 1')).rows[0];
   if (cp) return { seq: Number(cp.seq) - 1, hash: String(cp.prev_hash) };

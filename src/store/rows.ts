@@ -50,6 +50,7 @@ export const AUDIT_COLUMNS = [
   'upstream',
   'approver',
   'note',
+  'call_id',
   'prev_hash',
   'hash',
 ] as const;
@@ -73,6 +74,7 @@ export function auditParams(r: AuditRecord): unknown[] {
     r.upstream,
     r.approver ?? null,
     r.note ?? null,
+    r.call ?? null,
     r.prevHash,
     r.hash,
   ];
@@ -100,6 +102,7 @@ export function rowToAudit(r: Row): AuditRecord {
     reason: r.reason,
     approver: r.approver,
     note: r.note,
+    call: r.call_id,
   };
   for (const [key, v] of Object.entries(optional)) {
     if (v !== null && v !== undefined) (rec as unknown as Row)[key] = String(v);

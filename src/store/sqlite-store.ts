@@ -260,6 +260,13 @@ class SqliteGrants implements GrantStore {
 }
 
 class SqliteAudit implements AuditStore {
+  /**
+   * The append path's statements and transaction, prepared once: with the write-ahead log every
+   * group of concurrent calls is one append, so preparing them per append was a cost per call.
+   */
+  private appendTx: ((entries: AuditEntry[]) => AuditRecord[]) | undefined;
+  private lastStmt: Database.Statement | undefined;
+
   constructor(
     private readonly db: Database.Database,
     private readonly run: Runner,
@@ -268,26 +275,27 @@ class SqliteAudit implements AuditStore {
   append(entries: AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return Promise.resolve([]);
     return this.run(() => {
-      const insert = this.db.prepare(
-        `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
-      );
-      // IMMEDIATE takes the write lock before reading the head, so another process on the same
-      // file cannot link onto the same head between our read and our insert.
-      return this.db
-        .transaction(() => {
-          const sealed = sealEntries(this.chainHead(), entries);
+      if (!this.appendTx) {
+        const insert = this.db.prepare(
+          `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
+        );
+        const tx = this.db.transaction((batch: AuditEntry[]) => {
+          const sealed = sealEntries(this.chainHead(), batch);
           for (const r of sealed) insert.run(...auditParams(r));
           return sealed;
-        })
-        .immediate();
+        });
+        // IMMEDIATE takes the write lock before reading the head, so another process on the same
+        // file cannot link onto the same head between our read and our insert.
+        this.appendTx = (batch) => tx.immediate(batch);
+      }
+      return this.appendTx(entries);
     });
   }
 
   /** The record new entries link onto: the newest record, else the prune checkpoint, else genesis. */
   private chainHead(): { seq: number; hash: string } {
-    const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
-      | Row
-      | undefined;
+    this.lastStmt ??= this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+    const last = this.lastStmt.get() as Row | undefined;
     if (last) return { seq: Number(last.seq), hash: String(last.hash) };
     const cp = this.db.prepare('SELECT seq, prev_hash FROM audit_checkpoint WHERE id = 1').get() as
       | Row

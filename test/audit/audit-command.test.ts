@@ -44,6 +44,30 @@ describe('toolgate audit', () => {
     expect(out).toContain(head!.hash);
   });
 
+  it('verify names the calls whose outcome was never recorded, and does not call the log intact', async () => {
+    expect(out).toBe('');
+    const log = new AuditLog(store.audit);
+    const intent = (i: number) => call(i, { upstream: 'pending', call: `call-${i}` });
+    for (const i of [11, 12, 13]) await log.recordDurable(intent(i));
+    log.record(call(12, { decision: 'outcome', upstream: 'ok', call: 'call-12', args: undefined }));
+    await log.close();
+    expect(await run('verify')).toBe(0);
+    expect(out).toMatch(/^Audit chain intact: 14 records/);
+    expect(out).toContain('2 calls have no recorded outcome');
+    expect(out).toContain('record 11  call call-11');
+    expect(out).toContain('record 13  call call-13');
+    expect(out).not.toContain('call-12');
+    out = '';
+    expect(await run('verify', '--json')).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({
+      ok: true,
+      unfinished: [
+        { seq: 11, call: 'call-11', server: 'everything', tool: 'echo' },
+        { seq: 13, call: 'call-13' },
+      ],
+    });
+  });
+
   it('verify exits 1 naming each problem', async () => {
     await h.exec('UPDATE audit SET reason = $1 WHERE seq = $2', ['x', 2]);
     await h.exec('DELETE FROM audit WHERE seq = $1', [7]);

@@ -32,6 +32,11 @@ function fakeStore() {
   return { store, records, batches, state };
 }
 
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  if (!cond()) throw new Error('condition never held');
+}
+
 describe('AuditLog', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -98,6 +103,67 @@ describe('AuditLog', () => {
     expect(f.records).toHaveLength(1);
     expect(() => log.record(call(2))).not.toThrow();
     expect(log.stats.dropped).toBe(1);
+  });
+
+  it('group commit: write-ahead records arriving while a flush runs share the next one', async () => {
+    const f = fakeStore();
+    // A store whose commits take a while and are released by the test, one at a time.
+    const gates: (() => void)[] = [];
+    const append = f.store.append.bind(f.store);
+    f.store.append = async (entries) => {
+      await new Promise<void>((r) => gates.push(r));
+      return append(entries);
+    };
+    const log = new AuditLog(f.store, { flushIntervalMs: 60_000 });
+    const first = log.recordDurable(call(0));
+    await until(() => gates.length === 1);
+    // 20 calls arrive while the first commit is in progress, plus a batched refusal.
+    const next = Array.from({ length: 20 }, (_, i) => log.recordDurable(call(i + 1)));
+    log.record(call(99, { decision: 'deny', upstream: 'none' }));
+    gates.shift()!();
+    expect((await first).seq).toBe(1);
+    await until(() => gates.length === 1);
+    gates.shift()!();
+    const records = await Promise.all(next);
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+    expect(f.batches).toEqual([1, 21]);
+    expect(log.stats).toMatchObject({ commits: 2, durable: 21, queued: 0 });
+  });
+
+  it('a write-ahead record the store refuses fails its caller and is never written later', async () => {
+    const f = fakeStore();
+    const errors: unknown[] = [];
+    const log = new AuditLog(f.store, { flushIntervalMs: 60_000, onError: (e) => errors.push(e) });
+    f.state.fail = true;
+    log.record(call(1, { decision: 'deny', upstream: 'none' }));
+    await expect(log.recordDurable(call(2))).rejects.toThrow('store down');
+    expect(log.stats).toMatchObject({ queued: 1, durableFailed: 1, healthy: false, lastError: 'store down' });
+    f.state.fail = false;
+    await expect(log.recordDurable(call(3))).resolves.toMatchObject({ seq: 2 });
+    // The refusal kept for the retry, then the call that went ahead; the refused call is not there.
+    expect(f.records.map((r) => r.ts)).toEqual([call(1).ts, call(3).ts]);
+    expect(log.stats).toMatchObject({ healthy: true, durable: 1 });
+    expect(log.stats.lastError).toBeUndefined();
+    await log.close();
+    await expect(log.recordDurable(call(4))).rejects.toThrow(/closed/);
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('never drops a write-ahead record to bound memory, and says when it drops others', async () => {
+    const f = fakeStore();
+    const errors: string[] = [];
+    const log = new AuditLog(f.store, {
+      flushIntervalMs: 60_000,
+      maxQueue: 3,
+      onError: (e) => errors.push((e as Error).message),
+    });
+    const durable = log.recordDurable(call(0));
+    for (let i = 1; i <= 4; i++) log.record(call(i));
+    expect(log.stats).toMatchObject({ queued: 3, dropped: 2 });
+    expect(errors.at(-1)).toMatch(/audit record\(s\) dropped/);
+    await durable;
+    await log.close();
+    expect(f.records.map((r) => r.ts)).toEqual([call(0).ts, call(3).ts, call(4).ts]);
   });
 
   it('never throws from record(), even for unserializable arguments', async () => {

@@ -59,7 +59,7 @@ export function auditSuite(name: string, factory: HarnessFactory): void {
     });
 
     it('verifies an empty log', async () => {
-      expect(await verifyAudit(store)).toEqual({ ok: true, records: 0, problems: [] });
+      expect(await verifyAudit(store)).toEqual({ ok: true, records: 0, problems: [], unfinished: [] });
     });
 
     it('finds one byte changed in a stored record and names it', async () => {
@@ -236,6 +236,52 @@ export function auditSuite(name: string, factory: HarnessFactory): void {
       await write(1);
       expect(seen.map((r) => r.seq)).toEqual([1, 2, 3]);
       expect(seen[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    describe('write-ahead records', () => {
+      const intent = (i: number) => call(i, { upstream: 'pending', call: `call-${i}`, latencyMs: 0 });
+      const outcome = (i: number, upstream: 'ok' | 'error' = 'ok') =>
+        call(i, { decision: 'outcome', upstream, call: `call-${i}`, args: undefined, rule: undefined });
+
+      it('commits concurrent write-ahead records together: one transaction per group, not per call', async () => {
+        const committed = await Promise.all(
+          Array.from({ length: 32 }, (_, i) => log.recordDurable(intent(i))),
+        );
+        // Each promise resolves with its own committed record, already in the store.
+        expect(committed.map((r) => r.call)).toEqual(Array.from({ length: 32 }, (_, i) => `call-${i}`));
+        expect(await store.audit.count()).toBe(32);
+        expect(log.stats).toMatchObject({ durable: 32, commits: 1 });
+        const more = Array.from({ length: 10 }, (_, i) => log.recordDurable(intent(100 + i)));
+        log.record(outcome(0));
+        await Promise.all(more);
+        expect(log.stats.commits).toBe(2); // the batched outcome rode along with the group
+        expect((await store.audit.query({ decision: 'outcome' })).map((r) => r.call)).toEqual(['call-0']);
+      });
+
+      it('round-trips the call id, verifies, and lists the calls whose outcome was never written', async () => {
+        for (const i of [1, 2, 3]) await log.recordDurable(intent(i));
+        log.record(outcome(2));
+        log.record(call(4, { decision: 'deny', upstream: 'none' }));
+        await log.flush();
+        const r = await verifyAudit(store);
+        expect(r).toMatchObject({ ok: true, records: 5, problems: [] });
+        expect(r.unfinished.map((u) => [u.seq, u.call, u.tool])).toEqual([
+          [1, 'call-1', 'echo'],
+          [3, 'call-3', 'echo'],
+        ]);
+        const [stored] = await store.audit.query({ afterSeq: 3, limit: 1 });
+        expect(stored).toMatchObject({ decision: 'outcome', call: 'call-2', upstream: 'ok' });
+        expect(stored!.args).toBeUndefined();
+      });
+
+      it('seals the call id: changing which call an outcome belongs to is an edit', async () => {
+        await log.recordDurable(intent(1));
+        await log.recordDurable(intent(2));
+        log.record(outcome(1));
+        await log.flush();
+        await h.exec('UPDATE audit SET call_id = $1 WHERE seq = $2', ['call-2', 3]);
+        expect(await problems()).toEqual([[3, 'edited']]);
+      });
     });
   });
 }

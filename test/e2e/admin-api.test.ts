@@ -182,7 +182,8 @@ describe('admin API', () => {
     const audit = (await (await api('/api/audit?grant=agent-1')).json()) as {
       records: { decision: string; tool: string }[];
     };
-    expect(audit.records.map((r) => r.decision)).toEqual(['deny', 'allow']);
+    // Newest first: the allowed call's write-ahead record, its outcome, then the denial.
+    expect(audit.records.map((r) => r.decision)).toEqual(['deny', 'outcome', 'allow']);
     const stats = (await (await api('/api/stats?bucket=3600')).json()) as {
       buckets: { allow: number; deny: number }[];
     };

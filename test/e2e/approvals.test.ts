@@ -129,13 +129,20 @@ describe('hold mode', () => {
     expect(isErrorResult(reply.body)).toBe(false);
 
     expect((await cli(gw, 'approve', id)).code).toBe(1); // decided once
-    const records = await until('the allow record', async () => {
+    const records = await until('the outcome record', async () => {
       const r = await auditOf(gw);
-      return r.some((x) => x.decision === 'allow') ? r : undefined;
+      return r.some((x) => x.decision === 'outcome') ? r : undefined;
     });
-    expect(records.map((r) => r.decision)).toEqual(['approval_requested', 'approval_granted', 'allow']);
+    expect(records.map((r) => r.decision)).toEqual([
+      'approval_requested',
+      'approval_granted',
+      'allow',
+      'outcome',
+    ]);
     expect(records[1]).toMatchObject({ approver: APPROVER, note: 'looks fine' });
-    expect(records[2]).toMatchObject({ approver: APPROVER, upstream: 'ok' });
+    // The write-ahead record carries the approval; the outcome record says how the call ended.
+    expect(records[2]).toMatchObject({ approver: APPROVER, upstream: 'pending' });
+    expect(records[3]).toMatchObject({ upstream: 'ok', call: records[2]!.call });
     expect(new Set(records.map((r) => r.argsDigest)).size).toBe(1);
     expect(await gw.store.approvals.get(id)).toMatchObject({
       status: 'approved',

@@ -84,15 +84,20 @@ describe('limits through the gateway', () => {
     await gw.close();
     const store = await openStore({ sqlite: db });
     try {
-      const records = await store.audit.query({ tool: 'echo' });
+      const all = await store.audit.query({ tool: 'echo' });
+      // Each forwarded call has a write-ahead record and, once it answered, an outcome record.
+      const records = all.filter((r) => r.decision !== 'outcome');
       expect(records.map((r) => [r.decision, r.upstream])).toEqual([
-        ['allow', 'ok'],
-        ['allow', 'ok'],
-        ['allow', 'ok'],
+        ['allow', 'pending'],
+        ['allow', 'pending'],
+        ['allow', 'pending'],
         ['rate_limited', 'none'],
         ['rate_limited', 'none'],
       ]);
       expect(records[3]!.rule).toBe('tools.echo.limits[0]');
+      const outcomes = all.filter((r) => r.decision === 'outcome');
+      expect(outcomes.map((r) => r.upstream)).toEqual(['ok', 'ok', 'ok']);
+      expect(new Set(outcomes.map((r) => r.call))).toEqual(new Set(records.slice(0, 3).map((r) => r.call)));
     } finally {
       await store.close();
     }

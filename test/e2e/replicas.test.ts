@@ -185,7 +185,11 @@ describe('two gateway processes on one PostgreSQL + Redis', () => {
     // process, which refusedWithin bounds to ~1 s), LIMIT allowed and LIMIT limited for `bot`.
     expect(expected['bot:allow']).toBe(LIMIT);
     expect(expected['bot:rate_limited']).toBe(LIMIT);
-    const total = decided();
+    // Every allowed call has a write-ahead record and an outcome record.
+    const allowed = Object.entries(expected)
+      .filter(([k]) => k.endsWith(':allow'))
+      .reduce((x, [, n]) => x + n, 0);
+    const total = decided() + allowed;
     // Each gateway writes its audit batch within ~100 ms; wait until every decision is stored.
     const deadline = Date.now() + 10_000;
     let result: { ok: boolean; records: number; problems: unknown[] } | undefined;
@@ -208,13 +212,19 @@ describe('two gateway processes on one PostgreSQL + Redis', () => {
     const records = exported.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { grant: string; decision: string; upstream: string });
+      .map((l) => JSON.parse(l) as { grant: string; decision: string; upstream: string; call?: string });
+    const decisions = records.filter((r) => r.decision !== 'outcome');
     const tally: Record<string, number> = {};
-    for (const r of records) tally[`${r.grant}:${r.decision}`] = (tally[`${r.grant}:${r.decision}`] ?? 0) + 1;
+    for (const r of decisions)
+      tally[`${r.grant}:${r.decision}`] = (tally[`${r.grant}:${r.decision}`] ?? 0) + 1;
     expect(tally).toEqual(expected);
     expect(expected['cli-agent:allow']).toBeGreaterThanOrEqual(2);
     expect(expected['api-agent:allow']).toBeGreaterThanOrEqual(2);
-    expect(records.filter((r) => r.decision === 'allow').every((r) => r.upstream === 'ok')).toBe(true);
+    const outcomes = new Map(
+      records.filter((r) => r.decision === 'outcome').map((r) => [r.call, r.upstream]),
+    );
+    const allows = records.filter((r) => r.decision === 'allow');
+    expect(allows.every((r) => r.upstream === 'pending' && outcomes.get(r.call) === 'ok')).toBe(true);
     // And no token reached the audit log.
     for (const t of tokens) expect(exported.stdout).not.toContain(t);
   }, 60_000);

@@ -55,16 +55,21 @@ describe('shadow mode', () => {
     const store = await openStore({ sqlite: db });
     try {
       const records = await store.audit.query({ limit: 1000 });
-      const calls = records.filter((r) => r.method === 'tools/call');
+      const calls = records.filter((r) => r.method === 'tools/call' && r.decision !== 'outcome');
+      // Write-ahead records (the decision, before the call went out); each has its outcome record.
       expect(
         calls.map((r) => ({ tool: r.tool, decision: r.decision, rule: r.rule, upstream: r.upstream })),
       ).toEqual([
-        { tool: 'echo', decision: 'allow', rule: 'tools.echo', upstream: 'ok' },
-        { tool: 'echo', decision: 'shadow_deny', rule: 'tools.echo.deny_if[0]', upstream: 'ok' },
-        { tool: 'get-sum', decision: 'shadow_deny', rule: 'default', upstream: 'ok' },
-        { tool: 'echo', decision: 'allow', rule: 'tools.echo', upstream: 'ok' },
-        { tool: 'echo', decision: 'shadow_deny', rule: 'tools.echo.limits[0]', upstream: 'ok' },
+        { tool: 'echo', decision: 'allow', rule: 'tools.echo', upstream: 'pending' },
+        { tool: 'echo', decision: 'shadow_deny', rule: 'tools.echo.deny_if[0]', upstream: 'pending' },
+        { tool: 'get-sum', decision: 'shadow_deny', rule: 'default', upstream: 'pending' },
+        { tool: 'echo', decision: 'allow', rule: 'tools.echo', upstream: 'pending' },
+        { tool: 'echo', decision: 'shadow_deny', rule: 'tools.echo.limits[0]', upstream: 'pending' },
       ]);
+      const outcomes = new Map(
+        records.filter((r) => r.decision === 'outcome').map((r) => [r.call, r.upstream]),
+      );
+      expect(calls.map((r) => outcomes.get(r.call))).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
       expect(calls[1]!.reason).toContain('no secrets in echoes');
       expect(calls[4]!.reason).toMatch(/rate_limited: shadow_cap: 2 per day reached/);
       // The filter the dashboard and CLI will use finds exactly the would-be denials.

@@ -29,7 +29,7 @@ describe('postgres specifics', () => {
       const [a, b] = await Promise.all([h.open(), h.open()]);
       expect([a.kind, b.kind]).toEqual(['postgres', 'postgres']);
       const versions = await h.exec('SELECT version FROM schema_migrations ORDER BY version');
-      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     } finally {
       await h.dispose();
     }

@@ -38,9 +38,9 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
     describe('migrations', () => {
       it('applies every migration once, in order, and records them', async () => {
         const rows = await h.exec('SELECT version, name FROM schema_migrations ORDER BY version');
-        expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3]);
+        expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4]);
         const again = await h.open();
-        expect(await h.exec('SELECT version FROM schema_migrations')).toHaveLength(3);
+        expect(await h.exec('SELECT version FROM schema_migrations')).toHaveLength(4);
         await again.close();
       });
 

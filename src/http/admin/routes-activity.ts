@@ -41,6 +41,8 @@ export function activityRoutes(router: Router, deps: AdminDeps): void {
       { t: number; allow: number; deny: number; rate_limited: number; hide: number; other: number }
     >();
     for (const r of records) {
+      // An outcome record ends a call whose decision (its write-ahead record) is already counted.
+      if (r.decision === 'outcome') continue;
       const t = Math.floor(r.ts / bucket) * bucket;
       let b = buckets.get(t);
       if (!b) {

@@ -27,6 +27,7 @@ const DECISION_COLOURS: Record<string, string> = {
   approval_expired: 'red',
   upstream_error: 'yellow',
   shadow_deny: 'yellow',
+  outcome: 'gray',
   up: 'green',
   down: 'red',
   starting: 'yellow',
