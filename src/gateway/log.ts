@@ -17,7 +17,9 @@ export function loggerOptions(level: string, redactor: Redactor = defaultRedacto
           try {
             // An Error argument is logged as pino would (under `err`), its text redacted.
             if (a instanceof Error) return { err: redactor.value(a) };
-            return typeof a === 'string' || (typeof a === 'object' && a !== null) ? redactor.value(a) : a;
+            if (typeof a === 'string') return redactor.value(a);
+            if (typeof a !== 'object' || a === null) return a;
+            return keepIdentifiers(a as Record<string, unknown>, redactor.value(a), redactor);
           } catch {
             // A value the redactor cannot read (a throwing getter, nesting past the stack) is left
             // out: a log line must never fail the request that writes it, nor show it unmasked.
@@ -28,6 +30,24 @@ export function loggerOptions(level: string, redactor: Redactor = defaultRedacto
       },
     },
   };
+}
+
+/**
+ * The gateway's own log fields that name things rather than hold secrets: `session` is an MCP
+ * session id (not a credential: another grant's request with it is answered 404), which an
+ * operator needs to follow a session through the log. The member-name rule would mask it (a
+ * `session` argument in a tool call is usually a cookie); at the top level of a log call it is
+ * kept, its text still checked for secret shapes.
+ */
+const LOG_IDENTIFIERS = ['session'] as const;
+
+function keepIdentifiers(raw: Record<string, unknown>, redacted: unknown, redactor: Redactor): unknown {
+  if (typeof redacted !== 'object' || redacted === null) return redacted;
+  for (const key of LOG_IDENTIFIERS) {
+    const value = Object.hasOwn(raw, key) ? raw[key] : undefined;
+    if (typeof value === 'string') (redacted as Record<string, unknown>)[key] = redactor.text(value);
+  }
+  return redacted;
 }
 
 /**

@@ -80,7 +80,7 @@ describe('every kind of policy save is seen, by a real call', () => {
     await eventually(async () => expect(await echo()).toBe(expected), 15_000, 100);
   }
   async function view(): Promise<PolicyView> {
-    return (await (await fetch(`${gw.url}/api/policies/lenient`)).json()) as PolicyView;
+    return (await (await gw.adminFetch('/api/policies/lenient')).json()) as PolicyView;
   }
   async function fileState(state: 'in_sync' | 'invalid' | 'missing'): Promise<PolicyView> {
     return eventually(async () => {

@@ -72,11 +72,15 @@ describe('upstream resets after executing (F7)', () => {
     await gw.close(); // flushes the audit log
     gw = undefined;
     const records = await auditOf(db);
+    // Each forwarded call: its write-ahead record, then its outcome (linked by the call id).
     expect(records.map((r) => [r.tool, r.decision, r.upstream])).toEqual([
-      ['transfer', 'allow', 'unknown'],
-      ['count', 'allow', 'ok'],
+      ['transfer', 'allow', 'pending'],
+      ['transfer', 'outcome', 'unknown'],
+      ['count', 'allow', 'pending'],
+      ['count', 'outcome', 'ok'],
     ]);
-    expect(records[0]?.note).toContain('the connection failed after the request was sent');
+    expect(records[1]?.call).toBe(records[0]?.call);
+    expect(records[1]?.note).toContain('the connection failed after the request was sent');
   }, 30_000);
 
   it('a refused connection is tried again (nothing was sent): the call runs once when the server comes up', async () => {
@@ -131,7 +135,10 @@ describe('upstream resets after executing (F7)', () => {
     await gw.close();
     gw = undefined;
     const records = await auditOf(db);
-    expect(records.map((r) => [r.tool, r.decision, r.upstream])).toEqual([['count', 'allow', 'error']]);
+    expect(records.map((r) => [r.tool, r.decision, r.upstream])).toEqual([
+      ['count', 'allow', 'pending'],
+      ['count', 'outcome', 'error'],
+    ]);
   }, 30_000);
 
   it('a call the client cancels after it was sent is audited as unknown: the server may have run it', async () => {
@@ -153,6 +160,9 @@ describe('upstream resets after executing (F7)', () => {
     await gw.close();
     gw = undefined;
     const records = await auditOf(db);
-    expect(records.map((r) => [r.tool, r.decision, r.upstream])).toEqual([['slow', 'allow', 'unknown']]);
+    expect(records.map((r) => [r.tool, r.decision, r.upstream])).toEqual([
+      ['slow', 'allow', 'pending'],
+      ['slow', 'outcome', 'unknown'],
+    ]);
   }, 30_000);
 });

@@ -225,7 +225,8 @@ describe('no secret shape in arguments is stored or shown in clear', () => {
     const text = await api('/api/audit?limit=100');
     expectNoSecrets('/api/audit', text);
     const { records } = JSON.parse(text) as { records: AuditRecord[] };
-    expect(records.map((r) => r.decision).sort()).toEqual(['allow', 'approval_requested', 'deny']);
+    // The allowed call has its write-ahead record and its outcome record (no arguments on it).
+    expect(records.map((r) => r.decision).sort()).toEqual(['allow', 'approval_requested', 'deny', 'outcome']);
     expect(text).toContain(VISIBLE);
     expect(text).toContain('[REDACTED:toolgate-token]');
     const deny = records.find((r) => r.decision === 'deny')!;
@@ -258,7 +259,7 @@ describe('no secret shape in arguments is stored or shown in clear', () => {
   it('toolgate audit export', async () => {
     const text = await auditExport();
     expectNoSecrets('audit export', text);
-    expect(text.trim().split('\n')).toHaveLength(3);
+    expect(text.trim().split('\n')).toHaveLength(4); // allow, its outcome, approval_requested, deny
   });
 
   it('toolgate approvals list --json', async () => {

@@ -15,6 +15,16 @@ function capture() {
 }
 
 describe('gateway logs', () => {
+  it("keep the MCP session id of the gateway's own session field; a token put there is still masked", () => {
+    const { log, lines } = capture();
+    log.warn({ session: 'fc818249ab2feee8cbbc90645c5d76ca', args: { session: 'cookie-SECRET-9' } }, 'x');
+    log.warn({ session: `stolen ${TG}` }, 'y');
+    const first = JSON.parse(lines[0]!) as { session: string; args: { session: string } };
+    expect(first.session).toBe('fc818249ab2feee8cbbc90645c5d76ca');
+    expect(first.args.session).not.toContain('SECRET-9'); // a nested `session` is a secret name
+    expect(lines[1]).not.toContain(TG);
+  });
+
   it('mask secret names and shapes in objects, messages and child loggers', () => {
     const { log, lines, text } = capture();
     log.info(
