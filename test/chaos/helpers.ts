@@ -111,7 +111,7 @@ export interface Outcome {
 
 /** The gateway's refusal texts we accept as "clear": each names the cause and what to do. */
 export const CLEAR_REFUSAL =
-  /Service unavailable: .+ retry in a few seconds|\[POLICY DENIED\] .*(fails closed|unavailable|unreachable)/;
+  /Service unavailable: .+ retry in a few seconds|\[POLICY DENIED\] .*(fails closed|unavailable|unreachable)|\[AUDIT UNAVAILABLE\] .*nothing reached the server/;
 
 export function classify(worker: string, reply: HttpReply, okText: (text: string) => boolean): Outcome {
   const at = Date.now();
