@@ -396,10 +396,7 @@ export class DecisionGate implements Gate {
         await audit.ahead(decided);
       } catch (err) {
         const detail = `the audit store cannot record it: ${(err as Error).message}`;
-        this.deps.log.error(
-          { server, err: (err as Error).message },
-          'audit write-ahead failed; call refused',
-        );
+        this.logAuditRefusal(server, (err as Error).message);
         this.deps.metrics?.backendError('audit');
         audit({ decision: 'deny', rule: AUDIT_DOWN_RULE, reason: detail, upstream: 'none' });
         return { kind: 'answer', result: auditDownResult(detail) };
@@ -444,6 +441,26 @@ export class DecisionGate implements Gate {
       upstream: 'none',
     });
   }
+
+  /**
+   * One log line per 10 s while the audit store refuses write-ahead records, with how many calls
+   * were refused since the last one: an outage under load must not bury the log (the store's own
+   * down and back lines, the metric and /readyz say the rest).
+   */
+  private logAuditRefusal(server: string, err: string): void {
+    const now = Date.now();
+    if (now - this.auditRefusalLog.at < 10_000) {
+      this.auditRefusalLog.suppressed++;
+      return;
+    }
+    const refusedSince = this.auditRefusalLog.suppressed;
+    this.auditRefusalLog = { at: now, suppressed: 0 };
+    this.deps.log.error(
+      { server, err, ...(refusedSince > 0 ? { refusedSince } : {}) },
+      'audit write-ahead failed; call refused (logged once per 10 s while it lasts)',
+    );
+  }
+  private auditRefusalLog = { at: 0, suppressed: 0 };
 
   private writeAheadOn(): boolean {
     return this.deps.writeAhead !== false && this.deps.audit?.recordDurable !== undefined;

@@ -165,13 +165,20 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
       : { postgres: config.storage.postgres, schema: config.storage.schema },
   );
   const stopStoreLog = logStoreHealth(store, log);
+  // The writer retries every batch while the store is down: the same error is logged once per
+  // 10 s, not per retry; a different one (records dropped, another cause) at once.
+  let auditError = { message: '', at: 0 };
   const audit = new AuditLog(store.audit, {
     redactor,
-    onError: (err) =>
+    onError: (err) => {
+      const message = (err as Error).message;
+      if (message === auditError.message && Date.now() - auditError.at < 10_000) return;
+      auditError = { message, at: Date.now() };
       log.error(
         { err: (err as Error).message },
-        'audit log write failed; records are kept in memory and retried',
-      ),
+        'audit log write failed; records are kept in memory and retried (logged once per 10 s while it lasts)',
+      );
+    },
   });
   const makeAuth = (c: Config) =>
     new Authenticator(
