@@ -4,6 +4,7 @@
 // left with routing and I/O. What a message may then do inside a session is src/proxy/admit.ts.
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  echoableId,
   envelopeProblem,
   errorResponse,
   HEADER_MISMATCH,
@@ -55,9 +56,7 @@ export function admitPost(headers: IncomingHttpHeaders, text: string): PostAdmis
     );
   const problem = envelopeProblem(parsed);
   if (problem) {
-    const id = (parsed as { id?: unknown } | null)?.id;
-    const echo = typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)) ? id : null;
-    return refuse(400, errorResponse(echo, INVALID_REQUEST, `Invalid Request: ${problem}`));
+    return refuse(400, errorResponse(echoableId(parsed), INVALID_REQUEST, `Invalid Request: ${problem}`));
   }
   const message = parsed as JsonRpcMessage;
   // Errors answer with the request's id (2026-07-28 requires it of every error response).

@@ -92,6 +92,12 @@ export function envelopeProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The id of an invalid message, if it is one an error may echo (a string or a safe integer). */
+export function echoableId(value: unknown): RequestId | null {
+  const id = (value as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)) ? id : null;
+}
+
 export function errorResponse(
   id: RequestId | null,
   code: number,

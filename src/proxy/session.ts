@@ -165,7 +165,7 @@ export class ClientSession {
    * on the aggregate with several servers none, so unknown methods are never relayed there.
    */
   private admissionState(params: JsonRpcRequest['params']): AdmissionState {
-    const only = this.links.size === 1 ? (this.links.keys().next().value as string) : undefined;
+    const only = this.soleServer;
     return {
       era: this.opts.era,
       enveloped: readEnvelope(params) !== undefined,
@@ -174,13 +174,18 @@ export class ClientSession {
     };
   }
 
+  /** The one server this session reaches, or undefined on an aggregate of several. */
+  private get soleServer(): string | undefined {
+    return this.links.size === 1 ? (this.links.keys().next().value as string) : undefined;
+  }
+
   /** Audit a refusal; answer a request with it. */
   private refuse(
     admission: Extract<Admission, { kind: 'refuse' }>,
     method: string,
     params: JsonRpcRequest['params'],
   ): JsonRpcError {
-    const only = this.links.size === 1 ? (this.links.keys().next().value as string) : '*';
+    const only = this.soleServer ?? '*';
     const tool = method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
     this.opts.gate.recordRefusal?.(this.caller, only, {
       method,

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import {
+  echoableId,
   envelopeProblem,
   errorResponse,
   INVALID_REQUEST,
@@ -42,9 +43,7 @@ export function serveStdio(session: ClientSession, input: Readable, output: Writ
     }
     const problem = envelopeProblem(parsed);
     if (problem) {
-      const id = (parsed as { id?: unknown } | null)?.id;
-      const echo = typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)) ? id : null;
-      sink.send(errorResponse(echo, INVALID_REQUEST, `Invalid Request: ${problem}`), true);
+      sink.send(errorResponse(echoableId(parsed), INVALID_REQUEST, `Invalid Request: ${problem}`), true);
       return;
     }
     // A refused notification has nobody waiting for an answer; say why on stdout all the same
