@@ -79,6 +79,11 @@ export class StoreHealth {
   /** Something looks wrong (a pooled connection was lost while idle): probe now rather than wait for a call. */
   suspect(): void {
     if (this.closed || this.probing) return;
+    this.runProbe((epoch, reason) => this.failed(epoch, reason));
+  }
+
+  /** One probe: an answer is `succeeded` for the period it started in; a failure goes to `onFail`. */
+  private runProbe(onFail: (epoch: number, reason: string) => void): void {
     const epoch = this.current;
     this.probing = true;
     this.probe().then(
@@ -88,7 +93,7 @@ export class StoreHealth {
       },
       (err: Error) => {
         this.probing = false;
-        this.failed(epoch, err.message);
+        onFail(epoch, err.message);
       },
     );
   }
@@ -117,21 +122,12 @@ export class StoreHealth {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.closed || this.status.state === 'up') return;
-      const epoch = this.current;
-      this.probing = true;
-      this.probe().then(
-        () => {
-          this.probing = false;
-          this.succeeded(epoch);
-        },
-        (err: Error) => {
-          this.probing = false;
-          if (this.status.state === 'up') return;
-          this.status.reason = err.message;
-          this.delayMs = Math.min(this.delayMs * 2, this.maxDelayMs);
-          this.schedule();
-        },
-      );
+      this.runProbe((_epoch, reason) => {
+        if (this.status.state === 'up') return;
+        this.status.reason = reason;
+        this.delayMs = Math.min(this.delayMs * 2, this.maxDelayMs);
+        this.schedule();
+      });
     }, this.delayMs);
     this.timer.unref();
   }
