@@ -1,8 +1,11 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from '../config/index.js';
+import { ConfigError, type LoadedConfig, loadConfigFile } from '../config/index.js';
 import { type Gateway, startGateway } from '../gateway/index.js';
 import { PolicyError } from '../policy/index.js';
 import { configPath, requireConfigFile } from './args.js';
+import { clientSnippets, renderSnippets, type SnippetContext } from './client-snippets.js';
 import type { CliContext } from './context.js';
 import { installLastResort } from './last-resort.js';
 
@@ -19,8 +22,9 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
   });
   const file = requireConfigFile(configPath(values.config, ctx.env));
   let gateway: Awaited<ReturnType<typeof startGateway>>;
+  let loaded: LoadedConfig;
   try {
-    const loaded = loadConfigFile(file, ctx.env);
+    loaded = loadConfigFile(file, ctx.env);
     gateway = await startGateway(loaded, {
       env: ctx.env,
       port: values.port ? Number(values.port) : undefined,
@@ -48,6 +52,16 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
     reason: st.reason,
   }));
   const signIn = dashboardSignIn(gateway.admin, gateway.url, file);
+  const clients: SnippetContext = {
+    url: gateway.url,
+    servers: endpoints.map((e) => e.server),
+    tokens: loaded.config.auth.mode === 'tokens',
+    grants: loaded.config.grants,
+    node: process.execPath,
+    // This installation's CLI (main.js beside this file), so the entry runs what is installed here.
+    cli: fileURLToPath(new URL('./main.js', import.meta.url)),
+    config: resolve(file),
+  };
   if (values.json) {
     ctx.stdout(
       `${JSON.stringify({
@@ -55,6 +69,7 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
         aggregate: `${gateway.url}/mcp`,
         servers: endpoints,
         ...(signIn.link ? { login: signIn.link } : {}),
+        clients: Object.fromEntries(clientSnippets(clients).map((c) => [c.client, c.config])),
       })}\n`,
     );
   } else {
@@ -65,10 +80,7 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
     }
     lines.push(`  ${'(all servers)'.padEnd(16)} ${gateway.url}/mcp`, '');
     lines.push(...signIn.lines, `Metrics: ${gateway.url}/metrics (Authorization: Bearer <admin token>)`, '');
-    const mcpServers = Object.fromEntries(endpoints.map((e) => [e.server, { type: 'http', url: e.url }]));
-    lines.push('Paste into your MCP client config (Claude Code .mcp.json, Cursor, VS Code "servers"):');
-    lines.push(JSON.stringify({ mcpServers }, null, 2));
-    lines.push('', 'Press Ctrl+C to stop.', '');
+    lines.push(...renderSnippets(clients), 'Press Ctrl+C to stop.', '');
     ctx.stdout(lines.join('\n'));
   }
   await new Promise<void>((resolve) => {
