@@ -44,14 +44,17 @@ const LAUNCH: Record<string, Launch> = {
   '@notionhq/notion-mcp-server': { bin: 'bin/cli.mjs', env: { NOTION_TOKEN: 'ntn_dummy' } },
   '@mongodb-js/mongodb-mcp-server': { bin: 'dist/index.js' },
   '@playwright/mcp': { bin: 'cli.js', args: ['--headless'] },
-  '@supabase/mcp-server-supabase': {
-    bin: 'dist/cli.js',
-    env: { SUPABASE_ACCESS_TOKEN: 'sbp_dummy' },
-  },
+  '@sentry/mcp-server': { bin: 'dist/index.js', args: ['--access-token=sntrys_dummy'] },
+  '@heroku/mcp-server': { bin: 'bin/heroku-mcp-server.mjs', env: { HEROKU_API_KEY: 'dummy' } },
+  'mcp-server-kubernetes': { bin: 'dist/index.js' },
+  '@modelcontextprotocol/server-redis': { bin: 'dist/index.js', args: ['redis://127.0.0.1:1'] },
+  '@modelcontextprotocol/server-puppeteer': { bin: 'dist/index.js' },
+  '@hubspot/mcp-server': { bin: 'dist/index.js', env: { PRIVATE_APP_ACCESS_TOKEN: 'pat-dummy' } },
 };
 
 function packageDir(root: string, pkg: string): string {
-  return join(root, pkg.replace(/[@/]/g, '_'), 'node_modules', pkg);
+  // `@a/b` -> `_a_b`, `c` -> `_c` (a prefix named like the package confuses npm).
+  return join(root, `_${pkg.replace(/^@/, '').replace(/\//g, '_')}`, 'node_modules', pkg);
 }
 
 /**
