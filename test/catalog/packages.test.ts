@@ -8,7 +8,8 @@ import { classifyTool, proposePolicy, type Risk, riskRank } from '../../src/cata
 import { type LabelledPackage, loadPackage } from './package-rows.js';
 
 const TUNING = '@iterable/mcp';
-const HELD_OUT = [
+/** Labelled before any rule change; scored before and after the issue-15 fixes. */
+const HELD_OUT_A = [
   '@modelcontextprotocol/server-slack',
   '@modelcontextprotocol/server-gitlab',
   '@stripe/mcp',
@@ -16,20 +17,34 @@ const HELD_OUT = [
   '@mongodb-js/mongodb-mcp-server',
   '@playwright/mcp',
 ];
+/** Collected and labelled after the issue-15 fixes, scored once. */
+const HELD_OUT_B = [
+  '@sentry/mcp-server',
+  '@modelcontextprotocol/server-puppeteer',
+  '@hubspot/mcp-server',
+  'mcp-server-kubernetes',
+];
 
 // Floors set from the measured results (docs/catalog.md, "Accuracy on real npm servers"), a
 // little below them so a regression of two or three tools fails. The held-out floors are low
 // because the results are: most risk misses there are servers marking clicks and searches
-// destructiveHint: true, which the classifier believes on purpose.
+// destructiveHint: true, or API reads openWorldHint: true, which the classifier believes on
+// purpose (see the docs for what each miss does to the proposed rule).
 const FLOORS: Record<string, { category: number; risk: number }> = {
   [TUNING]: { category: 0.98, risk: 0.96 },
-  'held-out': { category: 0.87, risk: 0.7 },
+  'held-out A': { category: 0.87, risk: 0.7 },
+  'held-out B': { category: 0.87, risk: 0.58 },
+  'held-out A+B': { category: 0.87, risk: 0.65 },
   '@modelcontextprotocol/server-slack': { category: 1, risk: 1 },
   '@modelcontextprotocol/server-gitlab': { category: 1, risk: 1 },
   '@stripe/mcp': { category: 0.95, risk: 0.8 },
   '@notionhq/notion-mcp-server': { category: 0.85, risk: 0.55 },
   '@mongodb-js/mongodb-mcp-server': { category: 0.95, risk: 0.85 },
   '@playwright/mcp': { category: 0.6, risk: 0.4 },
+  '@sentry/mcp-server': { category: 0.9, risk: 0.45 },
+  '@modelcontextprotocol/server-puppeteer': { category: 0.7, risk: 0.7 },
+  '@hubspot/mcp-server': { category: 0.9, risk: 0.6 },
+  'mcp-server-kubernetes': { category: 0.85, risk: 0.65 },
 };
 
 interface Score {
@@ -64,36 +79,41 @@ function score(name: string, packages: LabelledPackage[]): Score {
 }
 
 const tuning = loadPackage(TUNING);
-const heldOut = HELD_OUT.map(loadPackage);
+const heldOutA = HELD_OUT_A.map(loadPackage);
+const heldOutB = HELD_OUT_B.map(loadPackage);
 const scores = [
   score(tuning.package, [tuning]),
-  ...heldOut.map((p) => score(p.package, [p])),
-  score('held-out', heldOut),
+  ...heldOutA.map((p) => score(p.package, [p])),
+  score('held-out A', heldOutA),
+  ...heldOutB.map((p) => score(p.package, [p])),
+  score('held-out B', heldOutB),
+  score('held-out A+B', [...heldOutA, ...heldOutB]),
 ];
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)}%`;
 console.log(
   `\ncatalog accuracy on npm servers (tools, category, risk, proposed rule as labelled, risk under the label)\n${scores
     .map(
       (s) =>
-        `  ${s.name.padEnd(46)} ${String(s.tools).padStart(3)}  ${pct(s.category, s.tools).padStart(6)}  ${pct(s.risk, s.tools).padStart(6)}  ${pct(s.rule, s.tools).padStart(6)}  ${s.under}`,
+        `  ${s.name.padEnd(50)} ${String(s.tools).padStart(3)}  ${pct(s.category, s.tools).padStart(6)}  ${pct(s.risk, s.tools).padStart(6)}  ${pct(s.rule, s.tools).padStart(6)}  ${s.under}`,
     )
     .join('\n')}\nmisses:\n${scores
-    .slice(0, -1)
+    .filter((s) => !s.name.startsWith('held-out'))
     .flatMap((s) => s.misses.map((m) => `  ${s.name}: ${m}`))
     .join('\n')}\n`,
 );
 
 describe('accuracy on real npm MCP servers', () => {
   it.each(scores.map((s) => [s.name, s] as const))('%s meets its floors', (name, s) => {
-    const floor = FLOORS[name.replace(/@[^@]*$/, '')] ?? FLOORS[name];
-    expect(floor, `no floor for ${name}`).toBeDefined();
-    expect(s.category / s.tools).toBeGreaterThanOrEqual(floor!.category);
-    expect(s.risk / s.tools).toBeGreaterThanOrEqual(floor!.risk);
+    const floor = FLOORS[name.replace(/(.)@[^@]*$/, '$1')];
+    if (!floor) throw new Error(`no floor for ${name}`);
+    expect(s.category / s.tools).toBeGreaterThanOrEqual(floor.category);
+    expect(s.risk / s.tools).toBeGreaterThanOrEqual(floor.risk);
   });
 
-  it('covers at least four held-out packages and 100 held-out tools', () => {
-    expect(heldOut.length).toBeGreaterThanOrEqual(4);
-    expect(heldOut.reduce((n, p) => n + p.tools.length, 0)).toBeGreaterThanOrEqual(100);
+  it('covers at least four held-out packages in each set, and 150 held-out tools', () => {
+    expect(heldOutA.length).toBeGreaterThanOrEqual(4);
+    expect(heldOutB.length).toBeGreaterThanOrEqual(4);
+    expect([...heldOutA, ...heldOutB].reduce((n, p) => n + p.tools.length, 0)).toBeGreaterThanOrEqual(150);
   });
 });
 
