@@ -134,7 +134,7 @@ const NOUN_LIST: Record<NounDomain, string> = {
   // Things that run once started: start_container or stop_instance runs or halts software.
   runnable: `
     container vm instance server service machine worker sandbox pod process job task daemon bot agent
-    runner`,
+    runner app application kernel notebook browser emulator simulator`,
   'mass-message': `campaign newsletter broadcast blast digest journey mailing`,
   draft: `draft template snippet_template preview`,
 };

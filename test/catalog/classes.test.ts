@@ -35,6 +35,7 @@ describe('start and stop run something only when their object runs', () => {
     ['start_container', 'Execute'],
     ['stop_instance', 'Execute'],
     ['start_job', 'Execute'],
+    ['stop_app', 'Execute'],
     ['start_ab_test', 'Write'],
     ['stop_newsletter', 'Write'],
   ])('%s is %s', (name, category) => {
