@@ -11,16 +11,21 @@ export interface CategoryResult {
 
 const ACCESS_REMOVAL_VERBS = new Set(['revoke', 'deprovision', 'suspend', 'ban', 'kick']);
 /** Verbs that bring a message into being; `update_email` or `dismiss_notification` do not. */
-const CREATING_VERBS = new Set([
-  'create',
-  'add',
-  'write',
-  'compose',
+const CREATING_VERBS = new Set(['create', 'add', 'write', 'compose', 'submit', 'make', 'put']);
+/**
+ * Verbs that set a message or campaign going: `schedule_campaign`, `activate_triggered_campaign`.
+ * Their opposites (`cancel`, `abort`, `deactivate`, `stop`) stop sends and deliver nothing.
+ */
+const LAUNCHING_VERBS = new Set([
   'schedule',
   'publish',
-  'submit',
-  'make',
-  'put',
+  'activate',
+  'enable',
+  'resume',
+  'start',
+  'trigger',
+  'launch',
+  'fire',
 ]);
 
 function quote(words: string[] | undefined): string {
@@ -44,13 +49,19 @@ export function chooseCategory(s: Signals): CategoryResult {
   if (prop('code') && (cls !== 'read' || v?.base === 'query')) {
     return out('Execute', `input ${quote(s.props.get('code'))} carries code or a query to run (${verbText})`);
   }
-  if (cls === 'weak-execute' && has('code')) {
-    return out('Execute', `${verbText} starts ${quote(s.nouns.get('code'))}`);
+  if (cls === 'weak-execute' && (has('code') || has('runnable'))) {
+    const what = [...(s.nouns.get('code') ?? []), ...(s.nouns.get('runnable') ?? [])];
+    return out(
+      'Execute',
+      `${verbText} ${v!.base === 'stop' ? 'stops' : 'starts'} ${quote([...new Set(what)])}`,
+    );
   }
   // 2. Money moving (record verbs such as track_purchase only report that it moved).
   if (cls === 'money' || cls === 'money-out') return out('Financial', `${verbText} moves money`);
   const moneyNouns = [...(s.nouns.get('money') ?? []), ...(s.nouns.get('money-setup') ?? [])];
-  const weakMoney = !has('message') && !has('access') ? (s.nouns.get('money-weak') ?? []) : [];
+  // A subscription to emails or lists is consent, not a billing plan.
+  const weakMoney =
+    !has('message') && !has('access') && !s.cues.has('consent') ? (s.nouns.get('money-weak') ?? []) : [];
   if (mutating && cls !== 'delete' && [...moneyNouns, ...weakMoney].length > 0) {
     return out('Financial', `${verbText} on ${quote([...moneyNouns, ...weakMoney])}`);
   }
@@ -91,8 +102,18 @@ export function chooseCategory(s: Signals): CategoryResult {
   // 5. Messages that reach people. Drafts and templates are content, not delivery.
   if (cls === 'deliver') return out('Communication', `${verbText} delivers a message`);
   const messageNouns = [...(s.nouns.get('message') ?? []), ...(s.nouns.get('mass-message') ?? [])];
-  const creates = cls === 'weak-execute' || (v !== undefined && CREATING_VERBS.has(v.base));
-  if (creates && !has('draft') && messageNouns.length > 0) {
+  // `activate`, `enable`, `resume` and `start` set a campaign or journey going; on a single message
+  // (`enable_notifications`) they change a setting.
+  const launches =
+    v !== undefined &&
+    LAUNCHING_VERBS.has(v.base) &&
+    (has('mass-message') || ['schedule', 'publish', 'trigger', 'launch', 'fire'].includes(v.base));
+  const creates = launches || (v !== undefined && CREATING_VERBS.has(v.base));
+  // A campaign is created as content and sent by a later step, unless this call gives it a send
+  // time or says it sends: `create_blast_campaign` "is created without being scheduled".
+  const massOnly = !has('message') && has('mass-message');
+  const sendsNow = launches || prop('send-time') || s.cues.has('sends');
+  if (creates && !has('draft') && messageNouns.length > 0 && (!massOnly || sendsNow)) {
     return out('Communication', `${verbText} on ${quote(messageNouns)}`);
   }
   if (creates && !has('draft') && prop('recipient')) {
@@ -103,9 +124,11 @@ export function chooseCategory(s: Signals): CategoryResult {
     const what =
       cls === 'record'
         ? 'records an event'
-        : cls === 'weak-execute'
-          ? 'starts an operation'
-          : 'changes state';
+        : creates && massOnly
+          ? `creates ${quote(s.nouns.get('mass-message'))} without sending it`
+          : cls === 'weak-execute'
+            ? `${v!.base === 'stop' ? 'stops' : 'starts'} an operation`
+            : 'changes state';
     return out('Write', `${verbText} ${what}`);
   }
   if (cls === 'read') return out('Read', `${verbText} only reads`);

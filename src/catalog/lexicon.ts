@@ -47,15 +47,17 @@ const VERB_LIST: Record<VerbClass, string> = {
     restore replace make build store submit register enable disable pause resume click type fill press
     drag upgrade install init initialize manage request publish release duplicate clone resize enroll
     attach link unlink mute unmute react vote follow unfollow bookmark finalize scale undo
-    rollback drain cordon uncordon evict failover`,
+    rollback drain cordon uncordon evict failover abort activate deactivate declare end`,
   record: `track log record report note observe increment identify`,
   delete: `
     delete remove destroy drop purge erase wipe truncate clear rm del uninstall prune discard forget
     empty reset terminate detach`,
   execute: `
-    run exec execute eval evaluate invoke spawn shell bash sh deploy rerun restart reboot kill start
-    stop dispatch migrate call sudo script`,
-  'weak-execute': `trigger launch process perform do fire`,
+    run exec execute eval evaluate invoke spawn shell bash sh deploy rerun restart reboot kill
+    dispatch migrate call sudo script`,
+  // `start` and `stop` run something only when their object runs (start_container, stop_job);
+  // start_experiment or stop_campaign change a setting of a thing that runs no code.
+  'weak-execute': `trigger launch process perform do fire start stop`,
   money: `refund charge bill invoice purchase buy sell trade capture void checkout`,
   'money-out': `pay transfer withdraw payout wire remit tip donate`,
   admin: `
@@ -87,6 +89,7 @@ export type NounDomain =
   | 'mass-message'
   | 'draft'
   | 'personal'
+  | 'runnable'
   | 'minor';
 
 const NOUN_LIST: Record<NounDomain, string> = {
@@ -108,7 +111,7 @@ const NOUN_LIST: Record<NounDomain, string> = {
   container: `
     organization org repository repo database db table schema project account workspace bucket cluster
     instance namespace index collection environment stack volume disk zone site app application server
-    tenant keyspace topic vm`,
+    tenant keyspace topic vm catalog`,
   // Running infrastructure: a change takes effect at once for everyone the service serves
   // (kubectl_apply, terraform_apply, scale_deployment), so even a plain write is High. The tool
   // names themselves count: `kubectl_apply` names no object, the CLI is the object.
@@ -128,6 +131,10 @@ const NOUN_LIST: Record<NounDomain, string> = {
     message email mail sms notification comment reply reaction dm chat thread push tweet status_update
     announcement alert text whatsapp inapp voice call`,
   minor: `reaction label tag star bookmark emoji assignee favorite`,
+  // Things that run once started: start_container or stop_instance runs or halts software.
+  runnable: `
+    container vm instance server service machine worker sandbox pod process job task daemon bot agent
+    runner app application kernel notebook browser emulator simulator`,
   'mass-message': `campaign newsletter broadcast blast digest journey mailing`,
   draft: `draft template snippet_template preview`,
 };
@@ -144,7 +151,8 @@ export type PropDomain =
   | 'force'
   | 'path'
   | 'url'
-  | 'secret';
+  | 'secret'
+  | 'send-time';
 
 /** Matched against the whole property name (lower-cased, separators removed). */
 export const PROP_EXACT: ReadonlyMap<string, PropDomain> = new Map(
@@ -160,6 +168,8 @@ export const PROP_EXACT: ReadonlyMap<string, PropDomain> = new Map(
       path: `path paths filepath filename directory`,
       url: `url uri endpoint webhookurl callbackurl`,
       secret: `password apikey secret token privatekey`,
+      // A campaign created with a send time is a scheduled send; without one it is content.
+      'send-time': `sendat sendtime senddate scheduledat scheduleat scheduledtime scheduletime deliverat`,
     }),
   ].map(([word, domains]) => [word, domains[0]!] as [string, PropDomain]),
 );

@@ -70,9 +70,12 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
       if (nouns('personal').length)
         to('Medium', `reads personal or private data (${list(nouns('personal'))})`);
       if (BULK_READ_VERBS.has(verb)) to('Medium', `'${verb}' copies data out in bulk`);
+      if (s.cues.has('download-links'))
+        to('High', 'returns download links: whoever holds one can fetch the whole export');
       break;
     case 'Write':
       if (nouns('bulk').length) to('High', `bulk change (${list(nouns('bulk'))})`);
+      if (s.cues.has('bulk')) to('High', 'description says it changes items in bulk');
       if (HIGH_WRITE_VERBS.has(verb)) to('High', `'${verb}' publishes changes others depend on`);
       if (INFRA_VERBS.has(verb)) to('High', `'${verb}' moves traffic or capacity of running infrastructure`);
       if (nouns('infra').length) to('High', `changes running infrastructure (${list(nouns('infra'))})`);
@@ -86,6 +89,7 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
       // terraform_destroy, helm_uninstall: everything the tool manages goes, not one record.
       if (nouns('infra').length) to('Critical', `removes running infrastructure (${list(nouns('infra'))})`);
       if (nouns('bulk').length) to('Critical', `bulk deletion (${list(nouns('bulk'))})`);
+      if (s.cues.has('bulk')) to('Critical', 'description says it deletes in bulk');
       if (props('force').length) to('Critical', `input ${list(props('force'))} widens the deletion`);
       if (s.cues.has('irreversible')) to('Critical', 'description says the deletion is permanent');
       break;
@@ -104,6 +108,7 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
       if (s.verb?.cls === 'deliver' && nouns('money').some((n) => PAYABLE_MONEY.has(n)))
         to('Critical', `'${verb}' sends ${list(nouns('money'))} to someone`);
       if (nouns('bulk').length) to('Critical', `bulk money movement (${list(nouns('bulk'))})`);
+      if (s.cues.has('bulk')) to('Critical', 'description says it moves money in bulk');
       if (
         risk === 'High' &&
         nouns('money').length === 0 &&
@@ -124,6 +129,7 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
         to('Critical', `creates or changes secrets (${list(nouns('secret'))})`);
       if (protections.length) to('Critical', `changes a safeguard (${list(protections)})`);
       if (nouns('bulk').length) to('Critical', `bulk access change (${list(nouns('bulk'))})`);
+      if (s.cues.has('bulk')) to('Critical', 'description says it changes access in bulk');
       break;
     }
     case 'Communication': {
@@ -137,6 +143,7 @@ export function assessRisk(category: Category, s: Signals): RiskResult {
       if (external.length) to('High', `reaches people outside the workspace (${list(external)})`);
       if (nouns('mass-message').length) to('High', `mass messaging (${list(nouns('mass-message'))})`);
       if (nouns('bulk').length) to('High', `bulk messaging (${list(nouns('bulk'))})`);
+      if (s.cues.has('bulk')) to('High', 'description says it sends in bulk');
       break;
     }
   }
