@@ -28,6 +28,10 @@ export function serverRoutes(router: Router, deps: AdminDeps): void {
         transport: isStdioServer(cfg) ? 'stdio' : cfg.transport === 'sse' ? 'sse' : 'http',
         status: st.status,
         reason: st.reason,
+        // While down: the backoff (upstream-health.ts) and the server's last stderr lines.
+        failures: st.failures,
+        retryAt: st.retryAt === undefined ? undefined : new Date(st.retryAt).toISOString(),
+        stderr: st.stderr,
         tools: st.tools,
         serverInfo: st.serverInfo,
         protocolVersion: st.protocolVersion,
