@@ -127,9 +127,15 @@ export class UpstreamHealth implements LinkHealth {
 
   /** LinkHealth: the server answered live traffic. */
   answered(server: string): void {
-    this.answeredAt.set(server, this.now());
-    // Down, yet answering: it came back. Probe now rather than at the next retry.
-    if (this.states.get(server)?.status === 'down') void this.check(server);
+    const now = this.now();
+    this.answeredAt.set(server, now);
+    // Down, yet answering: it came back. Probe now rather than at the next retry. Not a stdio
+    // server: a process started before says nothing of whether a new one starts, and probing it
+    // on every answer would start one a second, the backoff's due time comes soon enough.
+    const st = this.states.get(server);
+    if (st?.status !== 'down') return;
+    const cfg = this.deps.servers().get(server);
+    if (cfg && (!isStdioServer(cfg) || now >= (st.retryAt ?? 0))) void this.check(server);
   }
 
   /** LinkHealth: a link could not reach or start the server. */
@@ -165,8 +171,8 @@ export class UpstreamHealth implements LinkHealth {
 
   /**
    * Readiness problems of the servers (`server:<name>` -> reason) and every server's state. Servers
-   * that are down are re-probed in the background, at most every REPROBE_MS, so /readyz turns 200
-   * once they are up without a restart (this answer is from the current state).
+   * that are down are re-probed in the background once their next attempt is due, so /readyz turns
+   * 200 once they are up without a restart (this answer is from the current state).
    */
   readiness(): { problems: Record<string, string>; servers: Record<string, ServerReadiness> } {
     const problems: Record<string, string> = {};

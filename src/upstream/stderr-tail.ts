@@ -84,9 +84,19 @@ export class StderrTail {
     this.reportSkipped();
   }
 
-  /** The last lines, cleaned and with secrets masked: safe to show. Oldest first. */
+  /**
+   * The last lines, cleaned and with secrets masked: safe to show. Oldest first; an unfinished last
+   * line counts (the pipe may still be open when the process is gone).
+   */
   lines(): string[] {
-    return this.kept.map((l) => defaultRedactor.text(l));
+    const lines = [...this.kept];
+    const pending = cleanLine(this.partial.slice(0, TAIL_CHARS / 4));
+    if (pending.trim() !== '') {
+      lines.push(pending);
+      let chars = this.keptChars + pending.length;
+      while (lines.length > TAIL_LINES || chars > TAIL_CHARS) chars -= lines.shift()?.length ?? 0;
+    }
+    return lines.map((l) => defaultRedactor.text(l));
   }
 
   private append(text: string, from: number, to: number | undefined): void {

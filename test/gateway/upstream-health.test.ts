@@ -205,6 +205,19 @@ describe('UpstreamHealth', () => {
     expect(t.health.states.get('a')?.status).toBe('up');
   });
 
+  it('a stdio server that answers while marked down waits for its retry (its old processes prove nothing)', async () => {
+    const t = setup(0);
+    t.servers.set('s', { command: 'npx', args: ['-y', 'some-server'] } as ServerConfig);
+    void t.health.probeAll();
+    for (const name of ['a', 'b', 's']) await t.take(name).answer({ status: 'up' });
+    t.health.unreachable('s', 'server "s" exited with code 1 before it answered initialize');
+    t.health.answered('s');
+    expect(t.pending).toEqual([]);
+    t.advance(REPROBE_MS);
+    t.health.answered('s');
+    expect(t.pending.map((p) => p.name)).toEqual(['s']);
+  });
+
   it('a probe overtaken by live traffic does not apply', async () => {
     const t = setup();
     void t.health.probeAll();

@@ -62,6 +62,11 @@ describe('StderrTail', () => {
     expect(logged).toHaveLength(5);
   });
 
+  it('an unfinished last line counts before the stream ends', () => {
+    const { tail } = feed(['first\n', 'npm error code E4']);
+    expect(tail.lines()).toEqual(['first', 'npm error code E4']);
+  });
+
   it('a multi-byte character split across chunks stays whole', () => {
     const bytes = Buffer.from('héllo ✓\n');
     const { tail } = feed([bytes.subarray(0, 2), bytes.subarray(2, 9), bytes.subarray(9)]);
