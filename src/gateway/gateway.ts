@@ -428,6 +428,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       store: core.store,
       audit: core.audit,
       counters,
+      retryServer: (server) => health.retry(server),
     },
     adminSessions,
     [

@@ -144,6 +144,16 @@ describe('a server that fails to start', () => {
     );
     // At most the one retry that may have fallen due during the ten requests.
     expect(starts() - before).toBeLessThanOrEqual(1);
+
+    // The operator fixed something: the admin API tries it now, with a fresh count.
+    const beforeRetry = starts();
+    const res = await gw.adminFetch('/api/servers/npx404/retry', { method: 'POST' });
+    expect(res.status).toBe(200);
+    const retried = (await res.json()) as ApiServer & { retried: boolean };
+    expect(retried).toMatchObject({ name: 'npx404', retried: true, status: 'down', failures: 1 });
+    expect(retried.reason).toContain('npm error code E404');
+    expect(starts() - beforeRetry).toBeGreaterThanOrEqual(1);
+    expect((await gw.adminFetch('/api/servers/nope/retry', { method: 'POST' })).status).toBe(404);
   }, 60_000);
 
   it('coming up after failures resets the backoff', async () => {
