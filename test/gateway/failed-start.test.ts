@@ -199,7 +199,9 @@ describe('a server that fails to start', () => {
     expect(st.stderr!.at(-1)).toMatch(/^npm error A complete log/);
     for (const text of [st.reason!, ...st.stderr!]) expect(text).not.toMatch(UNSAFE);
     const logs = gw.logs.join('');
-    console.log(`failed-start flood: ${logs.length} characters of log, tail ${st.stderr!.join('').length} characters`);
+    console.log(
+      `failed-start flood: ${logs.length} characters of log, tail ${st.stderr!.join('').length} characters`,
+    );
     expect(logs.length).toBeLessThan(2 * 1024 * 1024); // against 12 MB written per start
     expect(logs).not.toContain('owned'); // the window title never reached the log
     expect(logs).toContain('upstream stderr: lines not logged');
