@@ -20,8 +20,9 @@ const STDERR_DRAIN_MS = 250;
 
 /**
  * A stdio MCP server as a child process: newline-delimited JSON on stdin/stdout, stderr to our
- * log (bounded: stderr-tail.ts) and its last lines into the error when it exits. Written on node:child_process directly (not the SDK transport) because the gateway needs
- * the exit code for its error messages and must never schema-parse messages it only relays.
+ * log (bounded: stderr-tail.ts) and its last lines into the error when it exits. Written on
+ * node:child_process directly (not the SDK transport) because the gateway needs the exit code and
+ * stderr for its error messages and must never schema-parse messages it only relays.
  */
 export class StdioChannel implements Channel {
   onmessage?: (message: JsonRpcMessage) => void;
