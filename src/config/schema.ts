@@ -261,9 +261,16 @@ export const configSchema = z
       .object({
         /** An up server without traffic for this long is probed again; "0s" turns the background check off. */
         probe_interval: duration.default(30_000),
+        /**
+         * The longest wait between attempts at a server that is down (it doubles from 2 s up to
+         * this; src/upstream/restart-backoff.ts).
+         */
+        retry_max: duration
+          .refine((ms) => ms >= 1_000 && ms <= 86_400_000, 'between 1s and 24h')
+          .default(300_000),
       })
       .strict()
-      .default({ probe_interval: 30_000 }),
+      .default({ probe_interval: 30_000, retry_max: 300_000 }),
     /** OpenTelemetry traces of each tools/call (src/telemetry); off unless otlp_endpoint is set. */
     telemetry: z
       .object({

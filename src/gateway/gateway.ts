@@ -202,6 +202,8 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
     servers: () => servers,
     log,
     probeIntervalMs: config.health.probe_interval,
+    retryMaxMs: config.health.retry_max,
+    redact: (text) => redactor.text(text),
     // A probe is a look at the tools too: pin them (or quarantine new ones), note SEP-2243 headers.
     onUp: (name, st) => {
       if (!st.toolList) return;
@@ -426,6 +428,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       store: core.store,
       audit: core.audit,
       counters,
+      retryServer: (server) => health.retry(server),
     },
     adminSessions,
     [

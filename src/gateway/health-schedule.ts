@@ -1,7 +1,10 @@
 import type { ServerState } from '../upstream/probe.js';
 
 export interface HealthTimes {
-  /** A server that is down is probed again this long after its last probe (the REPROBE cadence). */
+  /**
+   * A server that is down is probed again this long after its last probe, unless its state names
+   * when (`retryAt`: the health view's backoff, which starts at this value and grows).
+   */
   downRetryMs: number;
   /**
    * A server that is up is probed again once it has had neither traffic nor a probe for this long,
@@ -36,7 +39,7 @@ export function probesDue(servers: Iterable<ServerView>, now: number, times: Hea
     // New in the config (a reload added it), or its start-up probe never ran: look now.
     if (!state || state.status === 'starting') due.push(name);
     else if (state.status === 'down') {
-      if (now - (state.checkedAt ?? 0) >= times.downRetryMs) due.push(name);
+      if (now >= (state.retryAt ?? (state.checkedAt ?? 0) + times.downRetryMs)) due.push(name);
     } else if (times.idleMs > 0 && !stdio) {
       const seen = Math.max(state.checkedAt ?? 0, answeredAt ?? 0);
       if (now - seen >= times.idleMs) due.push(name);

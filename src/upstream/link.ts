@@ -19,6 +19,7 @@ import { jsonValueDepth, MAX_UPSTREAM_JSON_DEPTH } from '../util/json-depth.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { HttpChannel } from './http-channel.js';
+import { type BackoffPolicy, backoffDelay } from './restart-backoff.js';
 import { StdioChannel } from './stdio-channel.js';
 
 /**
@@ -31,9 +32,16 @@ export interface LinkHealth {
   /**
    * The server cannot be reached or started: a connection refused, an HTTP 5xx to initialize, a
    * process that exits before it answers initialize, an initialize that times out, a restart that
-   * failed. Not called for a crash the next request recovers from by restarting.
+   * failed. Not called for a crash the next request recovers from by restarting. `stderr`: a
+   * stdio server's last stderr lines when it exited (cleaned, secrets masked).
    */
-  unreachable(server: string, reason: string): void;
+  unreachable(server: string, reason: string, stderr?: readonly string[]): void;
+  /**
+   * Why a stdio server must not be started now (it is down and its next attempt is not due: the
+   * health view's backoff), or undefined. A start costs a process, often `npx` and a registry
+   * request; a refused connection costs nothing, so HTTP servers are not asked.
+   */
+  startRefused?(server: string): string | undefined;
 }
 
 export interface LinkHooks {
@@ -58,8 +66,11 @@ interface Pending {
   sent?: boolean;
 }
 
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_MAX_MS = 10_000;
+/**
+ * A session's own restarts of a server that crashed under it: the first at once-ish, then longer.
+ * A server that cannot start at all is the health view's to pace (LinkHealth.startRefused).
+ */
+const RESTART_BACKOFF: BackoffPolicy = { firstMs: 250, maxMs: 10_000, jitter: 0.2 };
 const HEALTHY_AFTER_MS = 30_000;
 /** How often a busy link tells the health view that its server answers. */
 const ANSWERED_EVERY_MS = 1_000;
@@ -86,6 +97,8 @@ export class UpstreamLink {
   private initResult?: Promise<JsonRpcResponse>;
   private answeredAt = 0;
   lastError?: string;
+  /** The last stderr lines of the server process that last ended (stdio), for the probe's report. */
+  lastStderr?: readonly string[];
 
   constructor(
     readonly server: string,
@@ -160,8 +173,11 @@ export class UpstreamLink {
       this.connect(method !== 'initialize').then(
         (ch) => this.transmit(ch, id, entry, message),
         (err: Error) => {
-          // The server could not be started or reached (a restart included): it is down.
-          if (!this.closed) this.unreachable(err.message);
+          // The server could not be started or reached (a restart included): it is down. Not
+          // started because of the backoff: nothing new, the health view knows.
+          const backingOff = err instanceof UpstreamError && err.code === 'UPSTREAM_BACKING_OFF';
+          if (!this.closed && !backingOff)
+            this.unreachable(err.message, err instanceof UpstreamError ? err.stderr : undefined);
           this.settle(id, errorResponse(id, UPSTREAM_ERROR, err.message));
         },
       );
@@ -267,10 +283,13 @@ export class UpstreamLink {
   }
 
   private async open(replay: boolean): Promise<Channel> {
-    const wait = this.crashes === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.crashes - 1));
+    const wait = backoffDelay(this.crashes, RESTART_BACKOFF);
     const remaining = this.lastCrashAt + wait - Date.now();
     if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
-    const channel: Channel = isStdioServer(this.cfg)
+    const stdio = isStdioServer(this.cfg);
+    const refused = stdio ? this.hooks.health?.startRefused?.(this.server) : undefined;
+    if (refused !== undefined) throw new UpstreamError('UPSTREAM_BACKING_OFF', refused);
+    const channel: Channel = stdio
       ? new StdioChannel(this.server, this.cfg, this.log)
       : new HttpChannel(this.server, this.cfg, this.paramHeaders, this.log);
     channel.onmessage = (m) => this.onMessage(m);
@@ -301,14 +320,19 @@ export class UpstreamLink {
     if (this.channel !== channel) return;
     this.channel = undefined;
     this.noteCrash(reason.message);
-    this.log.warn({ upstream: this.server, reason: reason.message }, 'upstream went away');
+    this.lastStderr = reason.stderr;
     // Gone in the middle of its handshake: the server cannot start. A crash later on is restarted
     // by the next request and says nothing about health until that restart fails.
-    for (const p of this.pending.values())
-      if (p.method === 'initialize') {
-        this.unreachable(reason.message);
-        break;
-      }
+    const starting = [...this.pending.values()].some((p) => p.method === 'initialize');
+    if (starting) {
+      const why = `${reason.message} before it answered initialize`;
+      this.lastError = why;
+      this.unreachable(why, reason.stderr);
+      // Its stderr (the why) goes to the log and the admin API, not to the client.
+      this.failAll(reason.stderr?.length ? `${why}; its last stderr lines are in the gateway log` : why);
+      return;
+    }
+    this.log.warn({ upstream: this.server, reason: reason.message }, 'upstream went away');
     this.failAll(`${reason.message} while handling this request; toolgate restarts it on the next request`);
   }
 
@@ -349,8 +373,8 @@ export class UpstreamLink {
     entry.resolve(response);
   }
 
-  private unreachable(reason: string): void {
-    this.hooks.health?.unreachable(this.server, reason);
+  private unreachable(reason: string, stderr?: readonly string[]): void {
+    this.hooks.health?.unreachable(this.server, reason, stderr);
   }
 
   private onMessage(message: JsonRpcMessage): void {

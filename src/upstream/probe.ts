@@ -1,10 +1,20 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/index.js';
 import { UpstreamLink } from './link.js';
+import { withStderr } from './stderr-tail.js';
 
 export interface ServerState {
   status: 'starting' | 'up' | 'down';
+  /** While down: why, as shown (the health view adds the next attempt; its stderr's last lines). */
   reason?: string;
+  /** While down: the failure alone, without what `reason` adds (for /readyz, which is public). */
+  cause?: string;
+  /** While down: a stdio server's last stderr lines (cleaned, secrets masked: stderr-tail.ts). */
+  stderr?: string[];
+  /** While down: attempts that failed in a row (probes, failed starts; restart-backoff.ts). */
+  failures?: number;
+  /** While down: when the next attempt to start or reach it is due. */
+  retryAt?: number;
   tools?: number;
   /** The tool definitions the probe saw (every page), for the catalogue and the dashboard. */
   toolList?: Record<string, unknown>[];
@@ -48,7 +58,7 @@ export async function probeServer(name: string, cfg: ServerConfig, log: Logger):
       capabilities: {},
       clientInfo: PROBE_CLIENT,
     });
-    if ('error' in init) return { status: 'down', reason: init.error.message, checkedAt: Date.now() };
+    if ('error' in init) return down(link.lastError ?? init.error.message, link.lastStderr);
     const toolList: Record<string, unknown>[] = [];
     let cursor: unknown;
     for (let page = 0; page < 20; page++) {
@@ -77,8 +87,18 @@ export async function probeServer(name: string, cfg: ServerConfig, log: Logger):
       checkedAt: Date.now(),
     };
   } catch (err) {
-    return { status: 'down', reason: (err as Error).message, checkedAt: Date.now() };
+    return down((err as Error).message, link.lastStderr);
   } finally {
     await link.close();
   }
+}
+
+function down(cause: string, stderr: readonly string[] | undefined): ServerState {
+  return {
+    status: 'down',
+    reason: withStderr(cause, stderr),
+    cause,
+    ...(stderr?.length ? { stderr: [...stderr] } : {}),
+    checkedAt: Date.now(),
+  };
 }

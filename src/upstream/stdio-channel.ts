@@ -6,6 +6,7 @@ import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
 import { LineSplitter } from './line-splitter.js';
+import { StderrTail } from './stderr-tail.js';
 
 /** Pids of the stdio servers running now (for /metrics: their count and memory). */
 const running = new Set<number>();
@@ -14,10 +15,14 @@ export function runningStdioPids(): ReadonlySet<number> {
   return running;
 }
 
+/** After the child exits, how long its stderr may take to deliver its last lines (often the why). */
+const STDERR_DRAIN_MS = 250;
+
 /**
  * A stdio MCP server as a child process: newline-delimited JSON on stdin/stdout, stderr to our
- * log. Written on node:child_process directly (not the SDK transport) because the gateway needs
- * the exit code for its error messages and must never schema-parse messages it only relays.
+ * log (bounded: stderr-tail.ts) and its last lines into the error when it exits. Written on
+ * node:child_process directly (not the SDK transport) because the gateway needs the exit code and
+ * stderr for its error messages and must never schema-parse messages it only relays.
  */
 export class StdioChannel implements Channel {
   onmessage?: (message: JsonRpcMessage) => void;
@@ -46,10 +51,16 @@ export class StdioChannel implements Channel {
       this.child = child;
       const stdout = new LineSplitter((line) => this.onLine(line));
       child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-      const stderr = new LineSplitter((line) =>
-        this.log.info({ upstream: this.name, stderr: line }, 'upstream stderr'),
-      );
+      const stderr = new StderrTail({
+        line: (line) => this.log.info({ upstream: this.name, stderr: line }, 'upstream stderr'),
+        skipped: (lines, chars) =>
+          this.log.warn(
+            { upstream: this.name, lines, chars },
+            'upstream stderr: lines not logged (the server writes faster than the log takes)',
+          ),
+      });
       child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+      child.stderr!.once('end', () => stderr.end());
       child.stdin!.on('error', () => {}); // EPIPE after exit is reported through 'exit'
       child.once('spawn', () => {
         if (child.pid !== undefined) running.add(child.pid);
@@ -67,7 +78,16 @@ export class StdioChannel implements Channel {
       child.once('exit', (code, signal) => {
         if (child.pid !== undefined) running.delete(child.pid);
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        this.end(new UpstreamError('UPSTREAM_EXITED', `server "${this.name}" ${how}`));
+        // Its last words (an npm 404, a stack trace) may still be in the pipe: wait for the pipe to
+        // close, briefly (a grandchild may hold it open; end() kills the group then).
+        const exited = () => {
+          clearTimeout(drain);
+          const error = new UpstreamError('UPSTREAM_EXITED', `server "${this.name}" ${how}`);
+          error.stderr = stderr.lines();
+          this.end(error);
+        };
+        const drain = setTimeout(exited, STDERR_DRAIN_MS);
+        child.once('close', exited);
       });
     });
   }

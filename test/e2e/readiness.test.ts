@@ -71,7 +71,9 @@ describe('/readyz and toolgate_upstream_up follow an upstream that goes down and
     gw = await startTestGateway(
       {
         auth: { mode: 'none' },
-        health: { probe_interval: probeInterval },
+        // The cap of the backoff (health.retry_max): the fixture may take seconds to start again
+        // under load, and a longer wait would be the test's wait too.
+        health: { probe_interval: probeInterval, retry_max: '2s' },
         servers: { fx: { url: fx.url, policy: ALLOW_ALL }, good: { url: good.url, policy: ALLOW_ALL } },
       },
       { probe: true },
@@ -105,12 +107,12 @@ describe('/readyz and toolgate_upstream_up follow an upstream that goes down and
 
     // Back on the same port: ready again, without a restart of the gateway.
     fx = await spawnConformanceServer(15_000, port);
-    await readyzBecomes(gw, 200, 5_000);
+    await readyzBecomes(gw, 200, 8_000);
     expect(await upGauge(gw)).toEqual({ fx: 1, good: 1 });
     const s = await McpSession.open(`${gw.url}/mcp/fx`);
     expect((await s.callTool('test_simple_text')).body?.result).toEqual(SIMPLE_TEXT_RESULT);
     await s.close();
-  }, 30_000);
+  }, 60_000);
 
   it('live traffic: the failing request marks it down at once, even with the background check off', async () => {
     const { gw, port } = await start('0s');

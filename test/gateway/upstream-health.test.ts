@@ -62,7 +62,7 @@ describe('probesDue', () => {
 });
 
 /** A gateway's worth of health with a fake clock and a probe the test answers by hand. */
-function setup(probeIntervalMs = 1_000) {
+function setup(probeIntervalMs = 1_000, retryMaxMs?: number, redact?: (t: string) => string) {
   let now = 1_000_000;
   const servers = new Map<string, ServerConfig>([
     ['a', { url: 'http://127.0.0.1:1/mcp' } as ServerConfig],
@@ -75,8 +75,12 @@ function setup(probeIntervalMs = 1_000) {
     servers: () => servers,
     log: pino({ level: 'debug' }, { write: (s: string) => logs.push(s) }),
     probeIntervalMs,
+    retryMaxMs,
+    redact,
     onUp: (name) => upCalls.push(name),
     now: () => now,
+    random: () => 0, // no jitter: each wait is its nominal value
+
     probe: (name) =>
       new Promise<ServerState>((resolve) => {
         pending.push({
@@ -126,14 +130,17 @@ describe('UpstreamHealth', () => {
     const downAt = t.now;
     t.health.unreachable('a', 'server "a" did not accept the request: fetch failed (ECONNREFUSED)');
     const r = t.health.readiness();
+    const retryAt = new Date(downAt + 1_000).toISOString(); // the first retry: min(2 s, probe_interval)
     expect(r.problems).toEqual({
-      'server:a': 'server "a" did not accept the request: fetch failed (ECONNREFUSED)',
+      'server:a': `server "a" did not accept the request: fetch failed (ECONNREFUSED) (failed once; next attempt in 1 s (at ${retryAt}))`,
     });
     expect(r.servers.a).toEqual({
       status: 'down',
       reason: r.problems['server:a'],
       since: new Date(downAt).toISOString(),
       checkedAt: new Date(downAt).toISOString(),
+      failures: 1,
+      retryAt,
     });
     // What it last listed is kept: hidden tools go on answering like missing ones.
     expect(t.health.states.get('a')?.toolList).toEqual([{ name: 'x' }]);
@@ -147,9 +154,11 @@ describe('UpstreamHealth', () => {
     t.advance(500);
     t.health.unreachable('a', 'another failure');
     expect(t.health.states.get('a')).toMatchObject({
-      reason: 'another failure',
+      cause: 'another failure',
       since: downAt,
       checkedAt: downAt,
+      failures: 1,
+      retryAt: downAt + 1_000,
     });
     expect(t.logs.filter((l) => l.includes('server down'))).toHaveLength(1);
   });
@@ -179,7 +188,9 @@ describe('UpstreamHealth', () => {
     t.health.tick();
     expect(t.pending.map((p) => p.name)).toEqual(['b']);
     await t.take('b').answer({ status: 'down', reason: 'exited with code 1' });
-    expect(t.health.readiness().problems).toEqual({ 'server:b': 'exited with code 1' });
+    expect(t.health.readiness().problems['server:b']).toMatch(
+      /^exited with code 1 \(failed once; next attempt in 1 s/,
+    );
   });
 
   it('a server that answers while marked down is probed at once', async () => {
@@ -194,6 +205,19 @@ describe('UpstreamHealth', () => {
     expect(t.health.states.get('a')?.status).toBe('up');
   });
 
+  it('a stdio server that answers while marked down waits for its retry (its old processes prove nothing)', async () => {
+    const t = setup(0);
+    t.servers.set('s', { command: 'npx', args: ['-y', 'some-server'] } as ServerConfig);
+    void t.health.probeAll();
+    for (const name of ['a', 'b', 's']) await t.take(name).answer({ status: 'up' });
+    t.health.unreachable('s', 'server "s" exited with code 1 before it answered initialize');
+    t.health.answered('s');
+    expect(t.pending).toEqual([]);
+    t.advance(REPROBE_MS);
+    t.health.answered('s');
+    expect(t.pending.map((p) => p.name)).toEqual(['s']);
+  });
+
   it('a probe overtaken by live traffic does not apply', async () => {
     const t = setup();
     void t.health.probeAll();
@@ -201,7 +225,7 @@ describe('UpstreamHealth', () => {
     // The start-up probe of a is still out when a request finds a unreachable.
     t.health.unreachable('a', 'ECONNREFUSED');
     await t.take('a').answer({ status: 'up' });
-    expect(t.health.states.get('a')).toMatchObject({ status: 'down', reason: 'ECONNREFUSED' });
+    expect(t.health.states.get('a')).toMatchObject({ status: 'down', cause: 'ECONNREFUSED' });
   });
 
   it('/readyz re-probes down servers at most every REPROBE_MS, with the background check off', async () => {
@@ -229,5 +253,135 @@ describe('UpstreamHealth', () => {
     expect(t.pending.map((p) => p.name)).toEqual(['c']);
     t.health.unreachable('a', 'late news of a removed server');
     expect(t.health.states.has('a')).toBe(false);
+  });
+});
+
+describe('UpstreamHealth backoff', () => {
+  /** Advance to just before a's next attempt (nothing happens), then to it (a probe of a). */
+  async function nextAttempt(t: ReturnType<typeof setup>, answer: ServerState): Promise<number> {
+    const due = t.health.states.get('a')!.retryAt!;
+    const wait = due - t.now;
+    t.advance(wait - 1);
+    t.health.answered('b'); // b is busy: only a's attempts are probes here
+    t.health.tick();
+    t.health.readiness(); // /readyz waits for the backoff too
+    expect(t.pending, 'no attempt before it is due').toEqual([]);
+    t.advance(1);
+    t.health.answered('b');
+    t.health.tick();
+    await t.take('a').answer(answer);
+    return wait;
+  }
+
+  it('a server that keeps failing waits twice as long each time, up to retry_max; coming up resets it', async () => {
+    const t = setup(1_000, 8_000); // first retry after min(2 s, probe_interval) = 1 s
+    void t.health.probeAll();
+    await t.take('a').answer({ status: 'down', reason: 'exited with code 1' });
+    await t.take('b').answer({ status: 'up' });
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i++)
+      waits.push(await nextAttempt(t, { status: 'down', reason: 'exited with code 1' }));
+    expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+    expect(t.health.states.get('a')).toMatchObject({ failures: 7 });
+    expect(t.logs.filter((l) => l.includes('server down'))).toHaveLength(1);
+    expect(t.logs.filter((l) => l.includes('server still down'))).toHaveLength(6);
+
+    await nextAttempt(t, { status: 'up', tools: 1 });
+    const up = t.health.states.get('a')!;
+    expect(up.status).toBe('up');
+    expect(up.failures).toBeUndefined();
+    expect(t.logs.at(-1)).toContain('"failedBefore":7');
+    // The next outage starts from the first wait again.
+    t.health.unreachable('a', 'ECONNREFUSED');
+    expect(t.health.states.get('a')).toMatchObject({ failures: 1, retryAt: t.now + 1_000 });
+  });
+
+  it('live failures before the retry is due move nothing; a start once it is due counts as an attempt', () => {
+    const t = setup(1_000);
+    const start = t.now;
+    t.health.unreachable('a', 'ECONNREFUSED');
+    expect(t.health.states.get('a')).toMatchObject({ failures: 1, retryAt: start + 1_000 });
+    t.advance(500);
+    t.health.unreachable('a', 'ECONNREFUSED again');
+    expect(t.health.states.get('a')).toMatchObject({ failures: 1, retryAt: start + 1_000 });
+    t.advance(500);
+    t.health.unreachable('a', 'ECONNREFUSED at the retry');
+    expect(t.health.states.get('a')).toMatchObject({ failures: 2, retryAt: t.now + 2_000 });
+  });
+
+  it('sessions may not start a stdio server before its retry is due, and are told why and when', async () => {
+    const t = setup(1_000);
+    t.servers.set('s', { command: 'npx', args: ['-y', '@acme/no-such-mcp'] } as ServerConfig);
+    expect(t.health.startRefused('s')).toBeUndefined(); // never failed
+    const stderr = [
+      'npm error code E404',
+      'npm error 404 Not Found - GET https://registry.npmjs.org/@acme%2fno-such-mcp',
+    ];
+    t.health.unreachable('s', 'server "s" exited with code 1 before it answered initialize', stderr);
+    const refused = t.health.startRefused('s');
+    expect(refused).toBe(
+      `server "s" exited with code 1 before it answered initialize; toolgate starts it again in 1 s (at ${new Date(t.now + 1_000).toISOString()}); its last stderr lines are in the gateway log`,
+    );
+    t.advance(1_000);
+    expect(t.health.startRefused('s')).toBeUndefined(); // due: the next session may start it
+  });
+
+  it('the reason shown has the stderr lines and the next attempt; /readyz has neither the lines nor secrets', async () => {
+    const t = setup(1_000, undefined, (text) => text.replaceAll('hunter2', '[REDACTED]'));
+    void t.health.probeAll();
+    const stderr = [
+      'npm error code E404',
+      'npm error 404 Not Found - GET https://registry.npmjs.org/@acme%2fno-such-mcp - Not found',
+      'npm error password hunter2',
+    ];
+    await t.take('a').answer({
+      status: 'down',
+      reason: 'ignored: the probe gives the cause apart',
+      cause: 'server "a" exited with code 1 before it answered initialize (token hunter2)',
+      stderr,
+    });
+    const at = new Date(t.now + 1_000).toISOString();
+    const st = t.health.states.get('a')!;
+    expect(st.reason).toBe(
+      [
+        `server "a" exited with code 1 before it answered initialize (token [REDACTED]) (failed once; next attempt at ${at})`,
+        'Last lines of its stderr:',
+        '  npm error code E404',
+        '  npm error 404 Not Found - GET https://registry.npmjs.org/@acme%2fno-such-mcp - Not found',
+        '  npm error password [REDACTED]',
+      ].join('\n'),
+    );
+    expect(st.stderr).toHaveLength(3);
+    const shown = t.health.readiness().problems['server:a'];
+    expect(shown).toBe(
+      `server "a" exited with code 1 before it answered initialize (token [REDACTED]) (failed once; next attempt in 1 s (at ${at})); its last stderr lines are in the gateway log and GET /api/servers`,
+    );
+    const log = t.logs.find((l) => l.includes('server down'))!;
+    expect(log).toContain('npm error 404 Not Found');
+    expect(t.logs.join('')).not.toContain('hunter2');
+  });
+
+  it('a config reload, or retry(), tries a down server at once with a fresh count', async () => {
+    const t = setup(1_000);
+    void t.health.probeAll();
+    await t.take('a').answer({ status: 'down', reason: 'x' });
+    await t.take('b').answer({ status: 'up' });
+    for (let i = 0; i < 3; i++) await nextAttempt(t, { status: 'down', reason: 'x' });
+    expect(t.health.states.get('a')).toMatchObject({ failures: 4 });
+    expect(t.health.states.get('a')!.retryAt! - t.now).toBe(8_000);
+
+    t.servers.set('a', { url: 'http://127.0.0.1:1/mcp' } as ServerConfig); // a reload: a new object
+    t.health.tick();
+    expect(t.pending.map((p) => p.name)).toEqual(['a']);
+    await t.take('a').answer({ status: 'down', reason: 'x' });
+    expect(t.health.states.get('a')).toMatchObject({ failures: 1, retryAt: t.now + 1_000 });
+
+    await nextAttempt(t, { status: 'down', reason: 'x' });
+    const retried = t.health.retry('a');
+    expect(t.health.states.get('a')).toMatchObject({ failures: 0, retryAt: t.now });
+    expect(t.health.readiness().problems['server:a']).toBe('x (trying again now)');
+    await t.take('a').answer({ status: 'up' });
+    await retried;
+    expect(t.health.states.get('a')?.status).toBe('up');
   });
 });

@@ -34,4 +34,6 @@ export interface AdminDeps {
   store: Store;
   audit: AuditLog;
   counters: CounterStore;
+  /** Try a server that is down now, whatever its backoff (the health view); resolves after the probe. */
+  retryServer?(server: string): Promise<void>;
 }

@@ -28,6 +28,10 @@ export function serverRoutes(router: Router, deps: AdminDeps): void {
         transport: isStdioServer(cfg) ? 'stdio' : cfg.transport === 'sse' ? 'sse' : 'http',
         status: st.status,
         reason: st.reason,
+        // While down: the backoff (upstream-health.ts) and the server's last stderr lines.
+        failures: st.failures,
+        retryAt: st.retryAt === undefined ? undefined : new Date(st.retryAt).toISOString(),
+        stderr: st.stderr,
         tools: st.tools,
         serverInfo: st.serverInfo,
         protocolVersion: st.protocolVersion,
@@ -35,6 +39,24 @@ export function serverRoutes(router: Router, deps: AdminDeps): void {
       };
     }),
   );
+
+  // The operator fixed what kept a server from starting: try it now rather than at its next attempt.
+  router.on('POST', '/api/servers/:name/retry', async ({ params }) => {
+    const name = params.name!;
+    serverOr404(deps, name);
+    const before = deps.states.get(name)?.status;
+    if (before === 'down') await deps.retryServer?.(name);
+    const st = deps.states.get(name) ?? { status: 'starting' as const };
+    return {
+      name,
+      retried: before === 'down',
+      status: st.status,
+      reason: st.reason,
+      failures: st.failures,
+      retryAt: st.retryAt === undefined ? undefined : new Date(st.retryAt).toISOString(),
+      stderr: st.stderr,
+    };
+  });
 
   router.on('GET', '/api/servers/:name/tools', ({ params, query }) => {
     serverOr404(deps, params.name!);
