@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${VAR} strings are config references under test
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKUP_SUFFIX, manifestPath, readManifest, scan } from '../../src/init/index.js';
 import { parseJsonc, toValue } from '../../src/init/jsonc.js';
-import { run, type Sandbox, sandbox } from './helpers.js';
+import { CLI, PLANTED_SECRETS, run, type Sandbox, sandbox } from './helpers.js';
 
 let sb: Sandbox;
 beforeEach(() => {
@@ -35,9 +35,16 @@ describe('--rewrite and --undo', () => {
       ].sort(),
     );
     for (const f of manifest?.files ?? []) {
-      expect(readFileSync(f.backup).equals(before.get(f.file) as Buffer)).toBe(true);
+      // A backup is the original minus the secrets init moved out, under the original's mode.
+      const backup = readFileSync(f.backup, 'utf8');
+      for (const secret of PLANTED_SECRETS) expect(backup, f.backup).not.toContain(secret);
+      expect(statSync(f.backup).mode & 0o7777).toBe(statSync(f.file).mode & 0o7777);
       expect(readFileSync(f.file).equals(before.get(f.file) as Buffer)).toBe(false);
     }
+    // Where they went: init's own 0600 files, never a client file
+    const secrets = readFileSync(join(sb.project, '.toolgate', 'secrets.env'), 'utf8');
+    expect(statSync(join(sb.project, '.toolgate', 'secrets.env')).mode & 0o777).toBe(0o600);
+    expect(secrets).toContain('ghp_FAKEfakeFAKEfake0123456789abcdefABCD');
     // the broken file is left exactly as it was
     const broken = join(sb.project, '.cursor', 'mcp.json');
     expect(readFileSync(broken).equals(before.get(broken) as Buffer)).toBe(true);
@@ -61,10 +68,25 @@ describe('--rewrite and --undo', () => {
     const config = join(sb.project, 'toolgate.yaml');
 
     const desktop = read(desktopFile);
+    // This installation's CLI by absolute path (never `npx -y toolgate`, an unpublished name),
+    // with the 0600 token file; the env file only for a server with moved secrets.
+    const tokenFile = join(sb.project, '.toolgate', 'local.token');
     expect(desktop.mcpServers.filesystem).toEqual({
-      command: 'npx',
-      args: ['-y', 'toolgate', 'stdio', '--server', 'filesystem', '--config', config],
+      command: process.execPath,
+      args: [CLI, 'stdio', '--server', 'filesystem', '--config', config, '--token-file', tokenFile],
     });
+    expect(desktop.mcpServers.github.args).toEqual([
+      CLI,
+      'stdio',
+      '--server',
+      'github',
+      '--config',
+      config,
+      '--token-file',
+      tokenFile,
+      '--env-file',
+      join(sb.project, '.toolgate', 'secrets.env'),
+    ]);
     expect(desktop.globalShortcut).toBe('Alt+Space');
 
     const bearer = (ref: string) => ({ Authorization: `Bearer ${ref}` });
