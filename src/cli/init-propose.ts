@@ -78,7 +78,13 @@ export function readsOnly(proposal: Proposal): string {
         reason: `not allowed yet: toolgate init allows Read tools only (this is ${c.category}); a person must allow it in the policy`,
       });
       const proposed = stringify(rule, { flow: true, lineWidth: 0 }).trim();
-      pair.key.commentBefore = `${pair.key.commentBefore ?? ''}\n   toolgate init denies it for now; the catalogue's rule, to allow it: ${proposed}`;
+      // The catalogue's first comment line says what it proposes; say what init wrote instead.
+      const [first = ` ${name}`, ...rest] = (pair.key.commentBefore ?? '').split('\n');
+      pair.key.commentBefore = [
+        first.replace(/; ([^;]*)$/, '; denied by toolgate init for now (the catalogue proposes: $1)'),
+        ...rest,
+        `   to allow it, replace the rule with the catalogue's: ${proposed}`,
+      ].join('\n');
     }
   }
   doc.commentBefore = [

@@ -6,7 +6,13 @@ import { serveStdio } from '../proxy/stdio-frontend.js';
 import { openSession } from '../sessions/open-session.js';
 import { configPath, requireConfigFile, UsageError } from './args.js';
 import type { CliContext } from './context.js';
-import { loadStdioConfig, readTokenFile, withEnvFile, withoutUnsetTokenGrants } from './stdio-config.js';
+import {
+  configGrantOf,
+  loadStdioConfig,
+  readTokenFile,
+  withEnvFile,
+  withoutUnsetTokenGrants,
+} from './stdio-config.js';
 
 /**
  * `toolgate stdio --server NAME`: the gateway for clients that can only launch a command. The
@@ -60,6 +66,17 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
       );
     }
     named = loaded.config.grants.find((g) => g.name === values.grant)?.servers;
+    // A token of a toolgate.yaml grant is checked before anything starts (the core checks it
+    // again below, with stored grants).
+    const owner = token && tokensOn ? configGrantOf(token, loaded.config.grants, env) : undefined;
+    if (owner && values.grant && values.grant !== owner.name) {
+      return fail(
+        `--grant ${values.grant} does not match the token in ${values['token-file']} (grant "${owner.name}")`,
+      );
+    }
+    if (owner && values.server && !owner.servers.includes('*') && !owner.servers.includes(values.server)) {
+      return fail(`grant "${owner.name}" has no access to server "${values.server}"`);
+    }
     // The session gets the configured separator (core.sessionDeps), as `serve`'s /mcp does.
     core = await buildCore(withoutUnsetTokenGrants(loaded, env), { env });
   } catch (err) {

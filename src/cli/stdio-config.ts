@@ -2,7 +2,7 @@
 // client that launches one server needs only that server's variables, not every other server's
 // secrets), the 0600 files a rewritten client entry names (--env-file, --token-file), and the
 // grants this process can check a token against.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import { type Config, type LoadedConfig, parseConfig } from '../config/index.js';
@@ -57,10 +57,10 @@ export function loadStdioConfig(file: string, env: NodeJS.ProcessEnv, server?: s
   const loaded = parseConfig(only?.text ?? text, file, env);
   if (!only) return loaded;
   // Grants naming servers this process does not load keep only the ones it does; a grant left
-  // with none has nothing here (and `*` stays `*`).
+  // with none stays (its token still says who it is) with access to nothing; `*` stays `*`.
   const present = (s: string) => s === '*' || s in loaded.config.servers;
   const trim = <G extends { servers: string[] }>(gs: G[]) =>
-    gs.map((g) => ({ ...g, servers: g.servers.filter(present) })).filter((g) => g.servers.length > 0);
+    gs.map((g) => ({ ...g, servers: g.servers.filter(present) }));
   const config: Config = {
     ...loaded.config,
     grants: trim(loaded.config.grants),
@@ -117,3 +117,19 @@ export function readTokenFile(file: string): string {
   }
   return token;
 }
+
+/** The toolgate.yaml grant a token belongs to, found before anything starts (stored and JWT
+ *  grants need the store, so they are checked after). */
+export function configGrantOf(
+  token: string,
+  grants: Config['grants'],
+  env: NodeJS.ProcessEnv,
+): Config['grants'][number] | undefined {
+  const hash = createHash('sha256').update(token, 'utf8').digest('hex');
+  return grants.find((g) => {
+    const expected = g.token_sha256 ?? (g.token_env && env[g.token_env] ? sha(env[g.token_env] ?? '') : '');
+    return expected.length === 64 && timingSafeEqual(Buffer.from(expected), Buffer.from(hash));
+  });
+}
+
+const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
