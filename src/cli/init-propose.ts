@@ -79,12 +79,20 @@ export function readsOnly(proposal: Proposal): string {
       });
       const proposed = stringify(rule, { flow: true, lineWidth: 0 }).trim();
       // The catalogue's first comment line says what it proposes; say what init wrote instead.
-      const [first = ` ${name}`, ...rest] = (pair.key.commentBefore ?? '').split('\n');
-      pair.key.commentBefore = [
+      // (yaml keeps the comment above a map's first entry on the map itself.)
+      const onMap = pair === tools.items[0] && !pair.key.commentBefore;
+      const [first = '', ...rest] = ((onMap ? tools.commentBefore : pair.key.commentBefore) ?? '').split(
+        '\n',
+      );
+      const comment = [
         first.replace(/; ([^;]*)$/, '; denied by toolgate init for now (the catalogue proposes: $1)'),
         ...rest,
         `   to allow it, replace the rule with the catalogue's: ${proposed}`,
-      ].join('\n');
+      ]
+        .filter((line, i) => i > 0 || line !== '')
+        .join('\n');
+      if (onMap) tools.commentBefore = comment;
+      else pair.key.commentBefore = comment;
     }
   }
   doc.commentBefore = [

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${VAR} strings are config references under test
 // `toolgate stdio` starts from what a client entry names (token file, env file) and needs only
 // the chosen server's variables; without a grant in token mode, or with a token file others may
 // read, a wrong token, or a token whose grant cannot reach the server, it refuses in one line.
