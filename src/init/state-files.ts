@@ -37,6 +37,8 @@ export function backupSecretsPath(dir: string): string {
 export function ensureStateDir(dir: string): void {
   const state = stateDir(dir);
   mkdirSync(state, { recursive: true, mode: 0o700 });
+  // Made by an older init (for the manifest) with the default mode: close it now it holds secrets.
+  if (process.platform !== 'win32') chmodSync(state, 0o700);
   const ignore = join(state, '.gitignore');
   try {
     statSync(ignore);

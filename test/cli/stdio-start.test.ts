@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keepOnlyServer } from '../../src/cli/stdio-config.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const EVERYTHING = join(process.cwd(), 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -163,4 +164,33 @@ describe('toolgate stdio start-up', () => {
     expect(unknown.code).toBe(1);
     oneLine(unknown.stderr, 'no such grant');
   }, 120_000);
+});
+
+describe('keepOnlyServer', () => {
+  it('blanks the other servers in place, so line:column still point into the file', () => {
+    const text = [
+      'servers:',
+      '  # the one we serve',
+      '  a: {command: node, args: [a.js], policy: ./p.yaml}',
+      '  b:',
+      '    command: node',
+      '    env: {K: "${B_ONLY}"}',
+      '    policy: ./p.yaml',
+      '  c: {url: "${C_URL}", policy: ./p.yaml}',
+      'grants: [{name: g, servers: [b], token_sha256: x}]',
+      '',
+    ].join('\n');
+    const kept = keepOnlyServer(text, 'a');
+    expect(kept?.names).toEqual(['a', 'b', 'c']);
+    const lines = kept?.text.split('\n') ?? [];
+    expect(lines).toHaveLength(text.split('\n').length);
+    expect(lines[2]).toBe('  a: {command: node, args: [a.js], policy: ./p.yaml}');
+    expect(kept?.text).not.toContain('B_ONLY');
+    expect(kept?.text).not.toContain('C_URL');
+    expect(lines[8]).toBe(text.split('\n')[8]);
+    // an unknown name keeps the text (the caller reports the name)
+    expect(keepOnlyServer(text, 'zz')?.text).toBe(text);
+    // a flow map of servers it cannot blank safely is left whole
+    expect(keepOnlyServer('servers: {a: {command: x}, b: {command: y}}\n', 'b')).toBeUndefined();
+  });
 });
