@@ -184,6 +184,10 @@ describe('init round trip on the four client formats', () => {
     expect(mode(state)).toBe(0o700);
     const yaml = readFileSync(join(sb.project, 'toolgate.yaml'), 'utf8');
     expect(count(yaml)).toBe(0);
+    // nor in what init printed or the manifest; all of them in the 0600 secrets file
+    expect(count(r.stdout + r.stderr)).toBe(0);
+    expect(count(readFileSync(join(state, 'init-manifest.json'), 'utf8'))).toBe(0);
+    expect(count(readFileSync(join(state, 'secrets.env'), 'utf8'))).toBe(Object.keys(SECRETS).length);
     const token = readFileSync(join(state, 'local.token'), 'utf8').trim();
     expect(yaml).not.toContain(token);
 
@@ -198,6 +202,7 @@ describe('init round trip on the four client formats', () => {
         command: desktop.command,
         args: desktop.args,
         env: { PATH: '/usr/bin:/bin' },
+        stderr: 'pipe',
         cwd: '/',
       }),
     );
