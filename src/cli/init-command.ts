@@ -3,7 +3,9 @@
  * starter policies, and optionally point the clients at the gateway. Thin: arguments and
  * questions here, the work in src/init. `argv` is what follows `toolgate init`.
  */
+import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   formatFound,
@@ -29,6 +31,22 @@ export interface InitCommandContext {
   propose?: (server: string) => Promise<string>;
   /** Defaults to process.platform; tests pick macOS or Linux paths. */
   platform?: NodeJS.Platform;
+  /** How rewritten stdio entries start this CLI; defaults to thisCli(). */
+  cli?: InitOptions['cli'];
+}
+
+/**
+ * This installation's CLI as absolute paths: the node running now and the main.js beside this
+ * file (the one the `toolgate` bin links to). A rewritten client entry starts exactly this, never
+ * a package fetched by name.
+ */
+export function thisCli(): NonNullable<InitOptions['cli']> {
+  // Built: dist/cli/main.js beside this file. Run from src/ (tsx, tests): the build of it.
+  const candidates = ['./main.js', '../../dist/cli/main.js'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  const main = candidates.find((p) => existsSync(p)) ?? realpathSync(process.argv[1] ?? candidates[0] ?? '');
+  return { command: process.execPath, args: [main] };
 }
 
 const USAGE = `usage: toolgate init [--dir DIR] [--only NAME...] [--exclude NAME...] [--rewrite]
@@ -172,7 +190,11 @@ export async function runInitCommand(argv: string[], ctx: InitCommandContext): P
     inlineSecrets: flags.inlineSecrets,
     auth: flags.auth,
     propose: ctx.propose,
+    cli: ctx.cli ?? thisCli(),
   };
+  // npx runs from a cache it may clean: an entry pointing there stops working one day.
+  const cliPath = base.cli?.args[0] ?? '';
+  const cached = /[\\/]_npx[\\/]/.test(cliPath);
   const scanned = scan(base);
   const interactive = ctx.isTTY && !flags.yes && !flags.json && ctx.prompt !== undefined;
   if (!flags.json) ctx.stdout(formatFound(scanned, tilde));
@@ -207,6 +229,11 @@ export async function runInitCommand(argv: string[], ctx: InitCommandContext): P
     if (yes(await ctx.prompt(`These files exist:\n${list}\nOverwrite them? [y/N] `))) {
       result = await runInit({ ...opts, force: true }, scanned);
     }
+  }
+  if (cached && result.rewritten.some((f) => f.client === 'claude-desktop')) {
+    result.warnings.push(
+      `rewritten Claude Desktop entries start ${cliPath}, inside npx's cache, which npm may clean; install toolgate (npm i -g) and run init --rewrite --force again`,
+    );
   }
   out(initReportJson(scanned, result, flags.dryRun), formatResult(result, flags.dryRun, tilde));
   if (result.unknownNames.length) {

@@ -21,7 +21,7 @@ const USAGE = `Usage: toolgate <command> [options]
 
 Commands:
   serve     [--config FILE] [--port N]          start the gateway (HTTP)
-  stdio     --server NAME [--config FILE]       serve one server over stdio (for clients that launch commands)
+  stdio     --server NAME --token-file F ...    serve one server over stdio (for clients that launch commands)
   init      [--rewrite | --undo] [--yes] ...    find your MCP servers (Claude, Cursor, VS Code, Windsurf) and set toolgate up
   catalog   [SERVER] [--json] [--propose] ...   classified tools, pins, proposed policies; catalog accept SERVER TOOL
   policy    validate|test|explain ...           check policies offline

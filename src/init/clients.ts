@@ -92,8 +92,16 @@ export interface GatewayTarget {
   port: number;
   /** Absolute path of toolgate.yaml (for clients that launch `toolgate stdio`). */
   configPath: string;
-  /** The env var holding the grant token, when the gateway requires one. */
+  /** The env var holding the grant token, when the gateway requires one (HTTP clients). */
   tokenEnv?: string;
+  /** This installation's CLI as absolute paths: `command` (node) and `args` (its main.js). Never
+   *  a package name through npx: an unpublished name fails, and whoever registers it later would
+   *  run code on every machine that ran the rewrite. */
+  cli: { command: string; args: string[] };
+  /** The 0600 file holding grant "local"'s token, for `toolgate stdio --token-file`. */
+  tokenFile?: string;
+  /** The 0600 file holding the secrets this server needs, for `toolgate stdio --env-file`. */
+  envFile?: string;
 }
 
 /** How a client writes "the value of environment variable NAME" inside its config. */
@@ -114,10 +122,20 @@ export function gatewayEntry(
   let transport: Record<string, unknown>;
   switch (client) {
     case 'claude-desktop':
-      // Claude Desktop only launches commands from its config file: go through the stdio bridge.
+      // Claude Desktop only launches commands from its config file: go through the stdio bridge,
+      // with everything it needs to start named by path (no variable the client must supply).
       transport = {
-        command: 'npx',
-        args: ['-y', 'toolgate', 'stdio', '--server', target.server, '--config', target.configPath],
+        command: target.cli.command,
+        args: [
+          ...target.cli.args,
+          'stdio',
+          '--server',
+          target.server,
+          '--config',
+          target.configPath,
+          ...(target.tokenFile ? ['--token-file', target.tokenFile] : []),
+          ...(target.envFile ? ['--env-file', target.envFile] : []),
+        ],
       };
       break;
     case 'claude-code':
@@ -150,7 +168,11 @@ export function isGatewayEntry(entry: Record<string, unknown>, port: number): bo
   }
   const args = Array.isArray(entry.args) ? entry.args.map(String) : [];
   const cmd = typeof entry.command === 'string' ? entry.command : '';
-  return (
-    (cmd === 'toolgate' || args.includes('toolgate')) && args.includes('stdio') && args.includes('--server')
-  );
+  // `toolgate stdio --server X`, `npx -y toolgate stdio ...` (older rewrites), or this
+  // installation's `node /abs/.../cli/main.js stdio --server X --config ...`.
+  const toolgate =
+    /(^|[\\/])toolgate$/.test(cmd) ||
+    args.includes('toolgate') ||
+    (args.includes('--config') && /[\\/]cli[\\/]main\.js$/.test(args[0] ?? ''));
+  return toolgate && args.includes('stdio') && args.includes('--server');
 }

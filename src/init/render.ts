@@ -6,8 +6,12 @@ import type { PlannedServer } from './types.js';
 
 export interface RenderOptions {
   port: number;
-  /** The env var holding the local grant's token; undefined writes `auth: {mode: none}`. */
-  tokenEnv?: string;
+  /** The SHA-256 of the local grant's token; undefined writes `auth: {mode: none}`. */
+  tokenSha256?: string;
+  /** Where the token itself is (0600), for the comment. */
+  tokenFile?: string;
+  /** Where the secrets moved out of client files are (0600), for the comment. */
+  secretsFile?: string;
   /** Shorten paths under the home folder to ~ in comments. */
   home: string;
 }
@@ -41,19 +45,30 @@ export function renderConfig(servers: PlannedServer[], opts: RenderOptions): str
     listen: { host: '127.0.0.1', port: opts.port },
     storage: { sqlite: './toolgate.db' },
     counters: { backend: 'sqlite' },
-    ...(opts.tokenEnv ? {} : { auth: { mode: 'none' } }),
+    ...(opts.tokenSha256 ? {} : { auth: { mode: 'none' } }),
     servers: Object.fromEntries(servers.map((s) => [s.name, serverEntry(s)])),
-    ...(opts.tokenEnv ? { grants: [{ name: 'local', servers: ['*'], token_env: opts.tokenEnv }] } : {}),
+    ...(opts.tokenSha256
+      ? { grants: [{ name: 'local', servers: ['*'], token_sha256: opts.tokenSha256 }] }
+      : {}),
   };
   const doc = new Document(data);
   const vars = [...new Set(servers.flatMap((s) => s.env.map((e) => e.name)))];
   doc.commentBefore = [
     ' Written by `toolgate init`. Check it with `toolgate serve --config <this file>`.',
-    opts.tokenEnv
-      ? ` Clients authenticate as grant "local" with the token in $${opts.tokenEnv}.`
+    opts.tokenSha256
+      ? ` Clients authenticate as grant "local" with the token in ${tilde(opts.tokenFile ?? '.toolgate/local.token')} (only its hash is here).`
       : ' auth mode "none": no tokens, loopback only (one user on this machine).',
     ...(vars.length
-      ? [' Set these environment variables before serving:', ...vars.map((v) => `   ${v}`)]
+      ? [
+          ' Set these environment variables before serving:',
+          ...vars.map((v) => `   ${v}`),
+          ...(opts.secretsFile
+            ? [
+                ` The values init moved out of client files are in ${tilde(opts.secretsFile)} (0600):`,
+                `   set -a; . '${opts.secretsFile}'; set +a`,
+              ]
+            : []),
+        ]
       : []),
   ].join('\n');
   for (const key of ['listen', 'storage', 'counters', 'auth']) {

@@ -121,10 +121,11 @@ export function formatResult(r: InitResult, dryRun: boolean, tilde: (p: string) 
   lines.push(`${verb}:`);
   for (const f of r.files) lines.push(`  ${tilde(f.path)}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
-  if (r.env.length) {
-    const width = Math.max(...r.env.map((e) => e.name.length));
+  const serveEnv = r.env.filter((e) => e.origin !== 'gateway');
+  if (serveEnv.length) {
+    const width = Math.max(...serveEnv.map((e) => e.name.length));
     lines.push('Set these environment variables where `toolgate serve` runs:');
-    for (const e of r.env) {
+    for (const e of serveEnv) {
       const what =
         e.origin === 'secret'
           ? `the value of ${e.from}`
@@ -135,9 +136,19 @@ export function formatResult(r: InitResult, dryRun: boolean, tilde: (p: string) 
               : e.from;
       lines.push(`  ${e.name.padEnd(width)}  ${what}`);
     }
-    if (r.rewritten.length && r.env.some((e) => e.origin === 'secret')) {
-      lines.push('  (rewritten client files no longer hold those values; their .toolgate-backup copies do)');
+    if (r.secretsFile) {
+      lines.push(
+        `  The values moved out of client files are in ${tilde(r.secretsFile)} (only you may read it):`,
+        `    set -a; . '${r.secretsFile}'; set +a    (no client file or backup holds them any more)`,
+      );
     }
+  }
+  if (r.tokenFile) {
+    lines.push(
+      `The token of grant "local" is in ${tilde(r.tokenFile)} (only you may read it; toolgate.yaml holds its hash).`,
+      '  Rewritten Claude Desktop entries read it themselves; HTTP clients (Claude Code, Cursor, VS Code,',
+      '  Windsurf) send $TOOLGATE_TOKEN: set it where they run to the contents of that file.',
+    );
   }
   if (r.rewritten.length) {
     lines.push(

@@ -1,8 +1,9 @@
 // `--rewrite` and `--undo`. A rewrite replaces only the text of the server entries it redirects
 // (everything else in the file, comments and formatting included, keeps its bytes), after saving
 // the exact original bytes beside the file. Undo puts those bytes back.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { gatewayEntry } from './clients.js';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dropBackup, readBackup, writeBackup } from './backup.js';
+import { type GatewayTarget, gatewayEntry } from './clients.js';
 import { detectIndent, findNode, lineIndentAt, parseJsonc, toValue } from './jsonc.js';
 import { BACKUP_SUFFIX, type ManifestFile, readManifest, sha256, writeManifest } from './manifest.js';
 import type { ClientId, Problem } from './types.js';
@@ -19,6 +20,14 @@ export interface RewriteOptions {
   configPath: string;
   port: number;
   tokenEnv?: string;
+  /** How a client that can only launch a command starts `toolgate stdio` (absolute paths). */
+  cli: GatewayTarget['cli'];
+  /** The 0600 file with grant "local"'s token (token mode). */
+  tokenFile?: string;
+  /** The 0600 file with the secrets init moved out, and the servers that need it. */
+  envFile?: { path: string; servers: ReadonlySet<string> };
+  /** Secret values found in the rewritten entries: kept out of the backups. */
+  secretValues: string[];
   dryRun: boolean;
 }
 
@@ -50,7 +59,15 @@ export function rewriteText(
     const original = toValue(node) as Record<string, unknown>;
     const entry = gatewayEntry(
       req.client,
-      { server: edit.server, port: opts.port, configPath: opts.configPath, tokenEnv: opts.tokenEnv },
+      {
+        server: edit.server,
+        port: opts.port,
+        configPath: opts.configPath,
+        tokenEnv: opts.tokenEnv,
+        cli: opts.cli,
+        tokenFile: opts.tokenFile,
+        envFile: opts.envFile?.servers.has(edit.server) ? opts.envFile.path : undefined,
+      },
       original,
     );
     replacements.push({ start: node.start, end: node.end, text: serialise(entry, text, node.start) });
@@ -89,9 +106,25 @@ export function rewriteClients(requests: RewriteRequest[], opts: RewriteOptions)
     };
     result.rewritten.push(record);
     if (opts.dryRun) continue;
-    // An existing backup is the file from before toolgate first touched it: keep it, so undo
-    // always returns to the user's own version.
-    if (!existsSync(backup)) writeFileSync(backup, bytes);
+    // An existing backup is the file from before toolgate first touched it: writeBackup keeps it,
+    // so undo always returns to the user's own version.
+    try {
+      writeBackup(
+        opts.dir,
+        req.file,
+        backup,
+        bytes,
+        req.edits.map((e) => e.path),
+        opts.secretValues,
+      );
+    } catch (err) {
+      result.rewritten.pop();
+      result.problems.push({
+        file: req.file,
+        reason: `not rewritten: no backup (${(err as Error).message})`,
+      });
+      continue;
+    }
     writeFileSync(req.file, next);
     const previous = manifest.files.find((f) => f.file === req.file);
     if (previous) {
@@ -150,7 +183,14 @@ export function undoRewrite(dir: string, opts: { force: boolean; dryRun: boolean
       remaining.push(f);
       continue;
     }
-    const original = readFileSync(f.backup);
+    let original: Buffer;
+    try {
+      original = readBackup(dir, f.backup);
+    } catch (err) {
+      result.problems.push({ file: f.file, reason: `${(err as Error).message}; restore it by hand` });
+      remaining.push(f);
+      continue;
+    }
     const current = existsSync(f.file) ? readFileSync(f.file) : undefined;
     let next: Buffer | string = original;
     if (current && sha256(current) !== f.sha256 && !opts.force) {
@@ -172,8 +212,12 @@ export function undoRewrite(dir: string, opts: { force: boolean; dryRun: boolean
       result.merged.push(f.file);
     } else result.restored.push(f.file);
     if (!opts.dryRun) {
-      writeFileSync(f.file, next);
-      rmSync(f.backup);
+      // A file deleted since is made anew with the original's mode (the backup's).
+      const mode = statSync(f.backup).mode & 0o7777;
+      const existed = existsSync(f.file);
+      writeFileSync(f.file, next, { mode });
+      if (!existed) chmodSync(f.file, mode);
+      dropBackup(dir, f.backup);
     }
   }
   if (!opts.dryRun) writeManifest(dir, { ...manifest, files: remaining });

@@ -1,6 +1,8 @@
 // `toolgate init` as a function: scan the client configs, choose servers, write toolgate.yaml and
 // one policy per server, and optionally rewrite the clients. The CLI adds flags and questions.
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { GatewayTarget } from './clients.js';
 import { discover } from './discover.js';
 import type { ManifestFile } from './manifest.js';
 import { type MergedServer, mergeEntries, selectServers } from './merge.js';
@@ -8,6 +10,18 @@ import { policyPath, renderConfig } from './render.js';
 import { type RewriteRequest, rewriteClients } from './rewrite.js';
 import { protectSecrets } from './secrets.js';
 import { starterPolicy } from './starter-policy.js';
+import {
+  EnvFileError,
+  ensureStateDir,
+  existingToken,
+  formatEnvFile,
+  newToken,
+  parseEnvFile,
+  secretsFilePath,
+  tokenFilePath,
+  tokenSha256,
+  writePrivate,
+} from './state-files.js';
 import type { Discovery, PlannedServer, Problem, RequiredEnv } from './types.js';
 import { type FileToWrite, writeFiles } from './write-files.js';
 
@@ -31,6 +45,8 @@ export interface InitOptions {
   auth?: 'token' | 'none';
   /** The catalogue's proposal for a server, as YAML; the starter policy when absent or failing. */
   propose?: (server: string) => Promise<string>;
+  /** How a rewritten stdio entry starts this installation's CLI (absolute paths). */
+  cli?: GatewayTarget['cli'];
 }
 
 export interface Scan {
@@ -53,6 +69,10 @@ export interface InitResult {
   files: FileToWrite[];
   /** Files that exist and blocked writing (no --force). Nothing was written or rewritten. */
   existing: string[];
+  /** The 0600 file with grant "local"'s token (token mode). */
+  tokenFile?: string;
+  /** The 0600 file with the secrets moved out of client files, when there were any. */
+  secretsFile?: string;
   rewritten: ManifestFile[];
   problems: Problem[];
   warnings: string[];
@@ -80,21 +100,45 @@ export async function runInit(opts: InitOptions, scanned: Scan = scan(opts)): Pr
     for (const src of s.sources) {
       if (src.disabled) warnings.push(`${s.name}: disabled in ${src.file}; included anyway`);
     }
-    return { name: s.name, spec: p.spec, sources: s.sources, env: p.env };
+    return {
+      name: s.name,
+      spec: p.spec,
+      sources: s.sources,
+      env: p.env,
+      secrets: p.moved,
+      secretValues: p.values,
+    };
   });
   const env = servers.flatMap((s) => s.env);
-  if (tokenEnv && servers.length) {
+  // The token lives in a 0600 file, toolgate.yaml holds only its hash: `serve` needs no variable
+  // for it, and a rewritten stdio entry starts with `--token-file`. A re-run keeps the token, so
+  // clients rewritten before keep working.
+  const tokenFile = tokenEnv ? tokenFilePath(dir) : undefined;
+  const token = tokenFile ? (existingToken(tokenFile) ?? newToken()) : undefined;
+  if (tokenEnv && tokenFile && servers.length) {
     env.unshift({
       name: tokenEnv,
       server: '*',
       origin: 'gateway',
-      from: 'the token clients send (choose one)',
+      from: `the token in ${tokenFile} (HTTP clients send it)`,
     });
   }
+  const secretsFile = secretsFilePath(dir);
+  const secrets = new Map(servers.flatMap((s) => s.secrets.map((x) => [x.name, x.value] as const)));
 
   // 3. render
   const files: FileToWrite[] = [
-    { path: configPath, kind: 'config', text: renderConfig(servers, { port, tokenEnv, home: opts.home }) },
+    {
+      path: configPath,
+      kind: 'config',
+      text: renderConfig(servers, {
+        port,
+        tokenSha256: token ? tokenSha256(token) : undefined,
+        tokenFile,
+        secretsFile: secrets.size ? secretsFile : undefined,
+        home: opts.home,
+      }),
+    },
   ];
   for (const s of servers) {
     let text = starterPolicy(s.name);
@@ -116,6 +160,8 @@ export async function runInit(opts: InitOptions, scanned: Scan = scan(opts)): Pr
     env,
     files,
     existing: [],
+    ...(tokenFile ? { tokenFile } : {}),
+    ...(secrets.size ? { secretsFile } : {}),
     rewritten: [],
     problems: [...scanned.discovery.problems],
     warnings,
@@ -129,7 +175,19 @@ export async function runInit(opts: InitOptions, scanned: Scan = scan(opts)): Pr
     return result;
   }
 
-  // 5. point the clients at the gateway
+  // 5. the private files: token and secrets (never in toolgate.yaml, a client file or a backup)
+  if (!opts.dryRun && (token || secrets.size)) {
+    try {
+      ensureStateDir(dir);
+      if (token && tokenFile && existingToken(tokenFile) !== token) writePrivate(tokenFile, `${token}\n`);
+      if (secrets.size) writeSecrets(secretsFile, secrets);
+    } catch (err) {
+      result.problems.push({ file: join(dir, '.toolgate'), reason: (err as Error).message });
+      return result;
+    }
+  }
+
+  // 6. point the clients at the gateway
   if (opts.rewrite) {
     const byFile = new Map<string, RewriteRequest>();
     for (const s of servers) {
@@ -144,10 +202,35 @@ export async function runInit(opts: InitOptions, scanned: Scan = scan(opts)): Pr
       configPath,
       port,
       tokenEnv,
+      cli: opts.cli ?? { command: 'toolgate', args: [] },
+      tokenFile,
+      envFile: {
+        path: secretsFile,
+        servers: new Set(servers.filter((s) => s.secrets.length).map((s) => s.name)),
+      },
+      secretValues: [...new Set(servers.flatMap((s) => s.secretValues))],
       dryRun: opts.dryRun === true,
     });
     result.rewritten = rw.rewritten;
     result.problems.push(...rw.problems);
   }
   return result;
+}
+
+/** Merged into what an earlier run kept (another server's secrets stay); this run's values win. */
+function writeSecrets(file: string, secrets: Map<string, string>): void {
+  let all = new Map<string, string>();
+  try {
+    all = parseEnvFile(readFileSync(file, 'utf8'), file);
+  } catch (err) {
+    if (err instanceof EnvFileError) throw err;
+  }
+  for (const [k, v] of secrets) all.set(k, v);
+  writePrivate(
+    file,
+    formatEnvFile(all, [
+      'Written by `toolgate init`: the secrets it moved out of client files. Only for you (0600).',
+      `toolgate stdio reads it with --env-file; before toolgate serve: set -a; . '${file}'; set +a`,
+    ]),
+  );
 }

@@ -50,6 +50,10 @@ export interface Protected {
   env: RequiredEnv[];
   /** `key` of each secret copied in clear with --inline-secrets. */
   inlined: string[];
+  /** Each variable made for a secret and the value it must hold (kept in the 0600 secrets file). */
+  moved: { name: string; value: string }[];
+  /** Every secret value found (moved or inlined): none of them may stay in a backup. */
+  values: string[];
 }
 
 export function protectSecrets(server: MergedServer, opts: ProtectOptions): Protected {
@@ -57,6 +61,8 @@ export function protectSecrets(server: MergedServer, opts: ProtectOptions): Prot
   const where = source ? source.file : '?';
   const env: RequiredEnv[] = [];
   const inlined: string[] = [];
+  const moved: Protected['moved'] = [];
+  const values: string[] = [];
   const varFor = (key: string) => {
     const base = `TOOLGATE_${upper(server.name)}_${upper(key) || 'SECRET'}`;
     let name = base;
@@ -79,14 +85,16 @@ export function protectSecrets(server: MergedServer, opts: ProtectOptions): Prot
       if (!m[1]?.startsWith('TOOLGATE_')) need(m[1] ?? '', 'reference', `${where} ${label}`);
     }
     if (!secret || text.includes('${')) return text;
+    // Keep an auth scheme in the file so the variable holds only the credential itself.
+    const scheme = /^(Bearer|Basic|Token)\s+/i.exec(text)?.[0] ?? '';
+    values.push(text.slice(scheme.length));
     if (opts.inline) {
       inlined.push(label);
       return text;
     }
     const name = varFor(key);
     need(name, 'secret', `${where} ${label}`);
-    // Keep an auth scheme in the file so the variable holds only the credential itself.
-    const scheme = /^(Bearer|Basic|Token)\s+/i.exec(text)?.[0] ?? '';
+    moved.push({ name, value: text.slice(scheme.length) });
     text = `${scheme}\${${name}}`;
     return text;
   };
@@ -110,7 +118,7 @@ export function protectSecrets(server: MergedServer, opts: ProtectOptions): Prot
       const key = afterFlag ? prev.replace(/^-+/, '') : `arg${i}`;
       return guard(key, arg, `args[${i}]`, afterFlag || looksLikeSecret(arg));
     });
-    return { spec: { ...spec, args, env: newEnv }, env, inlined };
+    return { spec: { ...spec, args, env: newEnv }, env, inlined, moved, values };
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.headers)) headers[k] = guard(k, v, `headers.${k}`, isSecret(k, v));
@@ -126,5 +134,5 @@ export function protectSecrets(server: MergedServer, opts: ProtectOptions): Prot
     .replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, k: string, v: string) =>
       isSecret(k, v) ? `${sep}${k}=${guard(k, v, `url ?${k}`, true)}` : all,
     );
-  return { spec: { ...spec, url, headers }, env, inlined };
+  return { spec: { ...spec, url, headers }, env, inlined, moved, values };
 }

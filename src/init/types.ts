@@ -77,4 +77,8 @@ export interface PlannedServer {
   spec: ServerSpec;
   sources: FoundEntry[];
   env: RequiredEnv[];
+  /** Variables made for secrets and their values (only ever written to the 0600 secrets file). */
+  secrets: { name: string; value: string }[];
+  /** Every secret value found in the entry, moved or inlined: redacted from backups. */
+  secretValues: string[];
 }

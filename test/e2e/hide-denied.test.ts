@@ -124,7 +124,11 @@ describe('hide_denied through toolgate stdio', () => {
   beforeAll(async () => {
     await ensureFreshBuild();
     config = join(dir, 'toolgate.yaml');
-    writeFileSync(config, stringify({ storage: { sqlite: join(dir, 'stdio.db') }, servers: SERVERS }));
+    // auth none: `toolgate stdio` in token mode needs --token-file or --grant (docs/init.md).
+    writeFileSync(
+      config,
+      stringify({ auth: { mode: 'none' }, storage: { sqlite: join(dir, 'stdio.db') }, servers: SERVERS }),
+    );
   });
   afterAll(async () => {
     for (const c of clients) await c.close().catch(() => undefined);
@@ -176,6 +180,7 @@ describe('hide_denied through toolgate stdio', () => {
     writeFileSync(
       file,
       stringify({
+        auth: { mode: 'none' },
         storage: { sqlite: join(dir, 'tilde.db') },
         aggregate: { separator: '~' },
         servers: { fx: SERVERS.fx },

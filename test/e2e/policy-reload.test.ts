@@ -161,6 +161,8 @@ describe('policy file reload under the stdio front end', () => {
     writeFileSync(
       config,
       stringify({
+        // auth none: `toolgate stdio` in token mode needs --token-file or --grant (docs/init.md).
+        auth: { mode: 'none' },
         storage: { sqlite: join(dir, 'toolgate.db') },
         servers: { everything: { ...EVERYTHING, policy: './policy.yaml' } },
       }),

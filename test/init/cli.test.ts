@@ -53,7 +53,12 @@ describe('toolgate init --json', () => {
     });
     expect(out.servers.filter((s: { included: boolean }) => s.included)).toHaveLength(2);
     expect(out.env).toEqual([
-      { name: 'TOOLGATE_TOKEN', server: '*', origin: 'gateway', from: 'the token clients send (choose one)' },
+      {
+        name: 'TOOLGATE_TOKEN',
+        server: '*',
+        origin: 'gateway',
+        from: `the token in ${join(sb.project, '.toolgate', 'local.token')} (HTTP clients send it)`,
+      },
     ]);
     expect(out.written).toEqual([
       { path: join(sb.project, 'toolgate.yaml'), kind: 'config' },

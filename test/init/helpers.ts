@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { type InitCommandContext, runInitCommand } from '../../src/cli/init-command.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'init');
+/** The built CLI (`npm run build`): what rewritten Claude Desktop entries start. */
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
 export interface Sandbox {
   root: string;
@@ -76,6 +78,8 @@ export async function run(
       if (a === undefined) throw new Error(`unexpected question: ${q}`);
       return a;
     },
+    // This installation's CLI, as a rewritten stdio entry starts it (the build of src/cli).
+    cli: { command: process.execPath, args: [CLI] },
     ...extra,
   });
   return { code, stdout, stderr, questions };

@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${VAR} strings are config references under test
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKUP_SUFFIX, manifestPath, readManifest, scan } from '../../src/init/index.js';
 import { parseJsonc, toValue } from '../../src/init/jsonc.js';
-import { run, type Sandbox, sandbox } from './helpers.js';
+import { CLI, PLANTED_SECRETS, run, type Sandbox, sandbox } from './helpers.js';
 
 let sb: Sandbox;
 beforeEach(() => {
@@ -35,9 +35,16 @@ describe('--rewrite and --undo', () => {
       ].sort(),
     );
     for (const f of manifest?.files ?? []) {
-      expect(readFileSync(f.backup).equals(before.get(f.file) as Buffer)).toBe(true);
+      // A backup is the original minus the secrets init moved out, under the original's mode.
+      const backup = readFileSync(f.backup, 'utf8');
+      for (const secret of PLANTED_SECRETS) expect(backup, f.backup).not.toContain(secret);
+      expect(statSync(f.backup).mode & 0o7777).toBe(statSync(f.file).mode & 0o7777);
       expect(readFileSync(f.file).equals(before.get(f.file) as Buffer)).toBe(false);
     }
+    // Where they went: init's own 0600 files, never a client file
+    const secrets = readFileSync(join(sb.project, '.toolgate', 'secrets.env'), 'utf8');
+    expect(statSync(join(sb.project, '.toolgate', 'secrets.env')).mode & 0o777).toBe(0o600);
+    expect(secrets).toContain('ghp_FAKEfakeFAKEfake0123456789abcdefABCD');
     // the broken file is left exactly as it was
     const broken = join(sb.project, '.cursor', 'mcp.json');
     expect(readFileSync(broken).equals(before.get(broken) as Buffer)).toBe(true);
@@ -61,10 +68,25 @@ describe('--rewrite and --undo', () => {
     const config = join(sb.project, 'toolgate.yaml');
 
     const desktop = read(desktopFile);
+    // This installation's CLI by absolute path (never `npx -y toolgate`, an unpublished name),
+    // with the 0600 token file; the env file only for a server with moved secrets.
+    const tokenFile = join(sb.project, '.toolgate', 'local.token');
     expect(desktop.mcpServers.filesystem).toEqual({
-      command: 'npx',
-      args: ['-y', 'toolgate', 'stdio', '--server', 'filesystem', '--config', config],
+      command: process.execPath,
+      args: [CLI, 'stdio', '--server', 'filesystem', '--config', config, '--token-file', tokenFile],
     });
+    expect(desktop.mcpServers.github.args).toEqual([
+      CLI,
+      'stdio',
+      '--server',
+      'github',
+      '--config',
+      config,
+      '--token-file',
+      tokenFile,
+      '--env-file',
+      join(sb.project, '.toolgate', 'secrets.env'),
+    ]);
     expect(desktop.globalShortcut).toBe('Alt+Space');
 
     const bearer = (ref: string) => ({ Authorization: `Bearer ${ref}` });
@@ -190,5 +212,63 @@ describe('--rewrite and --undo', () => {
     const r = await run(sb, ['--yes', '--rewrite']);
     expect(r.code).toBe(1);
     for (const [file, bytes] of before) expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it('keeps secrets out of a backup in the mode of the file, and undo refuses a backup edited since', async () => {
+    // the issue's case: a 0600 ~/.claude.json whose server holds an API key
+    const file = join(sb.home, '.claude.json');
+    const key = 'sk-ant-api03-FAKEfakeFAKEfake0123456789abcdef';
+    const original = readFileSync(file, 'utf8').replace(
+      '"env": {}',
+      `"env": { "ANTHROPIC_API_KEY": "${key}" }`,
+    );
+    writeFileSync(file, original);
+    chmodSync(file, 0o600);
+    const r = await run(sb, ['--yes', '--rewrite', '--only', 'memory']);
+    expect(r.code, r.stderr).toBe(0);
+    const backup = `${file}${BACKUP_SUFFIX}`;
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
+    const backupText = readFileSync(backup, 'utf8');
+    expect(backupText).not.toContain(key);
+    expect(backupText).toMatch(/"ANTHROPIC_API_KEY": "toolgate-moved-secret-[0-9a-f]{8}-1"/);
+    expect(readFileSync(file, 'utf8')).not.toContain(key);
+    // every other byte of the backup is the original's
+    expect(backupText.replace(/"toolgate-moved-secret-[0-9a-f]{8}-1"/, `"${key}"`)).toBe(original);
+    const kept = join(sb.project, '.toolgate', 'backup-secrets.json');
+    expect(statSync(kept).mode & 0o777).toBe(0o600);
+
+    // an attacker (or an accident) edits what was cut out: undo will not write a forged file
+    const rewritten = readFileSync(file);
+    writeFileSync(
+      kept,
+      readFileSync(kept, 'utf8').replace(key, 'sk-ant-api03-ATTACKERattacker0123456789abcdef'),
+    );
+    const refused = await run(sb, ['--undo']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('does not match the original file');
+    expect(readFileSync(file).equals(rewritten)).toBe(true);
+
+    // put right, undo restores every byte and the mode
+    writeFileSync(
+      kept,
+      readFileSync(kept, 'utf8').replace('sk-ant-api03-ATTACKERattacker0123456789abcdef', key),
+    );
+    const undo = await run(sb, ['--undo']);
+    expect(undo.code, undo.stdout + undo.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(existsSync(kept)).toBe(false);
+  });
+
+  it('restores a client file deleted since the rewrite with its original mode', async () => {
+    const file = join(sb.home, '.cursor', 'mcp.json');
+    const original = readFileSync(file);
+    chmodSync(file, 0o640);
+    await run(sb, ['--yes', '--rewrite']);
+    rmSync(file);
+    const undo = await run(sb, ['--undo']);
+    expect(undo.code, undo.stdout + undo.stderr).toBe(0);
+    expect(readFileSync(file).equals(original)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
   });
 });

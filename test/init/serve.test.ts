@@ -39,10 +39,9 @@ describe('the written config', () => {
     const r = await run(sb, ['--yes', '--rewrite', '--only', 'everything']);
     expect(r.code).toBe(0);
 
-    const env = {
-      TOOLGATE_TOKEN: 'local-token-for-tests',
-      TOOLGATE_EVERYTHING_API_TOKEN: 'sk-test-abcdefghijklmnop',
-    };
+    // No variable for the token: toolgate.yaml holds its hash, the token is in a 0600 file.
+    const token = readFileSync(join(sb.project, '.toolgate', 'local.token'), 'utf8').trim();
+    const env = { TOOLGATE_EVERYTHING_API_TOKEN: 'sk-test-abcdefghijklmnop' };
     const loaded = loadConfigFile(join(sb.project, 'toolgate.yaml'), env);
     gw = await startGateway(loaded, {
       port: 0,
@@ -59,7 +58,7 @@ describe('the written config', () => {
     client = new Client({ name: 'init-test', version: '1.0.0' });
     await client.connect(
       new StreamableHTTPClientTransport(url, {
-        requestInit: { headers: { Authorization: `Bearer ${env.TOOLGATE_TOKEN}` } },
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
       }),
     );
     // default: deny: a call is refused with a reason the agent can read, before the server sees it.

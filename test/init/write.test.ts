@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${VAR} strings are config references under test
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, validateConfigSemantics } from '../../src/config/index.js';
@@ -31,7 +32,15 @@ describe('writing toolgate.yaml', () => {
     const { config } = loaded;
     expect(Object.keys(config.servers)).toEqual(FIXTURE_SERVERS);
     expect(config.listen).toMatchObject({ host: '127.0.0.1', port: 8787 });
-    expect(config.grants).toEqual([{ name: 'local', servers: ['*'], token_env: 'TOOLGATE_TOKEN' }]);
+    // The token is in a 0600 file; toolgate.yaml holds only its hash.
+    const tokenFile = join(sb.project, '.toolgate', 'local.token');
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    expect(token).toMatch(/^tg_[A-Za-z0-9_-]{43}$/);
+    expect(text).not.toContain(token);
+    expect(config.grants).toEqual([
+      { name: 'local', servers: ['*'], token_sha256: createHash('sha256').update(token).digest('hex') },
+    ]);
     expect(config.servers.filesystem).toMatchObject({
       command: 'npx',
       args: ['-y', '@modelcontextprotocol/server-filesystem', `${sb.home}/Documents`, `${sb.home}/Desktop`],
