@@ -48,6 +48,8 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
   let core: Awaited<ReturnType<typeof buildCore>>;
   let token: string | undefined;
   let tokensOn = false;
+  /** The longest message taken from the client: `listen.max_body`, as over HTTP. */
+  let maxMessage: number | undefined;
   /** The servers of the toolgate.yaml grant --grant names (tokens on, no token). */
   let named: string[] | undefined;
   try {
@@ -55,6 +57,7 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
     if (values['token-file']) token = readTokenFile(values['token-file']);
     const loaded = loadStdioConfig(file, env, values.server);
     tokensOn = loaded.config.auth.mode === 'tokens';
+    maxMessage = loaded.config.listen.max_body;
     if (tokensOn && !token && !values.grant) {
       return fail(
         'tokens are on (auth.mode: tokens) and no grant was chosen: pass --token-file FILE (a file holding a grant token, mode 0600) or --grant NAME (a grant of toolgate.yaml)',
@@ -146,7 +149,7 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
   const listChanged = () =>
     session.notifyClient({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
   const unsubscribe = [core.policies.onChange(listChanged), core.pins.onChange(listChanged)];
-  await serveStdio(session, process.stdin, process.stdout);
+  await serveStdio(session, process.stdin, process.stdout, maxMessage);
   for (const off of unsubscribe) off();
   await session.close();
   await core.close();

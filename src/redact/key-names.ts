@@ -21,12 +21,16 @@ const WORDS = new Set([
   'pwd',
   'auth',
   'oauth',
-  'session',
   'sessionid',
   'sid',
   'jwt',
   'bearer',
 ]);
+/**
+ * Secret as the last word only: `session`, `user_session` hold a session's key, but
+ * `perSessionMiB` or `session_count` only describe sessions.
+ */
+const LAST_WORDS = new Set(['session']);
 /** Secret at the end of the joined name: `accessToken`, `githubtoken`, `appsecret`, `basicauth`. */
 const ENDINGS = /(?:token|secret|auth|sessionid)$/;
 
@@ -50,7 +54,8 @@ export function isSecretKeyName(name: string): boolean {
   const joined = joinedKey(name);
   if (joined.length < 3 || joined.length > 128) return false;
   if (ANYWHERE.test(joined) || ENDINGS.test(joined)) return true;
-  return keyWords(name).some((w) => WORDS.has(w));
+  const words = keyWords(name);
+  return words.some((w) => WORDS.has(w)) || LAST_WORDS.has(words[words.length - 1] ?? '');
 }
 
 /**

@@ -17,6 +17,12 @@ export function runningStdioPids(): ReadonlySet<number> {
 
 /** After the child exits, how long its stderr may take to deliver its last lines (often the why). */
 const STDERR_DRAIN_MS = 250;
+/**
+ * The longest stdout line (one JSON-RPC message) kept from a server, in characters. A large
+ * resource or tool result fits; a server that streams without newlines cannot grow memory
+ * without bound.
+ */
+const MAX_STDOUT_LINE = 64 * 1024 * 1024;
 
 /**
  * A stdio MCP server as a child process: newline-delimited JSON on stdin/stdout, stderr to our
@@ -49,7 +55,15 @@ export class StdioChannel implements Channel {
         windowsHide: true,
       });
       this.child = child;
-      const stdout = new LineSplitter((line) => this.onLine(line));
+      const stdout = new LineSplitter(
+        (line) => this.onLine(line),
+        MAX_STDOUT_LINE,
+        (chars) =>
+          this.log.warn(
+            { upstream: this.name, chars },
+            'upstream wrote a stdout line over the limit; dropped (a request it answered times out)',
+          ),
+      );
       child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
       const stderr = new StderrTail({
         line: (line) => this.log.info({ upstream: this.name, stderr: line }, 'upstream stderr'),
