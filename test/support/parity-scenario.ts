@@ -271,7 +271,12 @@ export function parityTable(cells: Cell[], endpoints: Endpoint[], versions: Map<
       const row = eras.map((e) => {
         const cell = cells.find((c) => c.era === e && c.endpoint === ep && c.message === m);
         if (!cell) return '';
-        if (cell.same) return 'error' in cell.via ? `same (both fail: ${cell.via.error})` : 'same';
+        if (cell.same) {
+          if (!('error' in cell.via)) return 'same';
+          return cell.via.error.startsWith('connect: ')
+            ? 'same (neither connects)'
+            : `same (both fail: ${cell.via.error})`;
+        }
         const note = noteOf(cell.why ?? `UNEXPLAINED: direct ${show(cell.direct)}; via ${show(cell.via)}`);
         if ('error' in cell.via) return `${note}: via fails (${cell.via.error})`;
         return 'error' in cell.direct ? `${note}: works via toolgate` : note;
