@@ -88,6 +88,12 @@ const serverBase = {
   timeout: duration.default(60_000),
   description: z.string().optional(),
   /**
+   * Eras (docs/eras.md): a server that speaks only 2025 is offered to clients as it is (a 2026
+   * client's `server/discover` is refused, so it falls back to `initialize`, as it would directly).
+   * `true` makes toolgate offer 2026-07-28 for it too and translate: for clients that speak only 2026.
+   */
+  offer_2026: z.boolean().optional(),
+  /**
    * Methods outside the MCP method set that this server may receive unchanged (experimental
    * extensions). Matched exactly; anything else unknown is answered by the gateway (-32601).
    */

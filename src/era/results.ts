@@ -1,10 +1,11 @@
 import { LEGACY, MODERN, SERVER_INFO_KEY } from '../mcp/envelope.js';
 import type { JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { LEGACY_VERSIONS as LEGACY_LIST } from '../mcp/versions.js';
 
 type Result = Record<string, unknown>;
 
 /** The 2025-era revisions a 2025 client may ask for; the gateway answers with the one it asked. */
-const LEGACY_VERSIONS = new Set(['2024-11-05', '2025-03-26', '2025-06-18', LEGACY]);
+const LEGACY_VERSIONS: ReadonlySet<string> = new Set(LEGACY_LIST);
 
 /** Results a 2026 client may cache: SEP-2549 makes `ttlMs` and `cacheScope` required on them. */
 const CACHEABLE = new Set([

@@ -14,7 +14,7 @@ import {
   type JsonRpcMessage,
   PARSE_ERROR,
 } from '../mcp/jsonrpc.js';
-import { MODERN, SUPPORTED_VERSIONS } from '../mcp/versions.js';
+import { eraOfVersion, MODERN, SUPPORTED_VERSIONS } from '../mcp/versions.js';
 import { depthProblem } from '../util/json-depth.js';
 import { envelopeVersion, headerMismatch, modernRequestProblem } from './headers.js';
 
@@ -95,6 +95,22 @@ export function admitPost(headers: IncomingHttpHeaders, text: string): PostAdmis
     !headers['mcp-session-id'] &&
     (bodyVersion !== undefined || headerVersion === MODERN);
   if (stateless) {
+    // An envelope is a 2026-07-28 request's; one naming a 2025-era revision is a client lying about
+    // its era (or confused): a 2025 revision needs `initialize` and a session. Refused here, so no
+    // session (and no upstream) ever sees it.
+    if (bodyVersion !== undefined && bodyVersion !== MODERN)
+      return refuse(
+        400,
+        errorResponse(
+          message.id,
+          UNSUPPORTED_PROTOCOL_VERSION,
+          eraOfVersion(bodyVersion) === '2025'
+            ? `Bad Request: a _meta envelope names protocol version ${bodyVersion}, a 2025-era revision; ` +
+                '2025-era clients send initialize and use the Mcp-Session-Id it gives'
+            : `Bad Request: unsupported protocol version ${bodyVersion} in the _meta envelope; supported: ${MODERN}`,
+          { supported: [MODERN], requested: bodyVersion },
+        ),
+      );
     const refusal = modernRequestProblem(headers, message);
     if (refusal) return refuse(refusal.status, { ...refusal.error, id: message.id });
   } else if (isRequest(message) && message.method === 'initialize' && headers['mcp-session-id']) {

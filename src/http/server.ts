@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ServerConfig } from '../config/index.js';
+import { legacyOnlyDiscover, offersModern, UNSUPPORTED_PROTOCOL_VERSION } from '../era/negotiation.js';
 import { statelessId } from '../era/routing.js';
 import { readEnvelope } from '../mcp/envelope.js';
 import {
@@ -9,9 +10,11 @@ import {
   INVALID_REQUEST,
   isRequest,
   type JsonRpcError,
+  type JsonRpcMessage,
   type JsonRpcRequest,
 } from '../mcp/jsonrpc.js';
 import { paramHeaderProblem } from '../mcp/param-headers.js';
+import { eraOfVersion } from '../mcp/versions.js';
 import { splitName } from '../proxy/names.js';
 import type { ClientSession } from '../proxy/session.js';
 import { openSession, sessionScope } from '../sessions/open-session.js';
@@ -246,6 +249,11 @@ async function post(
     const paramRefusal = paramHeaderRefusal(deps, req, message, grant, servers, key);
     if (paramRefusal) return writeJson(res, 400, paramRefusal);
     const envelope = readEnvelope(message.params);
+    // Issue 15: `server/discover` offers 2026-07-28 only where every server behind the endpoint
+    // speaks it (src/era/negotiation.ts); else the client falls back to `initialize`, as it would
+    // straight to the server. Answered before any session: nothing reaches a server.
+    if (message.method === 'server/discover' && !(await offersModern(deps.eras, servers)))
+      return writeJson(res, 404, legacyOnlyDiscover(message.id, key));
     const session = await openSession(deps, {
       id: (plan) => statelessId(grant.name, key, plan, envelope),
       existing: (id) => deps.sessions.get(id),
@@ -289,6 +297,10 @@ async function post(
   } else {
     session = findSession(deps, req, res, grant, key);
     if (!session) return;
+    // A 2025 session speaks the revision it negotiated: a 2026-07-28 header or envelope on it is a
+    // client lying about its era (or confused), refused before the session sees the message.
+    const lie = eraMismatch(req, message, session);
+    if (lie) return writeJson(res, 400, lie);
   }
   // 4. The session's own admission (src/proxy/admit.ts) decides what the message may do.
   if (isRequest(message)) {
@@ -302,6 +314,31 @@ async function post(
   // A refused notification is 400 with a JSON-RPC error without an id (streamable HTTP transport).
   if (refused) return writeJson(res, 400, refused);
   res.writeHead(202).end();
+}
+
+/**
+ * A message on a 2025-era session that claims 2026-07-28 (the `MCP-Protocol-Version` header or a
+ * `_meta` envelope): 400 with -32022, naming what the session negotiated.
+ */
+function eraMismatch(
+  req: IncomingMessage,
+  message: JsonRpcMessage,
+  session: ClientSession,
+): JsonRpcError | undefined {
+  const header = req.headers['mcp-protocol-version'];
+  const claimed =
+    (typeof header === 'string' && eraOfVersion(header) === '2026' && header) ||
+    ('method' in message && readEnvelope(message.params)?.protocolVersion) ||
+    undefined;
+  if (!claimed) return undefined;
+  const negotiated = session.negotiatedVersion ?? 'a 2025-era revision';
+  return errorResponse(
+    isRequest(message) ? message.id : null,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    `Bad Request: this session negotiated ${negotiated} at initialize, but the message claims ${claimed}; ` +
+      "a 2026-07-28 request carries no Mcp-Session-Id (or send this one as the session's revision)",
+    { supported: [negotiated], requested: claimed },
+  );
 }
 
 /** Look up the session named by the header; answers the error itself and returns undefined. */

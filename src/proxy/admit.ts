@@ -44,7 +44,11 @@ export function admitRequest(req: JsonRpcRequest, state: AdmissionState): Admiss
   const kind = clientMethodKind(req.method, eraOf(state), state.version);
   if (kind === undefined) {
     if (state.passthrough.has(req.method)) return { kind: 'forward' };
-    return refuse(METHOD_NOT_FOUND, `Method not found: ${req.method}`, 'unknown_method');
+    return refuse(
+      METHOD_NOT_FOUND,
+      `Method not found: ${req.method}${otherEra(req.method, state)}`,
+      'unknown_method',
+    );
   }
   if (kind === 'notification')
     return refuse(
@@ -119,6 +123,18 @@ function reservedKeyRefusal(path: string, what: string): Admission {
       'servers that merge objects can be made to act on values nobody reviewed. Rename the field.',
     'reserved_key',
   );
+}
+
+/** Why a method of the other era is refused, said plainly (a client that lies about its era). */
+function otherEra(method: string, state: AdmissionState): string {
+  const era = eraOf(state);
+  const other: Era = era === '2025' ? '2026' : '2025';
+  if (clientMethodKind(method, other) === undefined) return '';
+  const spoken =
+    era === '2025'
+      ? `this session negotiated ${state.version ?? 'a 2025-era revision'}`
+      : 'this is a 2026-07-28 request';
+  return ` (a ${other === '2026' ? '2026-07-28' : '2025-era'} method; ${spoken})`;
 }
 
 function eraOf(state: AdmissionState): Era {

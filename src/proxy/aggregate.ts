@@ -1,3 +1,4 @@
+import { readEnvelope, SERVER_INFO_KEY } from '../mcp/envelope.js';
 import {
   errorResponse,
   INVALID_PARAMS,
@@ -15,6 +16,19 @@ import type { ToolDirectory } from './tool-directory.js';
 type Forward = (server: string, method: string, params: JsonRpcRequest['params']) => void;
 
 const MAX_PAGES = 50;
+
+/**
+ * How long a 2026 client may reuse a list the aggregate collected when no server named a shorter
+ * time: short, as for a relayed 2025 list (src/era/results.ts RELAYED_TTL_MS). The scope is always
+ * `private`: policy filters lists per grant, so a shared cache must never reuse them.
+ */
+const AGGREGATE_TTL_MS = 1000;
+
+/** One collected list: the items, and the shortest `ttlMs` any upstream page named. */
+interface Collected {
+  items: Record<string, unknown>[];
+  ttlMs?: number;
+}
 
 /**
  * The aggregate endpoint `/mcp`: several upstreams presented as one server. Names of tools,
@@ -37,21 +51,33 @@ export class Aggregator {
   handle(req: JsonRpcRequest, sink: Sink, forward: Forward): void {
     const reply = (res: JsonRpcResponse) => sink.send({ ...res, id: req.id } as JsonRpcResponse, true);
     const p = req.params ?? {};
+    // A 2026 request's envelope goes with every request the aggregate makes for it (a 2026 server
+    // needs one on each), and the lists it answers are 2026-shaped (issue 15).
+    const meta = envelopeMeta(p);
+    const list = (key: string, c: Collected) => reply(this.listResult(req.id, key, c, meta !== undefined));
     switch (req.method) {
       case 'initialize':
         this.initialize(req).then(reply);
+        return;
+      case 'server/discover':
+        this.discover(req, meta).then(reply);
         return;
       case 'ping':
         reply({ jsonrpc: '2.0', id: req.id, result: {} });
         return;
       case 'tools/list': {
         const seen = new Map<string, Record<string, unknown>[]>();
-        this.collect('tools/list', 'tools', (server, t) => {
-          const tools = seen.get(server) ?? [];
-          tools.push(t);
-          seen.set(server, tools);
-          return undefined;
-        }).then(() => {
+        this.collect(
+          'tools/list',
+          'tools',
+          (server, t) => {
+            const tools = seen.get(server) ?? [];
+            tools.push(t);
+            seen.set(server, tools);
+            return undefined;
+          },
+          meta,
+        ).then(({ ttlMs }) => {
           // Each server's whole list is observed before any of it is shown: what the gate shows
           // of a changed tool depends on the definition this session was just listed.
           const shown: Record<string, unknown>[] = [];
@@ -68,20 +94,27 @@ export class Aggregator {
               if (s) shown.push(this.rename(server, s));
             }
           }
-          reply({ jsonrpc: '2.0', id: req.id, result: { tools: shown } });
+          list('tools', { items: shown, ...(ttlMs !== undefined ? { ttlMs } : {}) });
         });
         return;
       }
       case 'prompts/list':
-        this.collect('prompts/list', 'prompts', (s, x) => this.rename(s, x)).then(reply);
+        this.collect('prompts/list', 'prompts', (s, x) => this.rename(s, x), meta).then((c) =>
+          list('prompts', c),
+        );
         return;
       case 'resources/list':
-        this.collect('resources/list', 'resources', (s, x) => this.noteResource(s, x)).then(reply);
+        this.collect('resources/list', 'resources', (s, x) => this.noteResource(s, x), meta).then((c) =>
+          list('resources', c),
+        );
         return;
       case 'resources/templates/list':
-        this.collect('resources/templates/list', 'resourceTemplates', (s, x) => this.noteTemplate(s, x)).then(
-          reply,
-        );
+        this.collect(
+          'resources/templates/list',
+          'resourceTemplates',
+          (s, x) => this.noteTemplate(s, x),
+          meta,
+        ).then((c) => list('resourceTemplates', c));
         return;
       case 'tools/call':
       case 'prompts/get': {
@@ -101,7 +134,7 @@ export class Aggregator {
       case 'resources/read':
       case 'resources/subscribe':
       case 'resources/unsubscribe': {
-        this.findOwner(String(p.uri)).then((server) => {
+        this.findOwner(String(p.uri), meta).then((server) => {
           if (!server) reply(errorResponse(req.id, -32002, `Resource not found: ${String(p.uri)}`));
           else forward(server, req.method, p);
         });
@@ -115,7 +148,7 @@ export class Aggregator {
           else reply(errorResponse(req.id, INVALID_PARAMS, `Prompt ${ref.name} not found`));
           return;
         }
-        this.findOwner(String(ref.uri)).then((server) => {
+        this.findOwner(String(ref.uri), meta).then((server) => {
           if (server) forward(server, req.method, p);
           else reply(errorResponse(req.id, INVALID_PARAMS, `Resource ${String(ref.uri)} not found`));
         });
@@ -164,12 +197,15 @@ export class Aggregator {
    * The server of a URI. A client may read a URI it never saw listed (a `resource_link` in a tool
    * result, a templated URI), so an unknown one triggers one look at every server's lists.
    */
-  private async findOwner(uri: string): Promise<string | undefined> {
+  private async findOwner(
+    uri: string,
+    meta: Record<string, unknown> | undefined,
+  ): Promise<string | undefined> {
     const known = this.ownerOf(uri);
     if (known) return known;
     await Promise.all([
-      this.collect('resources/list', 'resources', (s, x) => this.noteResource(s, x)),
-      this.collect('resources/templates/list', 'resourceTemplates', (s, x) => this.noteTemplate(s, x)),
+      this.collect('resources/list', 'resources', (s, x) => this.noteResource(s, x), meta),
+      this.collect('resources/templates/list', 'resourceTemplates', (s, x) => this.noteTemplate(s, x), meta),
     ]);
     return this.ownerOf(uri);
   }
@@ -184,10 +220,84 @@ export class Aggregator {
     return this.links.size === 1 ? (this.links.keys().next().value as string) : undefined;
   }
 
+  /**
+   * `initialize` (2025 clients): every server is initialized with the client's request; the
+   * aggregate speaks the oldest revision any of them answered, so every server behind it speaks
+   * it (issue 15). Identity and instructions are the aggregate's own (see `identity`).
+   */
   private async initialize(req: JsonRpcRequest): Promise<JsonRpcResponse> {
     const results = await Promise.all(
       [...this.links].map(async ([name, link]) => ({ name, res: await link.initializeWith(req.params) })),
     );
+    const merged = this.merge(req, results);
+    if ('jsonrpc' in merged) return merged;
+    let protocolVersion: string | undefined;
+    for (const r of merged.ok) {
+      const v = r.protocolVersion;
+      if (typeof v === 'string' && (protocolVersion === undefined || v < protocolVersion))
+        protocolVersion = v;
+    }
+    return {
+      jsonrpc: '2.0',
+      id: req.id,
+      result: {
+        protocolVersion,
+        capabilities: merged.capabilities,
+        serverInfo: merged.serverInfo,
+        ...(merged.instructions ? { instructions: merged.instructions } : {}),
+      },
+    };
+  }
+
+  /**
+   * `server/discover` (2026 clients; the HTTP front end lets it through only when every server
+   * offers 2026-07-28): the revisions every server supports, and the same identity, capabilities
+   * and instructions as the aggregate's `initialize`.
+   */
+  private async discover(
+    req: JsonRpcRequest,
+    meta: Record<string, unknown> | undefined,
+  ): Promise<JsonRpcResponse> {
+    const results = await Promise.all(
+      [...this.links].map(async ([name, link]) => ({
+        name,
+        res: await link.request('server/discover', meta ? { _meta: meta } : {}, undefined),
+      })),
+    );
+    const merged = this.merge(req, results);
+    if ('jsonrpc' in merged) return merged;
+    let supported: string[] | undefined;
+    for (const r of merged.ok) {
+      const theirs = Array.isArray(r.supportedVersions) ? (r.supportedVersions as unknown[]) : [];
+      supported = (supported ?? theirs.filter((v): v is string => typeof v === 'string')).filter((v) =>
+        theirs.includes(v),
+      );
+    }
+    return {
+      jsonrpc: '2.0',
+      id: req.id,
+      result: {
+        supportedVersions: supported ?? [],
+        capabilities: merged.capabilities,
+        ...(merged.instructions ? { instructions: merged.instructions } : {}),
+        resultType: 'complete',
+        _meta: { [SERVER_INFO_KEY]: merged.serverInfo },
+      },
+    };
+  }
+
+  /** What `initialize` and `server/discover` say alike: capabilities merged, one identity, instructions. */
+  private merge(
+    req: JsonRpcRequest,
+    results: { name: string; res: JsonRpcResponse }[],
+  ):
+    | JsonRpcResponse
+    | {
+        ok: Record<string, unknown>[];
+        capabilities: Record<string, Record<string, unknown>>;
+        serverInfo: Record<string, unknown>;
+        instructions?: string;
+      } {
     const ok = results.filter((r) => 'result' in r.res);
     if (ok.length === 0) {
       const why = results.map((r) => `${r.name}: ${'error' in r.res ? r.res.error.message : ''}`).join('; ');
@@ -195,10 +305,8 @@ export class Aggregator {
     }
     const capabilities: Record<string, Record<string, unknown>> = {};
     const instructions: string[] = [];
-    let protocolVersion: unknown;
     for (const { name, res } of ok) {
       const r = (res as { result: Record<string, unknown> }).result;
-      protocolVersion ??= r.protocolVersion;
       for (const [k, v] of Object.entries(
         (r.capabilities ?? {}) as Record<string, Record<string, unknown>>,
       )) {
@@ -210,17 +318,25 @@ export class Aggregator {
     const down = results.filter((r) => 'error' in r.res).map((r) => r.name);
     if (down.length) instructions.push(`Unavailable right now: ${down.join(', ')}.`);
     return {
+      ok: ok.map((r) => (r.res as { result: Record<string, unknown> }).result),
+      capabilities,
+      serverInfo: identity(ok.map((o) => o.name)),
+      ...(instructions.length ? { instructions: instructions.join('\n\n') } : {}),
+    };
+  }
+
+  /** A collected list as the client's era expects it: 2026 results are complete and cacheable. */
+  private listResult(id: JsonRpcRequest['id'], key: string, c: Collected, modern: boolean): JsonRpcResponse {
+    if (!modern) return { jsonrpc: '2.0', id, result: { [key]: c.items } };
+    return {
       jsonrpc: '2.0',
-      id: req.id,
+      id,
       result: {
-        protocolVersion,
-        capabilities,
-        serverInfo: {
-          name: 'toolgate',
-          version: '0.1.0',
-          title: `toolgate (${ok.map((o) => o.name).join(', ')})`,
-        },
-        ...(instructions.length ? { instructions: instructions.join('\n\n') } : {}),
+        [key]: c.items,
+        resultType: 'complete',
+        ttlMs: c.ttlMs ?? AGGREGATE_TTL_MS,
+        cacheScope: 'private',
+        _meta: { [SERVER_INFO_KEY]: identity([...this.links.keys()]) },
       },
     };
   }
@@ -229,23 +345,41 @@ export class Aggregator {
     method: string,
     key: string,
     map: (server: string, item: Record<string, unknown>) => Record<string, unknown> | undefined,
-  ): Promise<JsonRpcResponse> {
+    meta: Record<string, unknown> | undefined,
+  ): Promise<Collected> {
     const all: Record<string, unknown>[] = [];
+    let ttlMs: number | undefined;
     await Promise.all(
       [...this.links].map(async ([server, link]) => {
         let cursor: unknown;
         for (let page = 0; page < MAX_PAGES; page++) {
-          const res = await link.request(method, cursor === undefined ? {} : { cursor }, undefined);
+          const params: Record<string, unknown> = cursor === undefined ? {} : { cursor };
+          if (meta) params._meta = meta;
+          const res = await link.request(method, params, undefined);
           if (!('result' in res)) return; // a server without this capability contributes nothing
           for (const item of (res.result[key] ?? []) as Record<string, unknown>[]) {
             const mapped = map(server, item);
             if (mapped) all.push(mapped);
           }
+          const ttl = res.result.ttlMs;
+          if (typeof ttl === 'number' && ttl >= 0 && (ttlMs === undefined || ttl < ttlMs)) ttlMs = ttl;
           cursor = res.result.nextCursor;
           if (cursor === undefined || cursor === null) return;
         }
       }),
     );
-    return { jsonrpc: '2.0', id: 0, result: { [key]: all } };
+    return { items: all, ...(ttlMs !== undefined ? { ttlMs } : {}) };
   }
+}
+
+/** The aggregate's identity, the same in `initialize`, `server/discover` and 2026 list results. */
+function identity(servers: string[]): Record<string, unknown> {
+  return { name: 'toolgate', version: '0.1.0', title: `toolgate (${servers.join(', ')})` };
+}
+
+/** The reserved (`io.modelcontextprotocol/`) entries of a 2026 request's `_meta`: its envelope. */
+function envelopeMeta(params: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (readEnvelope(params as JsonRpcRequest['params']) === undefined) return undefined;
+  const meta = params._meta as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(meta).filter(([k]) => k.startsWith('io.modelcontextprotocol/')));
 }

@@ -142,6 +142,11 @@ export class ClientSession {
     for (const m of waiting) sink.send(m, false);
   }
 
+  /** The revision negotiated at `initialize` (a 2025-era session), once answered. */
+  get negotiatedVersion(): string | undefined {
+    return this.version;
+  }
+
   get hasStandalone(): boolean {
     return this.standalone?.open === true;
   }
@@ -217,9 +222,22 @@ export class ClientSession {
       };
     }
     if (req.method === 'initialize') {
-      // The revision the client will speak: which methods it may send from now on.
+      // The revision the client will speak: which methods it may send from now on. What the
+      // server answered is what was negotiated (it may offer an older one than was asked).
       const asked = req.params?.protocolVersion;
       if (typeof asked === 'string') this.version = asked;
+      const inner = sink;
+      sink = {
+        get open() {
+          return inner.open;
+        },
+        onClose: inner.onClose?.bind(inner),
+        send: (m, final) => {
+          const answered = final && 'result' in m ? m.result.protocolVersion : undefined;
+          if (typeof answered === 'string') this.version = answered;
+          inner.send(m, final);
+        },
+      };
     }
     if (this.agg) {
       this.agg.handle(req, sink, (server, method, params) =>

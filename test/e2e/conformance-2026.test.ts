@@ -72,7 +72,8 @@ describe('conformance 2026-07-28 scenarios through toolgate, 2025 fixture upstre
     fixture = await startConformanceServer({ stderr: false });
     gw = await startTestGateway({
       auth: { mode: 'none' },
-      servers: { http: { url: fixture.url, policy: ALLOW_ALL, timeout: '20s' } },
+      // The conformance client speaks only 2026-07-28: toolgate offers it for the 2025 fixture.
+      servers: { http: { url: fixture.url, policy: ALLOW_ALL, timeout: '20s', offer_2026: true } },
     });
     via = await runConformance(`${gw.url}/mcp/http`, { ...CLI, timeoutMs: 60_000 });
   }, 85_000);

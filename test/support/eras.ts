@@ -20,7 +20,9 @@ export async function eraServerBehindGateway(
   try {
     const gw = await startTestGateway({
       auth: { mode: 'none' },
-      servers: { up: { url: upstream.url, policy } },
+      // A 2026-only client meets a 2025 server here: the operator asks toolgate to offer 2026 for
+      // it and translate (without it, server/discover is refused as the server itself would).
+      servers: { up: { url: upstream.url, policy, ...(serverEra === '2025' ? { offer_2026: true } : {}) } },
     });
     return { upstream, gw };
   } catch (err) {
