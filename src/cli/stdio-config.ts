@@ -44,6 +44,13 @@ export function keepOnlyServer(text: string, keep: string): { text: string; name
   const check = parseDocument(out);
   const kept = check.get('servers', true);
   if (check.errors.length || !isMap(kept) || kept.items.length !== 1) return undefined;
+  // An anchor inside a blanked server that the kept one (or anything else) aliases would now be
+  // unresolved: then load the file as it is.
+  try {
+    check.toJS();
+  } catch {
+    return undefined;
+  }
   return { text: out, names };
 }
 

@@ -193,4 +193,20 @@ describe('keepOnlyServer', () => {
     // a flow map of servers it cannot blank safely is left whole
     expect(keepOnlyServer('servers: {a: {command: x}, b: {command: y}}\n', 'b')).toBeUndefined();
   });
+
+  it('leaves the file whole when a blanked server holds an anchor that another part aliases', () => {
+    // Generated configs (YAML.stringify of a shared object) reuse a node through an anchor.
+    const text = [
+      'servers:',
+      '  a:',
+      '    command: node',
+      '    args: &a1 [s.js]',
+      '  b:',
+      '    command: node',
+      '    args: *a1',
+      '',
+    ].join('\n');
+    expect(keepOnlyServer(text, 'b')).toBeUndefined();
+    expect(keepOnlyServer(text, 'a')?.text).not.toContain('*a1');
+  });
 });
