@@ -84,7 +84,13 @@ describe('writing toolgate.yaml', () => {
     expect(text).toContain('X-Api-Key: ${TOOLGATE_ANALYTICS_X_API_KEY}');
     const env = JSON.parse(r.stdout).env as { name: string; origin: string; from: string }[];
     const byName = Object.fromEntries(env.map((e) => [e.name, e]));
-    expect(byName.TOOLGATE_TOKEN?.origin).toBe('gateway');
+    // The token is no variable anyone sets: it is in .toolgate/local.token.
+    expect(byName.TOOLGATE_TOKEN).toBeUndefined();
+    const report = JSON.parse(r.stdout);
+    expect(report.secretsFile).toBe(join(sb.project, '.toolgate', 'secrets.env'));
+    expect(report.serve).toBe(
+      `toolgate serve --config ${join(sb.project, 'toolgate.yaml')} --env-file ${report.secretsFile}`,
+    );
     expect(byName.TOOLGATE_GITHUB_GITHUB_PERSONAL_ACCESS_TOKEN).toMatchObject({
       origin: 'secret',
       from: expect.stringContaining('claude_desktop_config.json env.GITHUB_PERSONAL_ACCESS_TOKEN'),
