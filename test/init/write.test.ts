@@ -103,6 +103,20 @@ describe('writing toolgate.yaml', () => {
     expect(byName.EXAMPLE_API_KEY?.origin).toBe('reference');
   });
 
+  it('notes a Claude Code headersHelper it cannot copy, without quoting the command', async () => {
+    const helper = `echo '{"Authorization":"Bearer sk-helper-0123456789abcdefghij"}'`;
+    writeFileSync(
+      join(sb.project, '.mcp.json'),
+      JSON.stringify({
+        mcpServers: { helped: { type: 'http', url: 'https://mcp.example.net/mcp', headersHelper: helper } },
+      }),
+    );
+    expect((await run(sb, ['--yes', '--only', 'helped'])).code).toBe(0);
+    const text = readFileSync(join(sb.project, 'toolgate.yaml'), 'utf8');
+    expect(text).toContain("note: Claude Code's headersHelper is not copied");
+    expect(text).not.toContain('sk-helper-');
+  });
+
   it('copies secrets in clear only with --inline-secrets, and warns', async () => {
     const r = await run(sb, ['--yes', '--inline-secrets', '--only', 'github']);
     expect(r.code).toBe(0);
