@@ -31,7 +31,8 @@ export interface InitCommandContext {
   propose?: (server: string) => Promise<string>;
   /** Defaults to process.platform; tests pick macOS or Linux paths. */
   platform?: NodeJS.Platform;
-  /** How rewritten stdio entries start this CLI; defaults to thisCli(). */
+  /** How rewritten entries start this CLI (stdio bridge, Claude Code's headersHelper); defaults
+   *  to thisCli(). */
   cli?: InitOptions['cli'];
 }
 
@@ -230,9 +231,10 @@ export async function runInitCommand(argv: string[], ctx: InitCommandContext): P
       result = await runInit({ ...opts, force: true }, scanned);
     }
   }
-  if (cached && result.rewritten.some((f) => f.client === 'claude-desktop')) {
+  // Every rewritten entry but VS Code's starts this CLI (stdio bridge, or Claude Code's headersHelper).
+  if (cached && result.rewritten.some((f) => f.client !== 'vscode')) {
     result.warnings.push(
-      `rewritten Claude Desktop entries start ${cliPath}, inside npx's cache, which npm may clean; install toolgate (npm i -g) and run init --rewrite --force again`,
+      `rewritten client entries start ${cliPath}, inside npx's cache, which npm may clean; install toolgate (npm i -g) and run init --rewrite --force again`,
     );
   }
   out(initReportJson(scanned, result, flags.dryRun), formatResult(result, flags.dryRun, tilde));

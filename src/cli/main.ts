@@ -15,6 +15,7 @@ import { initProposer } from './init-propose.js';
 import { runPolicyCommand } from './policy-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runStdioCommand } from './stdio-command.js';
+import { runTokenHeaderCommand } from './token-header-command.js';
 import { withStore } from './with-store.js';
 
 const USAGE = `Usage: toolgate <command> [options]
@@ -29,6 +30,7 @@ Commands:
   audit     tail [-f]|verify|export ...         the hash-chained decision log
   approvals list|approve ID|deny ID [--note]    calls waiting for a person
   admin     token [--rotate]                    show or replace the dashboard / admin API token
+  token-header --token-file F                   print a token file as an Authorization header (Claude Code headersHelper)
   help                                          this text
 
 Every command reads --config FILE (default ./toolgate.yaml, or $TOOLGATE_CONFIG).
@@ -64,6 +66,7 @@ const commands: Record<string, Command> = {
       }
     }),
   admin: runAdminCommand,
+  'token-header': runTokenHeaderCommand,
   audit: (argv, ctx) => withStore(argv, ctx, (rest, store) => runAuditCommand(rest, { ...ctx, store })),
   catalog: (argv, ctx) =>
     withStore(argv, ctx, (rest, store, config) =>

@@ -8,6 +8,7 @@ import { configPath, requireConfigFile } from './args.js';
 import { clientSnippets, renderSnippets, type SnippetContext } from './client-snippets.js';
 import type { CliContext } from './context.js';
 import { installLastResort } from './last-resort.js';
+import { StdioStartError, withEnvFile } from './stdio-config.js';
 
 /** `toolgate serve`: start the gateway and print where clients connect. */
 export async function runServeCommand(argv: string[], ctx: CliContext): Promise<number> {
@@ -17,16 +18,26 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
       config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },
       json: { type: 'boolean' },
+      // NAME='value' lines (init's .toolgate/secrets.env), 0600, as `toolgate stdio --env-file`.
+      'env-file': { type: 'string' },
     },
     strict: true,
   });
   const file = requireConfigFile(configPath(values.config, ctx.env));
+  let env = ctx.env;
+  try {
+    if (values['env-file']) env = withEnvFile(ctx.env, values['env-file']);
+  } catch (err) {
+    if (!(err instanceof StdioStartError)) throw err;
+    ctx.stderr(`toolgate serve: ${err.message}\n`);
+    return 1;
+  }
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfigFile(file, ctx.env);
+    loaded = loadConfigFile(file, env);
     gateway = await startGateway(loaded, {
-      env: ctx.env,
+      env,
       port: values.port ? Number(values.port) : undefined,
     });
   } catch (err) {

@@ -1,7 +1,8 @@
 // What `toolgate stdio` loads before it starts: toolgate.yaml with only the chosen server (so a
 // client that launches one server needs only that server's variables, not every other server's
 // secrets), the 0600 files a rewritten client entry names (--env-file, --token-file), and the
-// grants this process can check a token against.
+// grants this process can check a token against. `serve --env-file` and `token-header` read the
+// same files through withEnvFile and readTokenFile.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, parseDocument } from 'yaml';
@@ -9,7 +10,8 @@ import { type Config, type LoadedConfig, parseConfig } from '../config/index.js'
 import { EnvFileError, openToOthers, parseEnvFile } from '../init/state-files.js';
 import { UsageError } from './args.js';
 
-/** Thrown for a file or setting stdio cannot start with; printed as one line, exit 1. */
+/** Thrown for a file or setting stdio cannot start with (also `serve --env-file` and
+ *  `token-header`, which read the same 0600 files); printed as one line, exit 1. */
 export class StdioStartError extends Error {}
 
 /**

@@ -84,6 +84,7 @@ export const TRANSPORT_KEYS = new Set([
   'url',
   'serverUrl',
   'headers',
+  'headersHelper',
 ]);
 
 export interface GatewayTarget {
@@ -92,61 +93,104 @@ export interface GatewayTarget {
   port: number;
   /** Absolute path of toolgate.yaml (for clients that launch `toolgate stdio`). */
   configPath: string;
-  /** The env var holding the grant token, when the gateway requires one (HTTP clients). */
-  tokenEnv?: string;
   /** This installation's CLI as absolute paths: `command` (node) and `args` (its main.js). Never
    *  a package name through npx: an unpublished name fails, and whoever registers it later would
    *  run code on every machine that ran the rewrite. */
   cli: { command: string; args: string[] };
-  /** The 0600 file holding grant "local"'s token, for `toolgate stdio --token-file`. */
+  /** The 0600 file holding grant "local"'s token; absent with `--auth none` (no tokens). */
   tokenFile?: string;
   /** The 0600 file holding the secrets this server needs, for `toolgate stdio --env-file`. */
   envFile?: string;
+  /** Where the client runs: how Claude Code's headersHelper command line is quoted. */
+  platform: NodeJS.Platform;
 }
 
-/** How a client writes "the value of environment variable NAME" inside its config. */
-export function clientEnvRef(client: ClientId, name: string): string {
-  return client === 'claude-code' ? `\${${name}}` : `\${env:${name}}`;
+/** The VS Code input rewritten entries take the token from: VS Code asks once (a password box)
+ *  and keeps the answer in its secret storage, so the token is never in the file. */
+export const VSCODE_TOKEN_INPUT = 'toolgate-token';
+
+export function vscodeTokenInput(tokenFile: string): Record<string, unknown> {
+  return {
+    type: 'promptString',
+    id: VSCODE_TOKEN_INPUT,
+    description: `toolgate token: paste the contents of ${tokenFile}`,
+    password: true,
+  };
 }
 
-/** The entry that sends this client through the gateway instead of to the server. */
+/** One command line for a shell (Claude Code runs headersHelper through one): POSIX quoting,
+ *  or cmd.exe's double quotes on Windows (its paths cannot hold a `"`). */
+export function shellCommand(argv: string[], platform: NodeJS.Platform): string {
+  if (platform === 'win32') return argv.map((a) => (/^[\w.:\\/-]+$/.test(a) ? a : `"${a}"`)).join(' ');
+  return argv.map((a) => (/^[\w./:=@%+-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
+/** `toolgate stdio` for this server, as a client that launches commands starts it. */
+function stdioBridge(target: GatewayTarget): { command: string; args: string[] } {
+  return {
+    command: target.cli.command,
+    args: [
+      ...target.cli.args,
+      'stdio',
+      '--server',
+      target.server,
+      '--config',
+      target.configPath,
+      ...(target.tokenFile ? ['--token-file', target.tokenFile] : []),
+      ...(target.envFile ? ['--env-file', target.envFile] : []),
+    ],
+  };
+}
+
+/**
+ * The entry that sends this client through the gateway instead of to the server. It starts with
+ * nothing from the client's environment, each client in the way it supports:
+ * - Claude Code: the HTTP endpoint, with a `headersHelper` (a command Claude Code runs at each
+ *   connection, whose stdout is a JSON object of headers) that reads the 0600 token file;
+ * - VS Code: the HTTP endpoint, with the token from an `inputs` password prompt (asked once,
+ *   kept in VS Code's secret storage; the rewrite adds the input to the file);
+ * - Claude Desktop, and with tokens on Cursor and Windsurf (their files can only name a
+ *   variable for a header, never a command or a file): the stdio bridge, `toolgate stdio
+ *   --token-file`, by absolute paths.
+ */
 export function gatewayEntry(
   client: ClientId,
   target: GatewayTarget,
   original: Record<string, unknown>,
 ): Record<string, unknown> {
   const url = `http://127.0.0.1:${target.port}/mcp/${target.server}`;
-  const headers = target.tokenEnv
-    ? { Authorization: `Bearer ${clientEnvRef(client, target.tokenEnv)}` }
-    : undefined;
+  const tokens = target.tokenFile !== undefined;
   let transport: Record<string, unknown>;
   switch (client) {
     case 'claude-desktop':
-      // Claude Desktop only launches commands from its config file: go through the stdio bridge,
-      // with everything it needs to start named by path (no variable the client must supply).
-      transport = {
-        command: target.cli.command,
-        args: [
-          ...target.cli.args,
-          'stdio',
-          '--server',
-          target.server,
-          '--config',
-          target.configPath,
-          ...(target.tokenFile ? ['--token-file', target.tokenFile] : []),
-          ...(target.envFile ? ['--env-file', target.envFile] : []),
-        ],
-      };
+      transport = stdioBridge(target);
       break;
     case 'claude-code':
+      transport = {
+        type: 'http',
+        url,
+        ...(target.tokenFile
+          ? {
+              headersHelper: shellCommand(
+                [target.cli.command, ...target.cli.args, 'token-header', '--token-file', target.tokenFile],
+                target.platform,
+              ),
+            }
+          : {}),
+      };
+      break;
     case 'vscode':
-      transport = { type: 'http', url, ...(headers ? { headers } : {}) };
+      transport = {
+        type: 'http',
+        url,
+        ...(tokens ? { headers: { Authorization: `Bearer \${input:${VSCODE_TOKEN_INPUT}}` } } : {}),
+      };
       break;
     case 'cursor':
-      transport = { url, ...(headers ? { headers } : {}) };
+      transport = tokens ? stdioBridge(target) : { url };
       break;
     case 'windsurf':
-      transport = { serverUrl: url, ...(headers ? { headers } : {}) };
+      transport = tokens ? stdioBridge(target) : { serverUrl: url };
       break;
   }
   const kept = Object.entries(original).filter(([k]) => !TRANSPORT_KEYS.has(k));

@@ -52,23 +52,23 @@ export function renderConfig(servers: PlannedServer[], opts: RenderOptions): str
       : {}),
   };
   const doc = new Document(data);
-  const vars = [...new Set(servers.flatMap((s) => s.env.map((e) => e.name)))];
+  // Secrets come from the 0600 file (`serve --env-file`); the others the user sets.
+  const vars = [
+    ...new Set(servers.flatMap((s) => s.env.filter((e) => e.origin !== 'secret').map((e) => e.name))),
+  ];
   doc.commentBefore = [
     ' Written by `toolgate init`. Check it with `toolgate serve --config <this file>`.',
     opts.tokenSha256
       ? ` Clients authenticate as grant "local" with the token in ${tilde(opts.tokenFile ?? '.toolgate/local.token')} (only its hash is here).`
       : ' auth mode "none": no tokens, loopback only (one user on this machine).',
-    ...(vars.length
+    ...(opts.secretsFile
       ? [
-          ' Set these environment variables before serving:',
-          ...vars.map((v) => `   ${v}`),
-          ...(opts.secretsFile
-            ? [
-                ` The values init moved out of client files are in ${tilde(opts.secretsFile)} (0600):`,
-                `   set -a; . '${opts.secretsFile}'; set +a`,
-              ]
-            : []),
+          ` The values init moved out of client files are in ${tilde(opts.secretsFile)} (0600), read by:`,
+          `   toolgate serve --config <this file> --env-file ${opts.secretsFile}`,
         ]
+      : []),
+    ...(vars.length
+      ? [' Set these environment variables before serving:', ...vars.map((v) => `   ${v}`)]
       : []),
   ].join('\n');
   for (const key of ['listen', 'storage', 'counters', 'auth']) {

@@ -28,6 +28,12 @@ export interface InitReportJson {
   blockedBy: string[];
   rewritten: { file: string; client: string; backup: string; entries: { entry: string; server: string }[] }[];
   warnings: string[];
+  /** The 0600 file with grant "local"'s token (absent with `--auth none`). */
+  tokenFile?: string;
+  /** The 0600 file with the secrets moved out of client files, when there were any. */
+  secretsFile?: string;
+  /** The command that starts this gateway: `toolgate serve --config ... [--env-file ...]`. */
+  serve: string;
 }
 
 export function initReportJson(scanned: Scan, r: InitResult, dryRun: boolean): InitReportJson {
@@ -63,6 +69,9 @@ export function initReportJson(scanned: Scan, r: InitResult, dryRun: boolean): I
       entries: f.entries.map((e) => ({ entry: e.entry, server: e.server })),
     })),
     warnings: r.warnings,
+    ...(r.tokenFile ? { tokenFile: r.tokenFile } : {}),
+    ...(r.secretsFile ? { secretsFile: r.secretsFile } : {}),
+    serve: serveCommand(r),
   };
 }
 
@@ -110,6 +119,12 @@ export function formatFound(scanned: Scan, tilde: (p: string) => string): string
   return `${lines.join('\n')}\n`;
 }
 
+/** The command that starts the gateway this run configured (absolute paths: run it anywhere). */
+export function serveCommand(r: Pick<InitResult, 'configPath' | 'secretsFile'>): string {
+  const q = (p: string) => (/^[\w./:@%+-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`);
+  return `toolgate serve --config ${q(r.configPath)}${r.secretsFile ? ` --env-file ${q(r.secretsFile)}` : ''}`;
+}
+
 export function formatResult(r: InitResult, dryRun: boolean, tilde: (p: string) => string): string {
   const lines: string[] = [];
   const verb = dryRun ? 'Would write' : 'Wrote';
@@ -121,34 +136,33 @@ export function formatResult(r: InitResult, dryRun: boolean, tilde: (p: string) 
   lines.push(`${verb}:`);
   for (const f of r.files) lines.push(`  ${tilde(f.path)}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
-  const serveEnv = r.env.filter((e) => e.origin !== 'gateway');
+  if (r.secretsFile) {
+    lines.push(
+      `The secrets moved out of client files are in ${tilde(r.secretsFile)} (only you may read it; no client file or backup holds them any more).`,
+    );
+  }
+  // Secrets come from that file (`serve --env-file`); these the user sets.
+  const serveEnv = r.env.filter((e) => e.origin !== 'secret');
   if (serveEnv.length) {
     const width = Math.max(...serveEnv.map((e) => e.name.length));
     lines.push('Set these environment variables where `toolgate serve` runs:');
     for (const e of serveEnv) {
       const what =
-        e.origin === 'secret'
-          ? `the value of ${e.from}`
-          : e.origin === 'input'
-            ? `what VS Code prompted for: ${e.from}`
-            : e.origin === 'reference'
-              ? `already referenced by ${e.from}`
-              : e.from;
+        e.origin === 'input' ? `what VS Code prompted for: ${e.from}` : `already referenced by ${e.from}`;
       lines.push(`  ${e.name.padEnd(width)}  ${what}`);
-    }
-    if (r.secretsFile) {
-      lines.push(
-        `  The values moved out of client files are in ${tilde(r.secretsFile)} (only you may read it):`,
-        `    set -a; . '${r.secretsFile}'; set +a    (no client file or backup holds them any more)`,
-      );
     }
   }
   if (r.tokenFile) {
     lines.push(
       `The token of grant "local" is in ${tilde(r.tokenFile)} (only you may read it; toolgate.yaml holds its hash).`,
-      '  Rewritten Claude Desktop entries read it themselves; HTTP clients (Claude Code, Cursor, VS Code,',
-      '  Windsurf) send $TOOLGATE_TOKEN: set it where they run to the contents of that file.',
     );
+    if (r.rewritten.length) {
+      lines.push(
+        '  Rewritten entries need no environment variable: Claude Desktop, Cursor and Windsurf start',
+        '  `toolgate stdio --token-file`, Claude Code runs `toolgate token-header` (headersHelper), and',
+        '  VS Code asks once for the token (paste the contents of that file) and keeps it in its secret storage.',
+      );
+    }
   }
   if (r.rewritten.length) {
     lines.push(
@@ -163,7 +177,8 @@ export function formatResult(r: InitResult, dryRun: boolean, tilde: (p: string) 
   const unreported = r.problems.filter((p) => p.reason.startsWith('not rewritten'));
   for (const p of unreported) lines.push(`error: ${tilde(p.file)}: ${p.reason}`);
   lines.push(
-    `Next: toolgate serve --config ${tilde(r.configPath)}   then   toolgate catalog   (classified tools and a proposed policy)`,
+    `Next: ${serveCommand(r)}`,
+    '  then: toolgate catalog   (classified tools and a proposed policy)',
   );
   return `${lines.join('\n')}\n`;
 }

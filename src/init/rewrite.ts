@@ -3,8 +3,8 @@
 // the exact original bytes beside the file. Undo puts those bytes back.
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dropBackup, readBackup, writeBackup } from './backup.js';
-import { type GatewayTarget, gatewayEntry } from './clients.js';
-import { detectIndent, findNode, lineIndentAt, parseJsonc, toValue } from './jsonc.js';
+import { type GatewayTarget, gatewayEntry, VSCODE_TOKEN_INPUT, vscodeTokenInput } from './clients.js';
+import { detectIndent, findNode, type JsonNode, lineIndentAt, parseJsonc, toValue } from './jsonc.js';
 import { BACKUP_SUFFIX, type ManifestFile, readManifest, sha256, writeManifest } from './manifest.js';
 import type { ClientId, Problem } from './types.js';
 
@@ -19,10 +19,11 @@ export interface RewriteOptions {
   dir: string;
   configPath: string;
   port: number;
-  tokenEnv?: string;
+  /** Where the clients run (how a command line in a client file is quoted). */
+  platform: NodeJS.Platform;
   /** How a client that can only launch a command starts `toolgate stdio` (absolute paths). */
   cli: GatewayTarget['cli'];
-  /** The 0600 file with grant "local"'s token (token mode). */
+  /** The 0600 file with grant "local"'s token (token mode; absent: no tokens). */
   tokenFile?: string;
   /** The 0600 file with the secrets init moved out, and the servers that need it. */
   envFile?: { path: string; servers: ReadonlySet<string> };
@@ -63,7 +64,7 @@ export function rewriteText(
         server: edit.server,
         port: opts.port,
         configPath: opts.configPath,
-        tokenEnv: opts.tokenEnv,
+        platform: opts.platform,
         cli: opts.cli,
         tokenFile: opts.tokenFile,
         envFile: opts.envFile?.servers.has(edit.server) ? opts.envFile.path : undefined,
@@ -72,11 +73,56 @@ export function rewriteText(
     );
     replacements.push({ start: node.start, end: node.end, text: serialise(entry, text, node.start) });
   }
+  if (req.client === 'vscode' && opts.tokenFile && req.edits.length) {
+    const input = addTokenInput(text, root, opts.tokenFile);
+    if (input && 'error' in input) return input;
+    if (input) replacements.push(input);
+  }
   // Apply from the end so earlier offsets stay valid.
   replacements.sort((a, b) => b.start - a.start);
   let out = text;
   for (const r of replacements) out = out.slice(0, r.start) + r.text + out.slice(r.end);
   return out;
+}
+
+/**
+ * The edit that adds VS Code's token prompt to the file's `inputs` (made when missing), or
+ * undefined when an input of that id is already there (a second rewrite, or the user's own).
+ */
+function addTokenInput(
+  text: string,
+  root: JsonNode,
+  tokenFile: string,
+): { start: number; end: number; text: string } | { error: string } | undefined {
+  if (root.kind !== 'object') return { error: 'the file is not a JSON object' };
+  const input = vscodeTokenInput(tokenFile);
+  const inputs = findNode(root, ['inputs']);
+  if (inputs === undefined) {
+    // A new first member, on its own line before the one that was first (VS Code's own order).
+    const first = root.members[0];
+    if (!first) return { error: 'the file has no servers' };
+    const eol = text.includes('\r\n') ? '\r\n' : '\n';
+    const indent = lineIndentAt(text, first.keyStart);
+    const member = `"inputs": ${serialise([input], text, first.keyStart)},`;
+    const sep = text.slice(root.start + 1, first.keyStart).includes('\n') ? `${eol}${indent}` : ' ';
+    return { start: first.keyStart, end: first.keyStart, text: `${member}${sep}` };
+  }
+  if (inputs.kind !== 'array') return { error: '"inputs" is not a list' };
+  const has = inputs.items.some(
+    (i) => i.kind === 'object' && (toValue(i) as { id?: unknown }).id === VSCODE_TOKEN_INPUT,
+  );
+  if (has) return undefined;
+  const last = inputs.items.at(-1);
+  if (!last) return { start: inputs.start, end: inputs.end, text: serialise([input], text, inputs.start) };
+  // After the last item; a trailing comma the file had then follows the new one.
+  const indent = lineIndentAt(text, last.start);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const sameLine = !text.slice(inputs.start, last.start).includes('\n');
+  return {
+    start: last.end,
+    end: last.end,
+    text: `,${sameLine ? ' ' : eol + indent}${serialise(input, text, last.start)}`,
+  };
 }
 
 export function rewriteClients(requests: RewriteRequest[], opts: RewriteOptions): RewriteResult {

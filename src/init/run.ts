@@ -25,7 +25,7 @@ import {
 import type { Discovery, PlannedServer, Problem, RequiredEnv } from './types.js';
 import { type FileToWrite, writeFiles } from './write-files.js';
 
-/** The env var the local grant's token is read from (gateway side and client side). */
+/** A name init never gives a moved secret: the variable older rewrites sent the token from. */
 export const TOKEN_ENV = 'TOOLGATE_TOKEN';
 
 export interface InitOptions {
@@ -82,7 +82,7 @@ export async function runInit(opts: InitOptions, scanned: Scan = scan(opts)): Pr
   const port = opts.port ?? 8787;
   const dir = resolve(opts.dir);
   const configPath = join(dir, 'toolgate.yaml');
-  const tokenEnv = opts.auth === 'none' ? undefined : TOKEN_ENV;
+  const tokens = opts.auth !== 'none';
   const warnings: string[] = [];
 
   // 1. choose
@@ -111,18 +111,10 @@ export async function runInit(opts: InitOptions, scanned: Scan = scan(opts)): Pr
   });
   const env = servers.flatMap((s) => s.env);
   // The token lives in a 0600 file, toolgate.yaml holds only its hash: `serve` needs no variable
-  // for it, and a rewritten stdio entry starts with `--token-file`. A re-run keeps the token, so
-  // clients rewritten before keep working.
-  const tokenFile = tokenEnv ? tokenFilePath(dir) : undefined;
+  // for it, and rewritten entries read the file (`--token-file`, `token-header`) or VS Code asks
+  // for it once. A re-run keeps the token, so clients rewritten before keep working.
+  const tokenFile = tokens ? tokenFilePath(dir) : undefined;
   const token = tokenFile ? (existingToken(tokenFile) ?? newToken()) : undefined;
-  if (tokenEnv && tokenFile && servers.length) {
-    env.unshift({
-      name: tokenEnv,
-      server: '*',
-      origin: 'gateway',
-      from: `the token in ${tokenFile} (HTTP clients send it)`,
-    });
-  }
   const secretsFile = secretsFilePath(dir);
   const secrets = new Map(servers.flatMap((s) => s.secrets.map((x) => [x.name, x.value] as const)));
 
@@ -201,7 +193,7 @@ export async function runInit(opts: InitOptions, scanned: Scan = scan(opts)): Pr
       dir,
       configPath,
       port,
-      tokenEnv,
+      platform: opts.platform ?? process.platform,
       cli: opts.cli ?? { command: 'toolgate', args: [] },
       tokenFile,
       envFile: {
@@ -230,7 +222,7 @@ function writeSecrets(file: string, secrets: Map<string, string>): void {
     file,
     formatEnvFile(all, [
       'Written by `toolgate init`: the secrets it moved out of client files. Only for you (0600).',
-      `toolgate stdio reads it with --env-file; before toolgate serve: set -a; . '${file}'; set +a`,
+      'toolgate serve and toolgate stdio read it with --env-file.',
     ]),
   );
 }

@@ -35,6 +35,13 @@ export function entryToSpec(entry: Record<string, unknown>, ctx: SpecContext): S
   if (typeof entry.envFile === 'string') {
     notes.push(`envFile ${entry.envFile} is not copied: put its variables in the gateway's environment`);
   }
+  // Claude Code makes these headers by running a command at each connection; the gateway does
+  // not run client commands. The command is not quoted here: it may hold a credential.
+  if (typeof entry.headersHelper === 'string') {
+    notes.push(
+      "Claude Code's headersHelper is not copied: add the headers it makes to this server's headers",
+    );
+  }
   if (typeof entry.command === 'string' && entry.command.trim()) {
     const args = Array.isArray(entry.args) ? entry.args.map((a) => translateVars(String(a), ctx)) : [];
     const spec: ServerSpec = {

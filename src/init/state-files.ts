@@ -19,7 +19,8 @@ export function stateDir(dir: string): string {
   return join(dir, '.toolgate');
 }
 
-/** The token of grant "local", read by `toolgate stdio --token-file` and by HTTP clients' users. */
+/** The token of grant "local", read by `toolgate stdio --token-file`, by `toolgate token-header`
+ *  (Claude Code's headersHelper) and by the user pasting it into VS Code's prompt. */
 export function tokenFilePath(dir: string): string {
   return join(stateDir(dir), 'local.token');
 }

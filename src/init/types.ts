@@ -60,13 +60,13 @@ export interface Discovery {
   problems: Problem[];
 }
 
-/** An environment variable the user must set before `toolgate serve`. */
+/** An environment variable `toolgate serve` needs (a `secret` comes from `--env-file`). */
 export interface RequiredEnv {
   name: string;
   server: string;
   /** `secret`: a value copied out of a client file; `reference`: the client file already
-   *  referenced this variable; `input`: a VS Code input prompt; `gateway`: toolgate's own token. */
-  origin: 'secret' | 'reference' | 'input' | 'gateway';
+   *  referenced this variable; `input`: a VS Code input prompt. */
+  origin: 'secret' | 'reference' | 'input';
   /** Where the value lives today (file and key), never the value itself. */
   from: string;
 }

@@ -27,6 +27,8 @@ describe('toolgate init --json', () => {
       'blockedBy',
       'rewritten',
       'warnings',
+      'tokenFile',
+      'serve',
     ]);
     expect(out).toMatchObject({
       version: 1,
@@ -52,14 +54,10 @@ describe('toolgate init --json', () => {
       ],
     });
     expect(out.servers.filter((s: { included: boolean }) => s.included)).toHaveLength(2);
-    expect(out.env).toEqual([
-      {
-        name: 'TOOLGATE_TOKEN',
-        server: '*',
-        origin: 'gateway',
-        from: `the token in ${join(sb.project, '.toolgate', 'local.token')} (HTTP clients send it)`,
-      },
-    ]);
+    // No variable for the token: it is in a 0600 file the rewritten entries read (or VS Code asks for).
+    expect(out.env).toEqual([]);
+    expect(out.tokenFile).toBe(join(sb.project, '.toolgate', 'local.token'));
+    expect(out.serve).toBe(`toolgate serve --config ${join(sb.project, 'toolgate.yaml')}`);
     expect(out.written).toEqual([
       { path: join(sb.project, 'toolgate.yaml'), kind: 'config' },
       { path: join(sb.project, 'policies', 'sentry.yaml'), kind: 'policy' },

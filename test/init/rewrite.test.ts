@@ -89,13 +89,10 @@ describe('--rewrite and --undo', () => {
     ]);
     expect(desktop.globalShortcut).toBe('Alt+Space');
 
-    const bearer = (ref: string) => ({ Authorization: `Bearer ${ref}` });
+    // Claude Code: the HTTP endpoint, its header from a command that reads the 0600 token file.
+    const headersHelper = `${process.execPath} ${CLI} token-header --token-file ${tokenFile}`;
     const project = read(join(sb.project, '.mcp.json'));
-    expect(project.mcpServers.sentry).toEqual({
-      type: 'http',
-      url: gw('sentry'),
-      headers: bearer('${TOOLGATE_TOKEN}'),
-    });
+    expect(project.mcpServers.sentry).toEqual({ type: 'http', url: gw('sentry'), headersHelper });
     expect(project.mcpServers['internal api'].url).toBe(gw('internal-api'));
     expect(project.mcpServers.github.url).toBe(gw('github'));
 
@@ -103,7 +100,7 @@ describe('--rewrite and --undo', () => {
     const { mcpServers: _a, projects: _b, ...rest } = claude;
     const { mcpServers: _c, projects: _d, ...restBefore } = before.claude;
     expect(rest).toEqual(restBefore);
-    expect(claude.mcpServers.memory.url).toBe(gw('memory'));
+    expect(claude.mcpServers.memory).toEqual({ type: 'http', url: gw('memory'), headersHelper });
     const local = claude.projects[sb.project];
     expect(local.mcpServers['local-db'].url).toBe(gw('local-db'));
     expect(local.history).toEqual(before.claude.projects[sb.project].history);
@@ -111,20 +108,41 @@ describe('--rewrite and --undo', () => {
       before.claude.projects['/srv/some/other/project'],
     );
 
-    const cursor = read(join(sb.home, '.cursor', 'mcp.json'));
-    expect(cursor.mcpServers.github).toEqual({
-      url: gw('github-2'),
-      headers: bearer('${env:TOOLGATE_TOKEN}'),
+    // Cursor and Windsurf can name only a variable for a header: the stdio bridge, like Desktop's.
+    const bridge = (server: string, envFile: boolean) => ({
+      command: process.execPath,
+      args: [
+        CLI,
+        'stdio',
+        '--server',
+        server,
+        '--config',
+        config,
+        '--token-file',
+        tokenFile,
+        ...(envFile ? ['--env-file', join(sb.project, '.toolgate', 'secrets.env')] : []),
+      ],
     });
+    const cursor = read(join(sb.home, '.cursor', 'mcp.json'));
+    expect(cursor.mcpServers.github).toEqual(bridge('github-2', true));
+    expect(cursor.mcpServers.notion).toEqual(bridge('notion', false));
 
+    // VS Code: the HTTP endpoint, the token from a password input it asks for once.
     const vscodeFile = join(sb.project, '.vscode', 'mcp.json');
     const vscodeText = readFileSync(vscodeFile, 'utf8');
-    expect(read(vscodeFile).servers.legacy).toEqual({
+    const vscode = read(vscodeFile);
+    expect(vscode.servers.legacy).toEqual({
       type: 'http',
       url: gw('legacy'),
-      headers: bearer('${env:TOOLGATE_TOKEN}'),
+      headers: { Authorization: 'Bearer ${input:toolgate-token}' },
     });
-    expect(read(vscodeFile).inputs).toHaveLength(1);
+    const tokenInput = {
+      type: 'promptString',
+      id: 'toolgate-token',
+      description: `toolgate token: paste the contents of ${tokenFile}`,
+      password: true,
+    };
+    expect(vscode.inputs).toEqual([expect.objectContaining({ id: 'perplexity-key' }), tokenInput]);
     for (const comment of [
       '// Inputs VS Code asks for',
       '// Local servers',
@@ -133,18 +151,53 @@ describe('--rewrite and --undo', () => {
     ]) {
       expect(vscodeText).toContain(comment);
     }
-    // the tab-indented user file gets a tab-indented entry
-    expect(readFileSync(join(sb.home, '.config', 'Code', 'User', 'mcp.json'), 'utf8')).toContain(
-      `\t\t"time": {\n\t\t\t"type": "http",\n\t\t\t"url": "${gw('time')}",`,
-    );
+    // the tab-indented user file gets a tab-indented entry, and its empty inputs the prompt
+    const userVscode = readFileSync(join(sb.home, '.config', 'Code', 'User', 'mcp.json'), 'utf8');
+    expect(userVscode).toContain(`\t\t"time": {\n\t\t\t"type": "http",\n\t\t\t"url": "${gw('time')}",`);
+    expect(read(join(sb.home, '.config', 'Code', 'User', 'mcp.json')).inputs).toEqual([tokenInput]);
 
     const windsurf = read(join(sb.home, '.codeium', 'windsurf', 'mcp_config.json'));
     expect(windsurf.mcpServers.puppeteer).toEqual({
-      serverUrl: gw('puppeteer'),
-      headers: bearer('${env:TOOLGATE_TOKEN}'),
+      ...bridge('puppeteer', false),
       disabled: true,
       disabledTools: ['puppeteer_evaluate'],
     });
+  });
+
+  it('adds the VS Code token input once, where the file has none, and keeps the rest', async () => {
+    const file = join(sb.home, '.config', 'Code', 'User', 'mcp.json');
+    const original = [
+      '{',
+      '  "servers": {',
+      '    "time": { "command": "uvx", "args": ["mcp-server-time"] },',
+      '    "clock": { "command": "uvx", "args": ["mcp-server-clock"] }',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    writeFileSync(file, original);
+    expect((await run(sb, ['--yes', '--rewrite', '--only', 'time'])).code).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    expect(text.startsWith('{\n  "inputs": [\n    {\n      "type": "promptString",')).toBe(true);
+    expect(read(file).inputs.map((i: { id: string }) => i.id)).toEqual(['toolgate-token']);
+    expect(read(file).servers.time.headers).toEqual({ Authorization: 'Bearer ${input:toolgate-token}' });
+    // a second rewrite of the same file adds no second input
+    expect((await run(sb, ['--yes', '--rewrite', '--force', '--only', 'clock'])).code).toBe(0);
+    expect(read(file).inputs).toHaveLength(1);
+    expect(read(file).servers.clock.headers).toEqual({ Authorization: 'Bearer ${input:toolgate-token}' });
+    expect((await run(sb, ['--undo'])).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
+  it('rewrites no VS Code file whose inputs are not a list', async () => {
+    const file = join(sb.home, '.config', 'Code', 'User', 'mcp.json');
+    const original = '{"inputs": {}, "servers": {"time": {"command": "uvx", "args": ["mcp-server-time"]}}}\n';
+    writeFileSync(file, original);
+    const r = await run(sb, ['--yes', '--rewrite', '--only', 'time']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`error: ~/.config/Code/User/mcp.json: not rewritten: "inputs" is not a list`);
+    expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(existsSync(file + BACKUP_SUFFIX)).toBe(false);
   });
 
   it('changes only the bytes of the rewritten entries', async () => {

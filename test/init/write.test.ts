@@ -84,7 +84,13 @@ describe('writing toolgate.yaml', () => {
     expect(text).toContain('X-Api-Key: ${TOOLGATE_ANALYTICS_X_API_KEY}');
     const env = JSON.parse(r.stdout).env as { name: string; origin: string; from: string }[];
     const byName = Object.fromEntries(env.map((e) => [e.name, e]));
-    expect(byName.TOOLGATE_TOKEN?.origin).toBe('gateway');
+    // The token is no variable anyone sets: it is in .toolgate/local.token.
+    expect(byName.TOOLGATE_TOKEN).toBeUndefined();
+    const report = JSON.parse(r.stdout);
+    expect(report.secretsFile).toBe(join(sb.project, '.toolgate', 'secrets.env'));
+    expect(report.serve).toBe(
+      `toolgate serve --config ${join(sb.project, 'toolgate.yaml')} --env-file ${report.secretsFile}`,
+    );
     expect(byName.TOOLGATE_GITHUB_GITHUB_PERSONAL_ACCESS_TOKEN).toMatchObject({
       origin: 'secret',
       from: expect.stringContaining('claude_desktop_config.json env.GITHUB_PERSONAL_ACCESS_TOKEN'),
@@ -95,6 +101,20 @@ describe('writing toolgate.yaml', () => {
     expect(byName.NOTION_TOKEN?.origin).toBe('reference');
     expect(byName.GITHUB_TOKEN?.origin).toBe('reference');
     expect(byName.EXAMPLE_API_KEY?.origin).toBe('reference');
+  });
+
+  it('notes a Claude Code headersHelper it cannot copy, without quoting the command', async () => {
+    const helper = `echo '{"Authorization":"Bearer sk-helper-0123456789abcdefghij"}'`;
+    writeFileSync(
+      join(sb.project, '.mcp.json'),
+      JSON.stringify({
+        mcpServers: { helped: { type: 'http', url: 'https://mcp.example.net/mcp', headersHelper: helper } },
+      }),
+    );
+    expect((await run(sb, ['--yes', '--only', 'helped'])).code).toBe(0);
+    const text = readFileSync(join(sb.project, 'toolgate.yaml'), 'utf8');
+    expect(text).toContain("note: Claude Code's headersHelper is not copied");
+    expect(text).not.toContain('sk-helper-');
   });
 
   it('copies secrets in clear only with --inline-secrets, and warns', async () => {
