@@ -41,6 +41,7 @@ beforeAll(async () => {
 
 /** `bash -c 'toolgate ARGS | head -1'`: what the pipeline printed, and the CLI's own exit code. */
 function pipeline(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
   const script = 'node "$0" "$@" | head -1; echo "toolgate exited ${PIPESTATUS[0]}" >&2';
   return new Promise((resolve, reject) => {
     execFile('bash', ['-c', script, CLI, ...args], { cwd: dir, timeout: 25_000 }, (err, stdout, stderr) => {
