@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Only what every command needs is imported here: each command loads its own modules when it runs
 // (src/cli/commands.ts), so `toolgate stdio` starts its server sooner.
+import { ConfigError } from '../config/errors.js';
+import { PolicyError } from '../policy/errors.js';
 import { subcommandOf, UsageError, wantsHelp } from './args.js';
 import { COMMANDS } from './commands.js';
 import type { CliContext } from './context.js';
@@ -74,6 +76,11 @@ async function main(argv: string[], ctx: CliContext): Promise<number> {
     if (err instanceof UsageError) return usageError(err.message, err.showUsage);
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
       return usageError((err as Error).message);
+    // A file to fix, not a bug: its problems, each at file:line:col, without a stack.
+    if (err instanceof ConfigError || err instanceof PolicyError) {
+      ctx.stderr(`toolgate ${name}: invalid configuration:\n${err.message}\n`);
+      return 1;
+    }
     ctx.stderr(`toolgate ${name}: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   }

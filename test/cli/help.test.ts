@@ -24,9 +24,10 @@ writeFileSync(
     '',
   ].join('\n'),
 );
+const typo = mkdtempSync(join(tmpdir(), 'toolgate-cli-typo-'));
+writeFileSync(join(typo, 'toolgate.yaml'), 'servers:\n  fs:\n    comand: npx\n');
 afterAll(() => {
-  rmSync(empty, { recursive: true, force: true });
-  rmSync(configured, { recursive: true, force: true });
+  for (const d of [empty, configured, typo]) rmSync(d, { recursive: true, force: true });
 });
 beforeAll(() => ensureFreshBuild(), 360_000);
 
@@ -158,5 +159,24 @@ describe('unknown commands, sub-commands and flags: a clear error, the usage, ex
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`no config file at ${join(empty, 'toolgate.yaml')}`);
     expect(r.stderr).toContain('toolgate init');
+  });
+});
+
+describe('a config with a typo', () => {
+  it.each([
+    [['serve']],
+    [['stdio', '--server', 'fs']],
+    [['grants', 'list']],
+    [['audit', 'verify']],
+    [['catalog']],
+    [['admin', 'token']],
+  ])('%j names the field at file:line:col, exit 1, no stack', async (args) => {
+    const r = await toolgate(typo, args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('invalid configuration:');
+    expect(r.stderr).toContain(
+      `${join(typo, 'toolgate.yaml')}:3:5 servers.fs.comand: unknown field \`comand\` (did you mean \`command\`?)`,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
