@@ -18,7 +18,6 @@ import type { ParamHeaderLookup } from '../mcp/param-headers.js';
 import { jsonValueDepth, MAX_UPSTREAM_JSON_DEPTH } from '../util/json-depth.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
-import { HttpChannel } from './http-channel.js';
 import { StdioChannel } from './stdio-channel.js';
 
 /**
@@ -270,9 +269,15 @@ export class UpstreamLink {
     const wait = this.crashes === 0 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.crashes - 1));
     const remaining = this.lastCrashAt + wait - Date.now();
     if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
+    // The HTTP channel (undici, the SDK's client transports) is loaded only for an HTTP server.
     const channel: Channel = isStdioServer(this.cfg)
       ? new StdioChannel(this.server, this.cfg, this.log)
-      : new HttpChannel(this.server, this.cfg, this.paramHeaders, this.log);
+      : new (await import('./http-channel.js')).HttpChannel(
+          this.server,
+          this.cfg,
+          this.paramHeaders,
+          this.log,
+        );
     channel.onmessage = (m) => this.onMessage(m);
     channel.onclose = (reason) => this.onChannelClosed(channel, reason);
     try {

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { Logger } from 'pino';
 import type { StdioServerConfig } from '../config/index.js';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
+import { inheritedEnvironment } from './inherited-env.js';
 import { LineSplitter } from './line-splitter.js';
 
 /** Pids of the stdio servers running now (for /metrics: their count and memory). */
@@ -36,7 +36,7 @@ export class StdioChannel implements Channel {
     const { command, args, env, cwd } = this.cfg;
     return new Promise((resolve, reject) => {
       const child = spawn(command, args, {
-        env: { ...getDefaultEnvironment(), ...env },
+        env: { ...inheritedEnvironment(), ...env },
         cwd,
         stdio: ['pipe', 'pipe', 'pipe'],
         // Own process group, so a restart kills the whole tree (npx -> node) and nothing leaks.
