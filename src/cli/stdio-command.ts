@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from '../config/index.js';
-import { buildCore } from '../gateway/index.js';
-import { PolicyError } from '../policy/index.js';
-import { serveStdio } from '../proxy/stdio-frontend.js';
-import { openSession } from '../sessions/open-session.js';
+import { ConfigError, isStdioServer, loadConfigFile, validateConfigSemantics } from '../config/index.js';
+import type { buildCore } from '../gateway/index.js';
+import { PolicyError } from '../policy/errors.js';
+import { discardPrestarted, prestartStdioServer } from '../upstream/stdio-channel.js';
 import { configPath, requireConfigFile, UsageError } from './args.js';
 import type { CliContext } from './context.js';
 
@@ -25,9 +24,18 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
   const file = requireConfigFile(configPath(values.config, ctx.env));
   let core: Awaited<ReturnType<typeof buildCore>>;
   try {
+    const loaded = loadConfigFile(file, ctx.env);
+    validateConfigSemantics(loaded);
+    // Start the server now, then load and build the gateway while it starts: its start overlaps
+    // ours instead of following it (issue 15). A session takes it over at the client's initialize.
+    for (const [name, cfg] of Object.entries(loaded.config.servers)) {
+      if ((values.server ?? name) === name && isStdioServer(cfg)) prestartStdioServer(name, cfg);
+    }
+    const { buildCore } = await import('../gateway/index.js');
     // The session gets the configured separator (core.sessionDeps), as `serve`'s /mcp does.
-    core = await buildCore(loadConfigFile(file, ctx.env), { env: ctx.env });
+    core = await buildCore(loaded, { env: ctx.env });
   } catch (err) {
+    discardPrestarted();
     if (err instanceof ConfigError || err instanceof PolicyError) {
       ctx.stderr(`toolgate: invalid configuration:\n${err.message}\n`);
       return 1;
@@ -43,6 +51,10 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
     servers = new Map([[values.server, cfg]]);
   }
   const grant = values.grant ?? 'local';
+  const [{ openSession }, { serveStdio }] = await Promise.all([
+    import('../sessions/open-session.js'),
+    import('../proxy/stdio-frontend.js'),
+  ]);
   // The same session as an HTTP client's (src/sessions): admission, era adapters for a 2026
   // upstream, the configured separator, unknown-tool answers, health.
   const session = await openSession(core.sessionDeps, {
@@ -61,5 +73,6 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
   for (const off of unsubscribe) off();
   await session.close();
   await core.close();
+  discardPrestarted(); // a server no session took (the client left before initialize)
   return 0;
 }
