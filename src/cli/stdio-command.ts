@@ -31,6 +31,8 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
     for (const [name, cfg] of Object.entries(loaded.config.servers)) {
       if ((values.server ?? name) === name && isStdioServer(cfg)) prestartStdioServer(name, cfg);
     }
+    // Whatever way the command ends, a server no session took does not outlive it.
+    process.once('exit', discardPrestarted);
     const { buildCore } = await import('../gateway/index.js');
     // The session gets the configured separator (core.sessionDeps), as `serve`'s /mcp does.
     core = await buildCore(loaded, { env: ctx.env });
