@@ -10,20 +10,12 @@ import { loadConfigFile } from '../config/index.js';
 import { configPath, requireConfigFile, UsageError } from './args.js';
 import type { CliContext } from './context.js';
 import { parseFlags, runSubcommand } from './subcommands.js';
+import { ADMIN_USAGE } from './usage.js';
 import { takeConfigFlag } from './with-store.js';
-
-const USAGE = `usage:
-  toolgate admin token [--rotate] [--json] [--config FILE]
-
-Shows the admin token the gateway made for itself (when admin.token_env is not set), or with
---rotate replaces it: the running gateway takes the new one at its next admin request, and every
-dashboard session signed in with the old one ends. The token alone goes to stdout, so
-  curl -H "Authorization: Bearer $(toolgate admin token 2>/dev/null)" http://127.0.0.1:8787/api/servers
-works.`;
 
 /** `toolgate admin ...`. argv is what follows `admin`. Exit codes: 0 ok, 1 act on it, 2 usage. */
 export function runAdminCommand(argv: string[], ctx: CliContext): Promise<number> {
-  return runSubcommand('admin', USAGE, { token }, argv, ctx);
+  return runSubcommand('admin', ADMIN_USAGE, { token }, argv, ctx);
 }
 
 async function token(argv: string[], ctx: CliContext): Promise<number> {

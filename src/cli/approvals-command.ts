@@ -10,6 +10,7 @@ import {
   type Store,
 } from '../store/index.js';
 import { UsageError } from './args.js';
+import { APPROVALS_USAGE } from './usage.js';
 
 export interface ApprovalsCommandContext {
   store: Store;
@@ -20,11 +21,6 @@ export interface ApprovalsCommandContext {
   now(): number;
 }
 
-const USAGE = `usage:
-  toolgate approvals list [--status pending|approved|denied|expired|withdrawn|all] [--json]
-  toolgate approvals approve ID [--note TEXT]
-  toolgate approvals deny ID [--note TEXT]`;
-
 /** `toolgate approvals ...`: see and decide the calls waiting for a person. Exit 0 ok, 1 act on it, 2 usage. */
 export async function runApprovalsCommand(argv: string[], ctx: ApprovalsCommandContext): Promise<number> {
   const [sub, ...rest] = argv;
@@ -34,7 +30,7 @@ export async function runApprovalsCommand(argv: string[], ctx: ApprovalsCommandC
     throw new UsageError(sub ? `unknown approvals command "${sub}"` : 'missing approvals command');
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      ctx.stderr(`error: ${(err as Error).message}\n${USAGE}\n`);
+      ctx.stderr(`error: ${(err as Error).message}\n${APPROVALS_USAGE}\n`);
       return 2;
     }
     if (isStoreError(err)) {

@@ -3,6 +3,7 @@ import { type UnfinishedCall, verifyAudit } from '../audit/verify.js';
 import type { Store } from '../store/index.js';
 import { UsageError } from './args.js';
 import { durationMs, parseFlags, runSubcommand } from './subcommands.js';
+import { AUDIT_USAGE } from './usage.js';
 
 export interface AuditCommandContext {
   store: Store;
@@ -15,14 +16,9 @@ export interface AuditCommandContext {
   now?(): number;
 }
 
-const USAGE = `usage:
-  toolgate audit tail [-n 20] [-f] [--json]
-  toolgate audit verify [--json]
-  toolgate audit export [--since ISO-TIME|DURATION] [--format jsonl]`;
-
 /** `toolgate audit ...`. argv is what follows `audit`. Exit codes: 0 ok, 1 act on it, 2 usage. */
 export function runAuditCommand(argv: string[], ctx: AuditCommandContext): Promise<number> {
-  return runSubcommand('audit', USAGE, { tail, verify, export: exportJsonl }, argv, ctx);
+  return runSubcommand('audit', AUDIT_USAGE, { tail, verify, export: exportJsonl }, argv, ctx);
 }
 
 async function tail(argv: string[], ctx: AuditCommandContext): Promise<number> {

@@ -24,6 +24,7 @@ import type { Store, ToolPin } from '../store/index.js';
 import { probeServer, type ServerState } from '../upstream/probe.js';
 import { UsageError } from './args.js';
 import type { CliContext } from './context.js';
+import { CATALOG_USAGE } from './usage.js';
 
 export interface CatalogContext extends CliContext {
   store: Store;
@@ -34,15 +35,6 @@ export interface CatalogContext extends CliContext {
   /** Replaceable in tests; connects, lists every tool, disconnects. */
   probe?: (name: string, cfg: ServerConfig) => Promise<ServerState>;
 }
-
-const USAGE = `usage: toolgate catalog [SERVER] [--json] [--propose [--write DIR] [--force]] [--config FILE]
-       toolgate catalog accept SERVER TOOL [--hash SHA256] [--json] [--config FILE]
-
-Connects to the configured servers and shows every tool: category, risk, the reasons, poisoning
-findings, pin state (new / pinned / CHANGED) and what the policy decides for a call without
-arguments. --propose prints a starting policy per server; --write DIR writes DIR/<server>.yaml.
-\`accept\` pins the tool's current definition: a changed tool can be called again, a quarantined
-one appears. --hash refuses unless the current definition is the one you reviewed.`;
 
 const silent = pino({ level: 'silent' });
 
@@ -60,10 +52,10 @@ export async function runCatalogCommand(argv: string[], ctx: CatalogContext): Pr
     },
   });
   if (values.help) {
-    ctx.stdout(`${USAGE}\n`);
+    ctx.stdout(`${CATALOG_USAGE}\n`);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`one SERVER at most\n${USAGE}`);
+  if (positionals.length > 1) throw new UsageError('one SERVER at most');
   if (values.write !== undefined && !values.propose) throw new UsageError('--write needs --propose');
   const names = positionals.length ? positionals : Object.keys(ctx.config.servers);
   for (const n of names) serverOrUsage(ctx.config, n);
@@ -246,8 +238,7 @@ async function accept(argv: string[], ctx: CatalogContext): Promise<number> {
     options: { hash: { type: 'string' }, json: { type: 'boolean' } },
   });
   const [server, tool, ...extra] = positionals;
-  if (!server || !tool || extra.length)
-    throw new UsageError(`catalog accept needs SERVER and TOOL\n${USAGE}`);
+  if (!server || !tool || extra.length) throw new UsageError('catalog accept needs SERVER and TOOL');
   const cfg = serverOrUsage(ctx.config, server);
   const state = await (ctx.probe ?? ((n, c) => probeServer(n, c, silent)))(server, cfg);
   if (state.status !== 'up') {

@@ -12,6 +12,7 @@ import { isStoreError, type Store } from '../store/index.js';
 import type { GrantRecord } from '../store/types.js';
 import { UsageError } from './args.js';
 import { durationMs, parseFlags, runSubcommand } from './subcommands.js';
+import { GRANTS_USAGE } from './usage.js';
 
 export interface GrantsCommandContext {
   store: Store;
@@ -27,16 +28,11 @@ export interface GrantsCommandContext {
   gatewayUrl?: string;
 }
 
-const USAGE = `usage:
-  toolgate grants create --name NAME --server SERVER [--server SERVER2] [--policy FILE] [--expires 30d] [--json]
-  toolgate grants list [--json]
-  toolgate grants revoke NAME`;
-
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** `toolgate grants ...`. argv is what follows `grants`. Exit codes: 0 ok, 1 act on it, 2 usage. */
 export function runGrantsCommand(argv: string[], ctx: GrantsCommandContext): Promise<number> {
-  return runSubcommand('grants', USAGE, { create, list, revoke }, argv, ctx);
+  return runSubcommand('grants', GRANTS_USAGE, { create, list, revoke }, argv, ctx);
 }
 
 async function create(argv: string[], ctx: GrantsCommandContext): Promise<number> {

@@ -18,6 +18,7 @@ import {
   undoReportJson,
   undoRewrite,
 } from '../init/index.js';
+import { INIT_USAGE } from './usage.js';
 
 export interface InitCommandContext {
   home: string;
@@ -49,18 +50,6 @@ export function thisCli(): NonNullable<InitOptions['cli']> {
   const main = candidates.find((p) => existsSync(p)) ?? realpathSync(process.argv[1] ?? candidates[0] ?? '');
   return { command: process.execPath, args: [main] };
 }
-
-const USAGE = `usage: toolgate init [--dir DIR] [--only NAME...] [--exclude NAME...] [--rewrite]
-                     [--force] [--yes] [--dry-run] [--json] [--port N] [--auth token|none]
-                     [--inline-secrets]
-       toolgate init --undo [--dir DIR] [--force] [--dry-run] [--json]
-
-Finds MCP servers in Claude Desktop, Claude Code, Cursor, VS Code and Windsurf configs, writes
-DIR/toolgate.yaml and DIR/policies/<server>.yaml (never overwriting without --force).
-  --rewrite         point those clients at the gateway (a backup of each file is kept)
-  --undo            restore every client file --rewrite changed, byte for byte
-  --yes             ask nothing (the default when not in a terminal)
-  --inline-secrets  copy secrets from client configs into toolgate.yaml instead of \${VAR}s`;
 
 class UsageError extends Error {}
 
@@ -145,11 +134,11 @@ export async function runInitCommand(argv: string[], ctx: InitCommandContext): P
   try {
     flags = parse(argv, ctx.cwd);
   } catch (err) {
-    ctx.stderr(`toolgate init: ${(err as Error).message}\n${USAGE}\n`);
+    ctx.stderr(`toolgate init: ${(err as Error).message}\n${INIT_USAGE}\n`);
     return 2;
   }
   if (flags.help) {
-    ctx.stdout(`${USAGE}\n`);
+    ctx.stdout(`${INIT_USAGE}\n`);
     return 0;
   }
   const tilde = (p: string) => (p.startsWith(`${ctx.home}/`) ? `~${p.slice(ctx.home.length)}` : p);

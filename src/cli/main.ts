@@ -1,22 +1,12 @@
 #!/usr/bin/env node
-import { homedir } from 'node:os';
-import { createInterface } from 'node:readline/promises';
-import { AuditLog } from '../audit/index.js';
-import { Redactor } from '../redact/index.js';
-import { runAdminCommand } from './admin-command.js';
-import { runApprovalsCommand } from './approvals-command.js';
-import { UsageError } from './args.js';
-import { runAuditCommand } from './audit-command.js';
-import { runCatalogCommand } from './catalog-command.js';
+// Only what every command needs is imported here: each command loads its own modules when it runs
+// (src/cli/commands.ts), so `toolgate stdio` starts its server sooner.
+import { ConfigError } from '../config/errors.js';
+import { PolicyError } from '../policy/errors.js';
+import { subcommandOf, UsageError, wantsHelp } from './args.js';
+import { COMMANDS } from './commands.js';
 import type { CliContext } from './context.js';
-import { runGrantsCommand } from './grants-command.js';
-import { runInitCommand } from './init-command.js';
-import { initProposer } from './init-propose.js';
-import { runPolicyCommand } from './policy-command.js';
-import { runServeCommand } from './serve-command.js';
-import { runStdioCommand } from './stdio-command.js';
-import { runTokenHeaderCommand } from './token-header-command.js';
-import { withStore } from './with-store.js';
+import { onClosedPipe } from './quiet-pipe.js';
 
 const USAGE = `Usage: toolgate <command> [options]
 
@@ -31,104 +21,85 @@ Commands:
   approvals list|approve ID|deny ID [--note]    calls waiting for a person
   admin     token [--rotate]                    show or replace the dashboard / admin API token
   token-header --token-file F                   print a token file as an Authorization header (Claude Code headersHelper)
-  help                                          this text
+  help      [COMMAND]                           this text, or a command's (also: toolgate COMMAND --help)
 
 Every command reads --config FILE (default ./toolgate.yaml, or $TOOLGATE_CONFIG).
 Exit codes: 0 ok, 1 failure you must act on, 2 usage.
 `;
 
-type Command = (argv: string[], ctx: CliContext) => Promise<number>;
+/** Commands that keep running after their output: a closed stdout must not stop them. */
+const LONG_RUNNING = new Set(['serve', 'stdio']);
 
-const commands: Record<string, Command> = {
-  serve: runServeCommand,
-  stdio: runStdioCommand,
-  policy: (argv, ctx) => runPolicyCommand(argv, ctx),
-  grants: (argv, ctx) =>
-    withStore(argv, ctx, (rest, store, config) =>
-      runGrantsCommand(rest, {
-        ...ctx,
-        store,
-        knownServers: Object.keys(config.servers),
-        configGrants: config.grants.map((g) => g.name),
-        jwtGrants: config.jwt?.grants.map((g) => g.name) ?? [],
-        gatewayUrl: `http://${config.listen.host}:${config.listen.port}`,
-        now: Date.now,
-      }),
-    ),
-  approvals: (argv, ctx) =>
-    withStore(argv, ctx, async (rest, store, config) => {
-      // The decision is audited from here: the CLI may run where no gateway is.
-      const audit = new AuditLog(store.audit, { redactor: new Redactor(config.audit.redact) });
-      try {
-        return await runApprovalsCommand(rest, { ...ctx, store, audit, now: Date.now });
-      } finally {
-        await audit.close();
-      }
-    }),
-  admin: runAdminCommand,
-  'token-header': runTokenHeaderCommand,
-  audit: (argv, ctx) => withStore(argv, ctx, (rest, store) => runAuditCommand(rest, { ...ctx, store })),
-  catalog: (argv, ctx) =>
-    withStore(argv, ctx, (rest, store, config) =>
-      runCatalogCommand(rest, {
-        ...ctx,
-        store,
-        config,
-        // NO_COLOR (no-color.org): any non-empty value turns colour off.
-        color: Boolean(process.stdout.isTTY) && !ctx.env.NO_COLOR,
-      }),
-    ),
-  init: (argv, ctx) =>
-    runInitCommand(argv, {
-      ...ctx,
-      home: ctx.env.HOME ?? homedir(),
-      isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-      propose: initProposer({ home: ctx.env.HOME ?? homedir(), cwd: ctx.cwd, env: ctx.env }),
-      prompt: async (question) => {
-        const rl = createInterface({ input: process.stdin, output: process.stdout });
-        try {
-          return await rl.question(question);
-        } finally {
-          rl.close();
-        }
-      },
-    }),
-};
-
-async function main(argv: string[]): Promise<number> {
-  const ctx: CliContext = {
-    env: process.env,
-    cwd: process.cwd(),
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
-  };
+async function main(argv: string[], ctx: CliContext): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    ctx.stdout(USAGE);
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic !== undefined) {
+      const spec = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+      if (!spec) {
+        ctx.stderr(`toolgate: no command "${topic}"\n\n${USAGE}`);
+        return 2;
+      }
+      ctx.stdout(`${spec.usage}\n`);
+      return 0;
+    }
+    // Bare `toolgate` is a usage error (exit 2) that still shows what to type.
+    (name ? ctx.stdout : ctx.stderr)(USAGE);
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {
     ctx.stdout('toolgate 0.1.0\n');
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
-    ctx.stderr(`toolgate: unknown command "${name}"\n\n${USAGE}`);
+  const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!spec) {
+    const what = name.startsWith('-') ? `unknown option "${name}"` : `unknown command "${name}"`;
+    ctx.stderr(`toolgate: ${what}\n\n${USAGE}`);
     return 2;
   }
+  const usageError = (message: string, showUsage = true) => {
+    ctx.stderr(`toolgate ${name}: ${message}\n${showUsage ? `\n${spec.usage}\n` : ''}`);
+    return 2;
+  };
+  // Help and the sub-command are checked before the command is loaded or reads any config.
+  if (wantsHelp(rest)) {
+    ctx.stdout(`${spec.usage}\n`);
+    return 0;
+  }
+  if (spec.subcommands) {
+    const sub = subcommandOf(rest);
+    if (sub === undefined) return usageError(`missing ${name} command (${spec.subcommands.join(', ')})`);
+    if (!spec.subcommands.includes(sub)) return usageError(`unknown ${name} command "${sub}"`);
+  }
   try {
-    return await command(rest, ctx);
+    return await (await spec.load()).run(rest, ctx);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      ctx.stderr(`toolgate ${name}: ${(err as Error).message}\n`);
-      return 2;
+    if (err instanceof UsageError) return usageError(err.message, err.showUsage);
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      return usageError((err as Error).message);
+    // A file to fix, not a bug: its problems, each at file:line:col, without a stack.
+    if (err instanceof ConfigError || err instanceof PolicyError) {
+      ctx.stderr(`toolgate ${name}: invalid configuration:\n${err.message}\n`);
+      return 1;
     }
     ctx.stderr(`toolgate ${name}: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+// `toolgate audit export | head -1`: the reader went away; stop quietly, not with an EPIPE stack.
+// The gateway (serve, stdio) keeps serving: its clients do not read this stdout (stdio's client
+// does, and it ends our stdin when it goes, which ends the command).
+for (const stream of [process.stdout, process.stderr]) {
+  onClosedPipe(stream, LONG_RUNNING.has(argv[0] ?? '') ? () => {} : () => process.exit(0));
+}
+main(argv, {
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+}).then(
   (code) => {
     process.exitCode = code;
     // A lingering handle (a closing child process) must not keep a finished command alive.

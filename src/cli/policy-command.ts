@@ -15,17 +15,12 @@ import {
   loadPolicyFile,
   PolicyError,
 } from '../policy/index.js';
+import { POLICY_USAGE } from './usage.js';
 
 export interface PolicyCommandIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }
-
-const USAGE = `usage:
-  toolgate policy validate FILE... [--canonical]
-  toolgate policy test FILE --tool NAME [--args JSON] [--grant NAME] [--server NAME]
-                       [--session ID] [--claims JSON] [--json]
-  toolgate policy explain FILE --tool NAME [same options as test]`;
 
 class UsageError extends Error {}
 
@@ -41,14 +36,14 @@ export async function runPolicyCommand(argv: string[], io: PolicyCommandIo): Pro
       case '--help':
       case '-h':
       case 'help':
-        io.stdout(`${USAGE}\n`);
+        io.stdout(`${POLICY_USAGE}\n`);
         return 0;
       default:
         throw new UsageError(sub ? `unknown policy command "${sub}"` : 'missing policy command');
     }
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`toolgate policy: ${(err as Error).message}\n${USAGE}\n`);
+      io.stderr(`toolgate policy: ${(err as Error).message}\n${POLICY_USAGE}\n`);
       return 2;
     }
     throw err;

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/index.js';
-import { buildCore } from '../gateway/index.js';
-import { PolicyError } from '../policy/index.js';
-import { serveStdio } from '../proxy/stdio-frontend.js';
-import { openSession } from '../sessions/open-session.js';
+import { ConfigError, isStdioServer, validateConfigSemantics } from '../config/index.js';
+import type { buildCore } from '../gateway/index.js';
+import { PolicyError } from '../policy/errors.js';
+import { discardPrestarted, prestartStdioServer } from '../upstream/stdio-channel.js';
 import { configPath, requireConfigFile, UsageError } from './args.js';
 import type { CliContext } from './context.js';
 import {
@@ -80,9 +79,19 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
     if (owner && values.server && !owner.servers.includes('*') && !owner.servers.includes(values.server)) {
       return fail(`grant "${owner.name}" has no access to server "${values.server}"`);
     }
+    validateConfigSemantics(loaded);
+    // Start the server now, then load and build the gateway while it starts: its start overlaps
+    // ours instead of following it (issue 15). A session takes it over at the client's initialize.
+    for (const [name, cfg] of Object.entries(loaded.config.servers)) {
+      if ((values.server ?? name) === name && isStdioServer(cfg)) prestartStdioServer(name, cfg);
+    }
+    // Whatever way the command ends, a server no session took does not outlive it.
+    process.once('exit', discardPrestarted);
+    const { buildCore } = await import('../gateway/index.js');
     // The session gets the configured separator (core.sessionDeps), as `serve`'s /mcp does.
     core = await buildCore(withoutUnsetTokenGrants(loaded, env), { env });
   } catch (err) {
+    discardPrestarted();
     const unset = err instanceof ConfigError ? missingVariables(err) : undefined;
     if (unset) {
       const where = values.server ? `server "${values.server}"` : 'toolgate.yaml';
@@ -135,6 +144,10 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
       );
     }
   }
+  const [{ openSession }, { serveStdio }] = await Promise.all([
+    import('../sessions/open-session.js'),
+    import('../proxy/stdio-frontend.js'),
+  ]);
   // The same session as an HTTP client's (src/sessions): admission, era adapters for a 2026
   // upstream, the configured separator, unknown-tool answers, health.
   const session = await openSession(core.sessionDeps, {
@@ -153,5 +166,6 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
   for (const off of unsubscribe) off();
   await session.close();
   await core.close();
+  discardPrestarted(); // a server no session took (the client left before initialize)
   return 0;
 }

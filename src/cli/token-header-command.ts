@@ -5,13 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { CliContext } from './context.js';
 import { readTokenFile, StdioStartError } from './stdio-config.js';
-
-const USAGE = `usage: toolgate token-header --token-file FILE
-
-Prints {"Authorization":"Bearer <token>"} for the grant token in FILE (one line, mode 0600), for a
-client that reads its headers from a command (Claude Code's "headersHelper"). Refuses a file
-that other users may read. Needs no toolgate.yaml.
-  --token-file FILE  the token file (init writes .toolgate/local.token)`;
+import { TOKEN_HEADER_USAGE as USAGE } from './usage.js';
 
 export async function runTokenHeaderCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate } from './interpolate.js';
 import { type Config, configSchema } from './schema.js';
+import { explainIssues, type SchemaProblem } from './schema-issues.js';
 import { separatorProblem, suggestServerName } from './server-names.js';
 
 export interface LoadedConfig {
@@ -68,7 +68,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const data = doc.toJS() ?? {};
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => zodIssue(i, doc, file, where)));
+    const problems = explainIssues(parsed.error.issues, configSchema, data);
+    throw new ConfigError(problems.map((p) => placeProblem(p, doc, file, where)));
   }
   const named = serverNameIssues(parsed.data, doc, file, where);
   if (named.length) throw new ConfigError(named);
@@ -108,25 +109,24 @@ function serverNameIssues(
   return issues;
 }
 
-function zodIssue(
-  issue: z.core.$ZodIssue,
+/** A schema problem at its place in the file: an unknown field at its key, a missing one at its map. */
+function placeProblem(
+  problem: SchemaProblem,
   doc: ReturnType<typeof parseDocument>,
   file: string,
   where: (o: number | undefined) => { line: number; column: number },
 ): ConfigIssue {
-  const path = issue.path.map(String);
-  // Point at the deepest node that exists: for a missing key, its parent map.
-  let node: unknown;
-  for (let n = path.length; n >= 0 && !node; n--) node = doc.getIn(issue.path.slice(0, n) as string[], true);
-  const offset = (node as Node | undefined)?.range?.[0];
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys')
-    message = `unknown field ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
-  if (issue.code === 'unrecognized_keys' && issue.keys.length === 1) {
-    const keyNode = findKeyNode(doc.getIn(issue.path as string[], true), issue.keys[0] ?? '');
-    if (keyNode) return { file, ...where(keyNode), path: [...path, issue.keys[0]].join('.'), message };
+  const { path } = problem;
+  const parent = path.slice(0, -1);
+  let offset: number | undefined;
+  if (problem.at === 'key') offset = findKeyNode(doc.getIn(parent, true), String(path.at(-1)));
+  else if (problem.at === 'parent' && parent.length > 0)
+    offset = findKeyNode(doc.getIn(parent.slice(0, -1), true), String(parent.at(-1)));
+  // Else (or when that key is not there): the deepest node of the path that exists.
+  for (let n = path.length; n >= 0 && offset === undefined; n--) {
+    offset = (doc.getIn(path.slice(0, n), true) as Node | undefined)?.range?.[0];
   }
-  return { file, ...where(offset), path: path.join('.'), message };
+  return { file, ...where(offset), path: path.join('.'), message: problem.message };
 }
 
 function findKeyNode(map: unknown, key: string): number | undefined {

@@ -8,11 +8,9 @@ import type { Logger } from 'pino';
 import { startApprovals } from '../approvals/from-config.js';
 import type { ApprovalService } from '../approvals/index.js';
 import { AuditLog } from '../audit/index.js';
-import { AdminCredential, type AdminTokenSource } from '../auth/admin.js';
-import { adminTokenFile } from '../auth/admin-token.js';
+import type { AdminTokenSource } from '../auth/admin.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { JwtGrants } from '../auth/jwt.js';
-import { FailureThrottle } from '../auth/throttle.js';
 import {
   type Config,
   type LoadedConfig,
@@ -20,11 +18,8 @@ import {
   validateConfigSemantics,
 } from '../config/index.js';
 import { EraRegistry } from '../era/registry.js';
-import { AdminSessions, createAdminApi, type Router } from '../http/admin/index.js';
-import { approvalRoutes } from '../http/admin/routes-approvals.js';
+import type { Router } from '../http/admin/index.js';
 import type { HttpDeps } from '../http/deps.js';
-import { createHttpServer } from '../http/server.js';
-import { serveStatic } from '../http/static.js';
 import { type CounterStore, createCounterStore } from '../limits/index.js';
 import { SessionRegistry } from '../proxy/registry.js';
 import { RetryCharges } from '../proxy/retry-charges.js';
@@ -37,8 +32,6 @@ import { PROBE_TOOL, type ServerState } from '../upstream/probe.js';
 import { runningStdioPids } from '../upstream/stdio-channel.js';
 import { ParamHeaderRegistry } from '../upstream/tool-headers.js';
 import { backendProblems, logStoreHealth } from './backend-readiness.js';
-import { catalogRoutes } from './catalog-routes.js';
-import { watchConfig } from './config-watcher.js';
 import { DecisionGate } from './decision-gate.js';
 import { createLogger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
@@ -340,6 +333,29 @@ function sessionCaps(config: Config): Map<string, number> {
 /** The composition root for `serve`: the core plus the HTTP server. */
 export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
   validateConfigSemantics(loaded);
+  // What only the HTTP front end needs, loaded here: `toolgate stdio` builds the core alone and
+  // answers its client sooner without them (issue 15).
+  const [
+    { AdminCredential },
+    { adminTokenFile },
+    { FailureThrottle },
+    { AdminSessions, createAdminApi },
+    { approvalRoutes },
+    { createHttpServer },
+    { serveStatic },
+    { catalogRoutes },
+    { watchConfig },
+  ] = await Promise.all([
+    import('../auth/admin.js'),
+    import('../auth/admin-token.js'),
+    import('../auth/throttle.js'),
+    import('../http/admin/index.js'),
+    import('../http/admin/routes-approvals.js'),
+    import('../http/server.js'),
+    import('../http/static.js'),
+    import('./catalog-routes.js'),
+    import('./config-watcher.js'),
+  ]);
   const { config } = loaded;
   const log0 = opts.log ?? createLogger(config.log.level);
   // The admin plane is never open: a configured token, or one the gateway makes and keeps in a

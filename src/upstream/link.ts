@@ -18,7 +18,6 @@ import type { ParamHeaderLookup } from '../mcp/param-headers.js';
 import { jsonValueDepth, MAX_UPSTREAM_JSON_DEPTH } from '../util/json-depth.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
-import { HttpChannel } from './http-channel.js';
 import { type BackoffPolicy, backoffDelay } from './restart-backoff.js';
 import { StdioChannel } from './stdio-channel.js';
 
@@ -289,9 +288,15 @@ export class UpstreamLink {
     const stdio = isStdioServer(this.cfg);
     const refused = stdio ? this.hooks.health?.startRefused?.(this.server) : undefined;
     if (refused !== undefined) throw new UpstreamError('UPSTREAM_BACKING_OFF', refused);
+    // The HTTP channel (undici, the SDK's client transports) is loaded only for an HTTP server.
     const channel: Channel = stdio
       ? new StdioChannel(this.server, this.cfg, this.log)
-      : new HttpChannel(this.server, this.cfg, this.paramHeaders, this.log);
+      : new (await import('./http-channel.js')).HttpChannel(
+          this.server,
+          this.cfg,
+          this.paramHeaders,
+          this.log,
+        );
     channel.onmessage = (m) => this.onMessage(m);
     channel.onclose = (reason) => this.onChannelClosed(channel, reason);
     try {

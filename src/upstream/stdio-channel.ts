@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { Logger } from 'pino';
 import type { StdioServerConfig } from '../config/index.js';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { Channel } from './channel.js';
 import { UpstreamError } from './errors.js';
+import { inheritedEnvironment } from './inherited-env.js';
 import { LineSplitter } from './line-splitter.js';
 import { StderrTail } from './stderr-tail.js';
 
@@ -44,16 +44,11 @@ export class StdioChannel implements Channel {
   ) {}
 
   start(): Promise<void> {
-    const { command, args, env, cwd } = this.cfg;
+    const { command } = this.cfg;
     return new Promise((resolve, reject) => {
-      const child = spawn(command, args, {
-        env: { ...getDefaultEnvironment(), ...env },
-        cwd,
-        stdio: ['pipe', 'pipe', 'pipe'],
-        // Own process group, so a restart kills the whole tree (npx -> node) and nothing leaks.
-        detached: process.platform !== 'win32',
-        windowsHide: true,
-      });
+      // A server started ahead (prestartStdioServer) is taken over as if spawned now.
+      const ahead = takePrestarted(this.name, this.cfg);
+      const child = ahead ?? spawnServer(this.cfg);
       this.child = child;
       const stdout = new LineSplitter(
         (line) => this.onLine(line),
@@ -76,10 +71,12 @@ export class StdioChannel implements Channel {
       child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
       child.stderr!.once('end', () => stderr.end());
       child.stdin!.on('error', () => {}); // EPIPE after exit is reported through 'exit'
-      child.once('spawn', () => {
+      const spawned = () => {
         if (child.pid !== undefined) running.add(child.pid);
         resolve();
-      });
+      };
+      if (ahead) spawned();
+      else child.once('spawn', spawned);
       child.once('error', (err: NodeJS.ErrnoException) => {
         const why =
           err.code === 'ENOENT'
@@ -173,4 +170,69 @@ export class StdioChannel implements Channel {
       this.onclose?.(reason);
     }
   }
+}
+
+function spawnServer(cfg: StdioServerConfig): ChildProcess {
+  return spawn(cfg.command, cfg.args, {
+    env: { ...inheritedEnvironment(), ...cfg.env },
+    cwd: cfg.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Own process group, so a restart kills the whole tree (npx -> node) and nothing leaks.
+    detached: process.platform !== 'win32',
+    windowsHide: true,
+  });
+}
+
+/**
+ * Servers started ahead of their session: `toolgate stdio` starts its server while it still loads
+ * and builds the gateway, so the server's own start (often the longest part, `npx` most of all)
+ * overlaps ours and the client's `initialize` is answered sooner (issue 15). The first channel
+ * for the same server and config takes the process over, exactly as if it had spawned it; until
+ * then its output waits in the pipes. One that failed to start, or exited, is dropped, and the
+ * channel spawns anew (and reports the failure the usual way).
+ */
+const prestarted = new Map<string, ChildProcess>();
+
+function prestartKey(name: string, cfg: StdioServerConfig): string {
+  return JSON.stringify([name, cfg.command, cfg.args, cfg.env, cfg.cwd ?? null]);
+}
+
+export function prestartStdioServer(name: string, cfg: StdioServerConfig): void {
+  const key = prestartKey(name, cfg);
+  if (prestarted.has(key)) return;
+  const child = spawnServer(cfg);
+  const drop = () => {
+    if (prestarted.get(key) === child) prestarted.delete(key);
+  };
+  child.once('error', drop);
+  child.once('exit', drop);
+  child.stdin!.on('error', () => {});
+  prestarted.set(key, child);
+}
+
+function takePrestarted(name: string, cfg: StdioServerConfig): ChildProcess | undefined {
+  const key = prestartKey(name, cfg);
+  const child = prestarted.get(key);
+  prestarted.delete(key);
+  // Not yet spawned (no pid), or already gone: start a fresh one instead.
+  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+    child?.kill();
+    return undefined;
+  }
+  return child;
+}
+
+/** Stops the servers started ahead that no session took (the command ends, or failed first). */
+export function discardPrestarted(): void {
+  for (const child of prestarted.values()) {
+    child.stdin?.end();
+    if (child.pid !== undefined) {
+      try {
+        process.kill(process.platform === 'win32' ? child.pid : -child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  prestarted.clear();
 }
