@@ -33,10 +33,32 @@ export function hashedContent(e: AuditEntry): Record<string, unknown> {
   };
 }
 
+/** The sealed fields in the order canonical JSON writes them (sorted by UTF-16 code unit). */
+const SEALED_KEYS = Object.keys(hashedContent({} as AuditEntry)).sort() as (keyof AuditEntry)[];
+const SEALED_NAMES = SEALED_KEYS.map((k) => `${JSON.stringify(k)}:`);
+
+/**
+ * `canonicalJson(hashedContent(e))`, written without building and sorting an object per record:
+ * every record is hashed once when it is sealed (twice per forwarded call with write-ahead), and
+ * this was a tenth of the append's time. Byte for byte the same text (test/audit/chain.test.ts).
+ */
+export function sealedText(e: AuditEntry): string {
+  let out = '{';
+  for (let i = 0; i < SEALED_KEYS.length; i++) {
+    const v = (e as unknown as Record<string, unknown>)[SEALED_KEYS[i]!];
+    let json: string | undefined;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') json = JSON.stringify(v);
+    else if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    else json = canonicalJson(v);
+    out += out.length === 1 ? SEALED_NAMES[i] + json : `,${SEALED_NAMES[i]}${json}`;
+  }
+  return `${out}}`;
+}
+
 /** hash = sha256(prevHash + canonical JSON of the record's content). */
 export function recordHash(prevHash: string, e: AuditEntry): string {
   return createHash('sha256')
-    .update(prevHash + canonicalJson(hashedContent(e)), 'utf8')
+    .update(prevHash + sealedText(e), 'utf8')
     .digest('hex');
 }
 

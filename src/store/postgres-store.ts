@@ -116,12 +116,15 @@ class PostgresStore implements Store {
     this.pins = new PostgresPins(this);
   }
 
-  async query(sql: string, params: unknown[] = []): Promise<Row[]> {
+  /** `name`: a prepared statement's name (each connection parses it once, then only binds). */
+  async query(sql: string, params: unknown[] = [], name?: string): Promise<Row[]> {
     this.assertOpen();
     const epoch = this.state.epoch();
     try {
       // pool.query listens for the checked-out client's 'error' itself (pg-pool's query()).
-      const rows = (await this.pool.query(sql, params)).rows as Row[];
+      const rows = (
+        await (name ? this.pool.query({ name, text: sql, values: params }) : this.pool.query(sql, params))
+      ).rows as Row[];
       this.state.succeeded(epoch);
       return rows;
     } catch (err) {
@@ -276,14 +279,48 @@ class PostgresGrants implements GrantStore {
 }
 
 class PostgresAudit implements AuditStore {
+  /**
+   * The newest record this gateway appended, while nothing says another writer may have moved
+   * past it: cleared when an append starts and set again only by one that committed.
+   */
+  private written: { seq: number; hash: string } | undefined;
+
   constructor(private readonly s: PostgresStore) {}
 
+  /**
+   * Several gateways may share this table: every append links onto the true newest record, so the
+   * chain stays linear. With write-ahead records each group of concurrent calls waits for this, so
+   * the usual case is one statement, one round trip: the entries are sealed onto the head this
+   * gateway last wrote and inserted under the audit lock in one autocommitted INSERT. If another
+   * writer appended since, the first seq is taken and the primary key refuses the whole statement;
+   * the append then reads the head under the lock and links onto it (`lockedAppend`).
+   */
   async append(entries: AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
-    // Several gateways may share this table. The lock serializes appends, and the head is read
-    // only after it is held, so every batch links onto the true newest record: one linear chain.
-    // BEGIN, the lock and the head go in one round trip (a simple query may hold several
-    // statements): with the write-ahead log each group of concurrent calls waits for this.
+    const known = this.written;
+    this.written = undefined;
+    if (known && entries.length <= ROWS_PER_INSERT) {
+      const sealed = sealEntries(known, entries);
+      try {
+        await this.s.query(
+          appendStatement(sealed.length),
+          sealed.flatMap(auditParams),
+          appendName(sealed.length),
+        );
+        this.written = headOf(sealed);
+        return sealed;
+      } catch (err) {
+        if (!isSeqTaken(err)) throw err;
+      }
+    }
+    const sealed = await this.lockedAppend(entries);
+    this.written = headOf(sealed);
+    return sealed;
+  }
+
+  /** The lock serializes appends, and the head is read only after it is held. */
+  private lockedAppend(entries: AuditEntry[]): Promise<AuditRecord[]> {
+    // BEGIN, the lock and the head go in one round trip (a simple query may hold several statements).
     return this.s.tx(async (c, [, last]) => {
       const newest = last?.rows[0];
       const head = newest ? { seq: Number(newest.seq), hash: String(newest.hash) } : await chainHead(c);
@@ -350,6 +387,66 @@ class PostgresAudit implements AuditStore {
 }
 
 const LAST_RECORD = 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1';
+
+/** Column types for the parameters of the one-statement append (a VALUES list in a SELECT has none). */
+const AUDIT_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
+  seq: 'bigint',
+  ts: 'bigint',
+  grant_name: 'text',
+  session: 'text',
+  server: 'text',
+  tool: 'text',
+  method: 'text',
+  args_digest: 'text',
+  args: 'text',
+  decision: 'text',
+  rule: 'text',
+  reason: 'text',
+  latency_ms: 'double precision',
+  upstream: 'text',
+  approver: 'text',
+  note: 'text',
+  call_id: 'text',
+  prev_hash: 'text',
+  hash: 'text',
+};
+/** Appends of up to this many rows are named prepared statements: each connection parses them once. */
+const PREPARED_APPEND_ROWS = 64;
+const appendStatements = new Map<number, string>();
+
+/**
+ * One INSERT of `rows` sealed records under the audit lock. The lock is a CTE the rows are joined
+ * to, so it is held before the first row goes in, until the statement's own transaction ends.
+ */
+function appendStatement(rows: number): string {
+  let sql = appendStatements.get(rows);
+  if (sql) return sql;
+  const n = AUDIT_COLUMNS.length;
+  const values = Array.from(
+    { length: rows },
+    (_, r) => `(${AUDIT_COLUMNS.map((col, k) => `$${r * n + k + 1}::${AUDIT_TYPES[col]}`).join(', ')})`,
+  );
+  sql =
+    `WITH audit_lock AS (${AUDIT_LOCK}) INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) ` +
+    `SELECT v.* FROM audit_lock, (VALUES ${values.join(', ')}) AS v`;
+  if (rows <= PREPARED_APPEND_ROWS) appendStatements.set(rows, sql);
+  return sql;
+}
+
+function appendName(rows: number): string | undefined {
+  return rows <= PREPARED_APPEND_ROWS ? `toolgate_audit_append_${rows}` : undefined;
+}
+
+function headOf(sealed: AuditRecord[]): { seq: number; hash: string } {
+  const last = sealed.at(-1)!;
+  return { seq: last.seq, hash: last.hash };
+}
+
+/** Another writer already holds the seq this append would take (unique_violation on the key). */
+function isSeqTaken(err: unknown): boolean {
+  const cause = (err as StoreError).cause as { code?: string; constraint?: string } | undefined;
+  return cause?.code === '23505' && cause.constraint === 'audit_pkey';
+}
 
 /** The record new entries link onto: the newest record, else the prune checkpoint, else genesis. */
 async function chainHead(c: PoolClient): Promise<{ seq: number; hash: string }> {

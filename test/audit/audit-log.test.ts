@@ -130,6 +130,33 @@ describe('AuditLog', () => {
     expect(log.stats).toMatchObject({ commits: 2, durable: 21, queued: 0 });
   });
 
+  it('group commit: while calls are out, a record arriving a turn later shares the commit; a lone one does not wait', async () => {
+    const f = fakeStore();
+    const log = new AuditLog(f.store, { flushIntervalMs: 60_000 });
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    const outcome = (i: number) => call(i, { decision: 'outcome', args: undefined, call: `call-${i}` });
+    // Nothing in flight: committed on the next turn, alone.
+    await log.recordDurable(call(0, { call: 'call-0' }));
+    await log.flush(); // the flush that committed it has finished
+    expect(f.batches).toEqual([1]);
+    // call-0 is out (forwarded, no outcome yet): a record one turn behind joins the group.
+    const a = log.recordDurable(call(1, { call: 'call-1' }));
+    await turn();
+    const b = log.recordDurable(call(2, { call: 'call-2' }));
+    await Promise.all([a, b]);
+    expect(f.batches).toEqual([1, 2]);
+    // Every forwarded call has ended: the next lone record does not wait for company.
+    for (const i of [0, 1, 2]) log.record(outcome(i));
+    await log.flush();
+    expect(f.batches).toEqual([1, 2, 3]);
+    const c = log.recordDurable(call(3, { call: 'call-3' }));
+    await turn();
+    const d = log.recordDurable(call(4, { call: 'call-4' }));
+    await Promise.all([c, d]);
+    expect(f.batches).toEqual([1, 2, 3, 1, 1]);
+    await log.close();
+  });
+
   it('a write-ahead record the store refuses fails its caller and is never written later', async () => {
     const f = fakeStore();
     const errors: unknown[] = [];

@@ -195,6 +195,21 @@ export function storeSuite(name: string, factory: HarnessFactory): void {
         expect(next).toMatchObject({ seq: 6, prevHash: first[4]!.hash });
       });
 
+      it("links onto another writer's records when it was overtaken between two appends", async () => {
+        const other = await h.open();
+        const a1 = await store.audit.append([entry(1), entry(2)]);
+        const b = await other.audit.append([entry(3)]);
+        // This writer last wrote seq 2; seq 3 is the other's: the append must link onto it.
+        const a2 = await store.audit.append([entry(4), entry(5)]);
+        expect(b[0]).toMatchObject({ seq: 3, prevHash: a1[1]!.hash });
+        expect(a2.map((r) => [r.seq, r.prevHash])).toEqual([
+          [4, b[0]!.hash],
+          [5, a2[0]!.hash],
+        ]);
+        expect(store.health()).toMatchObject({ state: 'up' });
+        expect((await store.audit.query()).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+      });
+
       it('keeps linking after pruning everything', async () => {
         const all = await store.audit.append([entry(1), entry(2)]);
         expect(await store.audit.prune(Number.MAX_SAFE_INTEGER)).toBe(2);
