@@ -86,8 +86,17 @@ export async function runServeCommand(argv: string[], ctx: CliContext): Promise<
   } else {
     const lines = [`toolgate listening on ${gateway.url}`, ''];
     for (const e of endpoints) {
-      const state = e.status === 'up' ? `up, ${e.tools ?? '?'} tools` : `DOWN: ${e.reason}`;
-      lines.push(`  ${e.server.padEnd(16)} ${e.url}  (${state})`);
+      if (e.status === 'up') {
+        lines.push(`  ${e.server.padEnd(16)} ${e.url}  (up, ${e.tools ?? '?'} tools)`);
+        continue;
+      }
+      // The reason may run to several lines (the server's last stderr lines): indent them under it.
+      const [first, ...rest] = String(e.reason ?? 'unknown').split('\n');
+      lines.push(
+        `  ${e.server.padEnd(16)} ${e.url}  (DOWN)`,
+        `      ${first}`,
+        ...rest.map((l) => `      ${l}`),
+      );
     }
     lines.push(`  ${'(all servers)'.padEnd(16)} ${gateway.url}/mcp`, '');
     lines.push(...signIn.lines, `Metrics: ${gateway.url}/metrics (Authorization: Bearer <admin token>)`, '');
