@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureFreshBuild, ROOT } from '../support/e2e.js';
+import { isAlive } from '../support/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolgate-stdio-start-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,15 +64,6 @@ function config(name: string, extra = '', server = WRAPPER): { file: string; pid
   return { file, pids };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('toolgate stdio starts its server ahead', () => {
   it('answers initialize from the one server process it started', async () => {
     const { file, pids } = config('one');
@@ -100,7 +92,7 @@ describe('toolgate stdio starts its server ahead', () => {
     expect(pids()).toHaveLength(1);
     child.stdin.end();
     expect(await new Promise((r) => child.once('exit', r))).toBe(0);
-    await expect.poll(() => alive(pids()[0]!), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => isAlive(pids()[0]!), { timeout: 10_000 }).toBe(false);
     expect(pids()).toHaveLength(1);
   });
 
@@ -123,6 +115,6 @@ describe('toolgate stdio starts its server ahead', () => {
     // The head start has usually noted its pid by then (the gateway fails only once loaded); if
     // it got that far, it is stopped as the command ends: gone at once, not seconds later.
     expect(pids().length).toBeLessThanOrEqual(1);
-    await expect.poll(() => pids().filter(alive), { timeout: 1_500, interval: 50 }).toEqual([]);
+    await expect.poll(() => pids().filter(isAlive), { timeout: 1_500, interval: 50 }).toEqual([]);
   });
 });

@@ -330,11 +330,4 @@ export function childPids(needle: string, parent = process.pid): number[] {
     .map((l) => Number(l.split(/\s+/)[0]));
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from './processes.js';

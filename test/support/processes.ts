@@ -105,3 +105,13 @@ export async function startRedisServer(port: number, readyTimeoutMs = 15_000): P
   child.stdout!.resume();
   return child;
 }
+
+/** True while a process with this pid exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

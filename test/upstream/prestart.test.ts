@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { StdioServerConfig } from '../../src/config/index.js';
 import type { JsonRpcMessage } from '../../src/mcp/jsonrpc.js';
 import { discardPrestarted, prestartStdioServer, StdioChannel } from '../../src/upstream/stdio-channel.js';
+import { isAlive } from '../support/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolgate-prestart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,15 +65,6 @@ async function pidOf(channel: StdioChannel): Promise<number> {
   return ((await answer) as unknown as { result: { pid: number } }).result.pid;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('servers started ahead', () => {
   it('the first channel for the server takes the started process over', async () => {
     const { cfg, pids } = server();
@@ -99,7 +91,7 @@ describe('servers started ahead', () => {
     expect(left).toHaveLength(1);
     // The one nobody took is stopped when the command ends.
     discardPrestarted();
-    await expect.poll(() => alive(left[0]!), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => isAlive(left[0]!), { timeout: 10_000 }).toBe(false);
   });
 
   it('one that exited before it was taken is replaced by a fresh start', async () => {
@@ -107,7 +99,7 @@ describe('servers started ahead', () => {
     prestartStdioServer('s', cfg);
     await expect.poll(pids, { timeout: 10_000 }).toHaveLength(1);
     process.kill(pids()[0]!, 'SIGKILL');
-    await expect.poll(() => alive(pids()[0]!), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => isAlive(pids()[0]!), { timeout: 10_000 }).toBe(false);
     await new Promise((r) => setTimeout(r, 100)); // its 'exit' event reaches us
     const channel = new StdioChannel('s', cfg, log);
     channels.push(channel);
