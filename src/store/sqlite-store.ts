@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealEntries } from '../audit/chain.js';
@@ -35,7 +35,12 @@ const OPEN_DEADLINE_MS = 15_000;
 export async function openSqliteStore(path: string): Promise<Store> {
   let db: Database.Database | undefined;
   try {
-    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:' && !path.startsWith('file:')) {
+      mkdirSync(dirname(path), { recursive: true });
+      // A new database is readable by its owner only: it holds the audit log (arguments of every
+      // call) and the grants. SQLite gives its -wal and -shm files the database file's mode.
+      closeSync(openSync(path, 'a', 0o600));
+    }
     const opened = new Database(path);
     db = opened;
     opened.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,16 @@ describe('sqlite specifics', () => {
     const db = new Database(join(dir, 'nested', 'deeper', 'toolgate.db'));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates a new database, and its WAL files, readable by the owner only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-sqlite-'));
+    const store = await openStore({ sqlite: join(dir, 'toolgate.db') });
+    const files = readdirSync(dir).filter((f) => f.startsWith('toolgate.db'));
+    expect(files).toEqual(expect.arrayContaining(['toolgate.db', 'toolgate.db-wal']));
+    for (const f of files) expect([f, (statSync(join(dir, f)).mode & 0o777).toString(8)]).toEqual([f, '600']);
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
