@@ -89,7 +89,7 @@ export async function runStdioCommand(argv: string[], ctx: CliContext): Promise<
     process.once('exit', discardPrestarted);
     const { buildCore } = await import('../gateway/index.js');
     // The session gets the configured separator (core.sessionDeps), as `serve`'s /mcp does.
-    core = await buildCore(withoutUnsetTokenGrants(loaded, env), { env });
+    core = await buildCore(withoutUnsetTokenGrants(loaded, env), { env, metrics: false });
   } catch (err) {
     discardPrestarted();
     const unset = err instanceof ConfigError ? missingVariables(err) : undefined;

@@ -34,7 +34,7 @@ import { ParamHeaderRegistry } from '../upstream/tool-headers.js';
 import { backendProblems, logStoreHealth } from './backend-readiness.js';
 import { DecisionGate } from './decision-gate.js';
 import { createLogger } from './log.js';
-import { GatewayMetrics } from './metrics.js';
+import type { GatewayMetrics } from './metrics.js';
 import { PinRegistry } from './pins.js';
 import { PolicySet } from './policies.js';
 import { sessionLimits } from './session-sizing.js';
@@ -57,6 +57,11 @@ export interface GatewayOptions {
   probe?: boolean;
   /** How often tool pins are re-read from the store (accepts by the CLI or another replica); default 5000 ms. */
   pinPollMs?: number;
+  /**
+   * Keep Prometheus metrics (default true). `toolgate stdio` serves no /metrics and skips them:
+   * prom-client alone takes about a tenth of a second to load, before the client's first answer.
+   */
+  metrics?: boolean;
 }
 
 export interface Gateway {
@@ -105,7 +110,8 @@ export interface GatewayCore {
   pins: PinRegistry;
   /** SEP-2243: `x-mcp-header` declarations of the tools upstreams listed (relayed lists, probes). */
   paramHeaders: ParamHeaderRegistry;
-  metrics: GatewayMetrics;
+  /** Prometheus metrics; absent where nothing serves /metrics (`toolgate stdio`). */
+  metrics?: GatewayMetrics;
   /** Which servers are up: probes, live traffic, the background check (upstream-health.ts). */
   health: UpstreamHealth;
   /** Spans of each call; a no-op unless `telemetry.otlp_endpoint` is set (applies at start only). */
@@ -206,15 +212,18 @@ export async function buildCore(loaded: LoadedConfig, opts: GatewayOptions = {})
   });
   let sessionCount = () => 0;
   let sessionView: () => SessionRegistry | undefined = () => undefined;
-  const metrics = new GatewayMetrics(
-    () => sessionCount(),
-    () => health.up(),
-    () => {
-      const r = sessionView();
-      return r && { max: r.max, byGrant: () => r.byGrant(), stdioPids: runningStdioPids };
-    },
-    () => store.health().state === 'up',
-  );
+  const metrics =
+    opts.metrics === false
+      ? undefined
+      : new (await import('./metrics.js')).GatewayMetrics(
+          () => sessionCount(),
+          () => health.up(),
+          () => {
+            const r = sessionView();
+            return r && { max: r.max, byGrant: () => r.byGrant(), stdioPids: runningStdioPids };
+          },
+          () => store.health().state === 'up',
+        );
   const tracer = await createTracer(config.telemetry, log);
   const approvals = await startApprovals({ config, store, audit, log, env, redactor });
   const gate = new DecisionGate({
@@ -397,7 +406,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
     servers: () => servers,
     authenticate: async (h, remote) => {
       const result = await core.auth.authenticate(h, remote);
-      if (!result.ok) core.metrics.authFailure(result.error);
+      if (!result.ok) core.metrics?.authFailure(result.error);
       return result;
     },
     // SEP-2243: 2026 tools/call requests' Mcp-Param-* headers are checked against these.
@@ -409,7 +418,7 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
         : undefined,
     sse: {
       maxUnsentBytes: config.sessions.max_unsent_bytes,
-      dropped: (stream) => core.metrics.sseDropped(stream),
+      dropped: (stream) => core.metrics?.sseDropped(stream),
     },
     readiness: async () => {
       // Ready means every configured server is up (or still starting), and the counter store and
@@ -453,8 +462,9 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
       ...(opts.adminRoutes ?? []),
     ],
   );
+  const registry = core.metrics?.registry;
   const metricsRoute = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if ((req.url ?? '/').split('?')[0] !== '/metrics') return false;
+    if (!registry || (req.url ?? '/').split('?')[0] !== '/metrics') return false;
     adminSessions
       .check(req)
       .then(async (check) => {
@@ -464,8 +474,8 @@ export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions = 
           res.writeHead(check.status, headers).end(`${check.message}\n`);
           return;
         }
-        const text = await core.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': core.metrics.registry.contentType }).end(text);
+        const text = await registry.metrics();
+        res.writeHead(200, { 'content-type': registry.contentType }).end(text);
       })
       .catch((err: Error) => {
         if (!res.headersSent) res.writeHead(500).end(err.message);

@@ -99,7 +99,7 @@ function events(text: string): SseEvent[] {
 
 /** tools/call answers from the `held` upstream so far (the latency histogram's count). */
 async function upstreamCalls(gw: TestGateway): Promise<number> {
-  const metric = await gw.core.metrics.registry.getSingleMetric('toolgate_upstream_latency_seconds')?.get();
+  const metric = await gw.core.metrics?.registry.getSingleMetric('toolgate_upstream_latency_seconds')?.get();
   return (
     (metric?.values ?? [])
       // A histogram's samples are named (_bucket, _sum, _count); the registry's type does not say so.
@@ -158,7 +158,7 @@ describe('SSE backpressure: a client that stops reading', () => {
       expect(read.length).toBeLessThan(COUNT);
       expect(read.map(progressOf)).toEqual(Array.from({ length: read.length }, (_, i) => i + 1));
 
-      const metric = await gw.core.metrics.registry.getSingleMetric('toolgate_sse_dropped_total')?.get();
+      const metric = await gw.core.metrics?.registry.getSingleMetric('toolgate_sse_dropped_total')?.get();
       expect(metric?.values.find((v) => v.labels.stream === 'post')?.value).toBe(1);
       expect(gw.logs.filter((l) => l.includes('SSE client is not reading'))).toHaveLength(1);
 
